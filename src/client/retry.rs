@@ -1,0 +1,1 @@
+//! Backoff for 429 / 5xx / dropped connections, honouring Retry-After.

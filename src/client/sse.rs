@@ -1,0 +1,1 @@
+//! Incremental SSE parser: bytes in, events out.

@@ -1,0 +1,4 @@
+//! dsx: a terminal explorer, client and dev server for Durable Streams.
+
+pub mod client;
+pub mod server;
