@@ -1,0 +1,40 @@
+//! Headless commands: argument types and their entry points.
+
+pub mod demo;
+pub mod serve;
+
+use std::path::PathBuf;
+
+/// `dsx serve`: run the embedded dev server until Ctrl-C.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to bind (loopback unless --allow-remote).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to bind; 0 picks a free one.
+    #[arg(long, default_value_t = 4437)]
+    pub port: u16,
+    /// Keep streams on disk in DIR (memory only by default).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// How long a long-poll read waits for data, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub long_poll_timeout_ms: u64,
+    /// Seed and keep live the demo streams.
+    #[arg(long)]
+    pub demo: bool,
+    /// Enable the `/_test/inject-error` fault-injection endpoint.
+    #[arg(long)]
+    pub test_hooks: bool,
+    /// Allow binding a non-loopback address (there is no authentication).
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+/// `dsx demo`: the embedded server with live demo streams.
+#[derive(Clone, Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Port for the in-process server; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+}

@@ -1,0 +1,7 @@
+//! `dsx serve`.
+
+use super::ServeArgs;
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    todo!("{args:?}")
+}
