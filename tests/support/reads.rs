@@ -1,0 +1,363 @@
+//! Read helpers: drive a read session with bounded waits, and numbered test
+//! messages for JSON, text and binary streams that can be told apart after
+//! the server and client have re-chunked them.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use bytes::Bytes;
+use dsx::client::{
+    ByteChunk, DurableStream, Error, JsonBatch, Offset, ReadOptions, TextChunk,
+};
+use futures::{Stream, StreamExt};
+use tokio::time::Instant;
+
+/// A copy of an item's read metadata (the client's own type is not
+/// nameable from outside the crate).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Meta {
+    pub start_offset: Offset,
+    pub offset: Offset,
+    pub up_to_date: bool,
+    pub cursor: Option<String>,
+    pub stream_closed: bool,
+    pub partial: bool,
+}
+
+macro_rules! meta_of {
+    ($m:expr) => {
+        Meta {
+            start_offset: $m.start_offset.clone(),
+            offset: $m.offset.clone(),
+            up_to_date: $m.up_to_date,
+            cursor: $m.cursor.clone(),
+            stream_closed: $m.stream_closed,
+            partial: $m.partial,
+        }
+    };
+}
+
+/// One item of a read session: its metadata and its data.
+pub trait Chunk: Send + 'static {
+    /// Everything read so far, concatenated.
+    type Data: Default + Send;
+    fn meta(&self) -> Meta;
+    fn append_to(self, out: &mut Self::Data);
+}
+
+impl Chunk for ByteChunk {
+    type Data = Vec<u8>;
+    fn meta(&self) -> Meta {
+        meta_of!(self.meta)
+    }
+    fn append_to(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.data);
+    }
+}
+
+impl Chunk for TextChunk {
+    type Data = String;
+    fn meta(&self) -> Meta {
+        meta_of!(self.meta)
+    }
+    fn append_to(self, out: &mut String) {
+        out.push_str(&self.text);
+    }
+}
+
+impl<T: Send + 'static> Chunk for JsonBatch<T> {
+    type Data = Vec<T>;
+    fn meta(&self) -> Meta {
+        meta_of!(self.meta)
+    }
+    fn append_to(self, out: &mut Vec<T>) {
+        out.extend(self.items);
+    }
+}
+
+/// A boxed read session, as the client returns it.
+pub type Session<C> =
+    Pin<Box<dyn Stream<Item = dsx::client::Result<C>> + Send>>;
+
+/// What a read session produced.
+#[derive(Debug, Default)]
+pub struct Drained<D> {
+    pub data: D,
+    /// One entry per item, in order.
+    pub metas: Vec<Meta>,
+    /// The session yielded `None`.
+    pub ended: bool,
+    /// The session yielded this error (reading stopped there).
+    pub error: Option<Error>,
+}
+
+impl<D> Drained<D> {
+    /// The last item's metadata.
+    pub fn last(&self) -> &Meta {
+        self.metas
+            .last()
+            .expect("the read yielded at least one item")
+    }
+
+    /// Panics with the error if the session failed.
+    pub fn ok(self) -> Self {
+        if let Some(e) = &self.error {
+            panic!("read failed: {e} ({e:?})");
+        }
+        self
+    }
+}
+
+/// Upper bound on items per session, so no loop runs unbounded.
+pub const MAX_ITEMS: usize = 200_000;
+
+/// Reads until the session ends or fails, or until `stop(data)` holds after
+/// an item. Panics if that takes longer than `limit`.
+pub async fn read_while<C: Chunk>(
+    session: &mut Session<C>,
+    limit: Duration,
+    mut stop: impl FnMut(&C::Data) -> bool,
+) -> Drained<C::Data> {
+    let deadline = Instant::now() + limit;
+    let mut out = Drained::<C::Data>::default();
+    for _ in 0..MAX_ITEMS {
+        let next = tokio::time::timeout_at(deadline, session.next()).await;
+        match next {
+            Err(_) => panic!(
+                "read did not reach its goal within {limit:?}; {} items so \
+                 far, last meta {:?}",
+                out.metas.len(),
+                out.metas.last()
+            ),
+            Ok(None) => {
+                out.ended = true;
+                return out;
+            }
+            Ok(Some(Err(e))) => {
+                out.error = Some(e);
+                return out;
+            }
+            Ok(Some(Ok(chunk))) => {
+                out.metas.push(chunk.meta());
+                chunk.append_to(&mut out.data);
+                if stop(&out.data) {
+                    return out;
+                }
+            }
+        }
+    }
+    panic!("read yielded more than {MAX_ITEMS} items");
+}
+
+/// Reads until the session ends or fails.
+pub async fn drain<C: Chunk>(
+    session: &mut Session<C>,
+    limit: Duration,
+) -> Drained<C::Data> {
+    read_while(session, limit, |_| false).await
+}
+
+/// Asserts that the session ends (yields `None`) within `limit`.
+pub async fn assert_ends<C: Chunk>(session: &mut Session<C>, limit: Duration) {
+    let rest = drain(session, limit).await;
+    assert!(
+        rest.error.is_none(),
+        "read failed at the end: {:?}",
+        rest.error
+    );
+    assert!(
+        rest.metas.iter().all(|m| m.stream_closed || m.partial)
+            || rest.metas.is_empty(),
+        "items after the closing item: {:?}",
+        rest.metas
+    );
+}
+
+/// The three content kinds, with numbered messages that survive re-chunking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body {
+    Json,
+    Text,
+    Binary,
+}
+
+/// Bytes per text message: `é-NNNNNN\n` (é is two bytes in UTF-8).
+const TEXT_FRAME: usize = 10;
+/// Bytes per binary message: a marker that is invalid UTF-8 and has CR/LF,
+/// then the number in big-endian.
+const BIN_FRAME: usize = 8;
+const BIN_MARK: [u8; 4] = [0xff, 0x00, 0x0d, 0x0a];
+
+/// What a numbered read produced.
+#[derive(Debug, Default)]
+pub struct Received {
+    pub numbers: Vec<u32>,
+    pub metas: Vec<Meta>,
+    pub ended: bool,
+    pub error: Option<Error>,
+}
+
+impl Received {
+    pub fn last(&self) -> &Meta {
+        self.metas
+            .last()
+            .expect("the read yielded at least one item")
+    }
+
+    pub fn ok(self) -> Self {
+        if let Some(e) = &self.error {
+            panic!("read failed: {e} ({e:?})");
+        }
+        self
+    }
+}
+
+impl Body {
+    pub const ALL: [Body; 3] = [Body::Json, Body::Text, Body::Binary];
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Body::Json => "application/json",
+            Body::Text => "text/plain",
+            Body::Binary => "application/octet-stream",
+        }
+    }
+
+    /// The message numbered `n`.
+    pub fn message(self, n: u32) -> Bytes {
+        match self {
+            Body::Json => {
+                Bytes::from(format!(r#"{{"n":{n},"s":"é \" \\ \n"}}"#))
+            }
+            Body::Text => Bytes::from(format!("é-{n:06}\n")),
+            Body::Binary => {
+                let mut v = BIN_MARK.to_vec();
+                v.extend_from_slice(&n.to_be_bytes());
+                Bytes::from(v)
+            }
+        }
+    }
+
+    /// Messages `range` concatenated as one append body (a JSON array for
+    /// JSON streams, which the server flattens into separate messages).
+    pub fn batch(self, range: std::ops::Range<u32>) -> Bytes {
+        let parts: Vec<Bytes> = range.map(|n| self.message(n)).collect();
+        if self == Body::Json {
+            let inner: Vec<&str> = parts
+                .iter()
+                .map(|b| std::str::from_utf8(b).expect("JSON is UTF-8"))
+                .collect();
+            Bytes::from(format!("[{}]", inner.join(",")))
+        } else {
+            Bytes::from(parts.concat())
+        }
+    }
+
+    /// Reads the whole stream from the start in catch-up mode.
+    pub async fn read_all(self, stream: &DurableStream) -> Received {
+        let options = ReadOptions {
+            offset: Offset::START,
+            live: dsx::client::LiveMode::Off,
+            ..ReadOptions::default()
+        };
+        self.read(stream, options, None, super::WAIT).await
+    }
+
+    /// Reads with `options` until `want` messages arrived (`None`: until the
+    /// session ends or fails), within `limit`.
+    pub async fn read(
+        self,
+        stream: &DurableStream,
+        options: ReadOptions,
+        want: Option<usize>,
+        limit: Duration,
+    ) -> Received {
+        let enough = |count: usize| want.is_some_and(|w| count >= w);
+        match self {
+            Body::Json => {
+                let mut s = stream.read_json::<serde_json::Value>(options);
+                let d = read_while(&mut s, limit, |d| enough(d.len())).await;
+                let numbers = d.data.iter().map(json_number).collect();
+                received(numbers, d.metas, d.ended, d.error)
+            }
+            Body::Text => {
+                let mut s = stream.read_text(options);
+                let d =
+                    read_while(&mut s, limit, |d| enough(d.len() / TEXT_FRAME))
+                        .await;
+                let numbers = text_numbers(&d.data, d.ended);
+                received(numbers, d.metas, d.ended, d.error)
+            }
+            Body::Binary => {
+                let mut s = stream.read_bytes(options);
+                let d =
+                    read_while(&mut s, limit, |d| enough(d.len() / BIN_FRAME))
+                        .await;
+                let numbers = binary_numbers(&d.data, d.ended);
+                received(numbers, d.metas, d.ended, d.error)
+            }
+        }
+    }
+}
+
+fn received(
+    numbers: Vec<u32>,
+    metas: Vec<Meta>,
+    ended: bool,
+    error: Option<Error>,
+) -> Received {
+    Received {
+        numbers,
+        metas,
+        ended,
+        error,
+    }
+}
+
+fn json_number(value: &serde_json::Value) -> u32 {
+    assert_eq!(value["s"], "é \" \\ \n", "message text mangled: {value}");
+    let n = value["n"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no n: {value}"));
+    u32::try_from(n).expect("message numbers fit u32")
+}
+
+/// Decodes whole messages; a trailing part of one is allowed only when the
+/// read stopped early (`ended == false`: the rest may still be on its way).
+fn text_numbers(text: &str, ended: bool) -> Vec<u32> {
+    let whole = text.len() - text.len() % TEXT_FRAME;
+    assert!(
+        !ended || whole == text.len(),
+        "text is not whole messages: {text:?}"
+    );
+    text[..whole]
+        .lines()
+        .map(|line| {
+            let digits = line
+                .strip_prefix("é-")
+                .unwrap_or_else(|| panic!("bad text message {line:?}"));
+            digits
+                .parse()
+                .unwrap_or_else(|_| panic!("bad number {line:?}"))
+        })
+        .collect()
+}
+
+fn binary_numbers(data: &[u8], ended: bool) -> Vec<u32> {
+    assert!(
+        !ended || data.len() % BIN_FRAME == 0,
+        "binary data is not whole messages ({} bytes)",
+        data.len()
+    );
+    data.chunks_exact(BIN_FRAME)
+        .map(|frame| {
+            assert_eq!(frame[..4], BIN_MARK, "binary frame mangled: {frame:?}");
+            u32::from_be_bytes(frame[4..].try_into().expect("4 bytes"))
+        })
+        .collect()
+}
+
+/// `0..n` as a vector, for comparing with [`Received::numbers`].
+pub fn numbers_of(range: std::ops::Range<u32>) -> Vec<u32> {
+    range.collect()
+}
