@@ -2,12 +2,16 @@
 //!
 //! Imports nothing from the TUI, the server or the CLI.
 
+mod decode;
 mod error;
+mod http;
+mod json_scan;
 mod offset;
 mod options;
 mod producer;
 mod read;
 mod retry;
+mod session;
 mod sse;
 mod stream;
 
@@ -23,8 +27,13 @@ pub use options::{
     RetryPolicy,
 };
 pub use producer::{IdempotentProducer, ProducerOptions};
-pub use read::{ByteChunk, ByteStream, JsonBatch, JsonStream, TextChunk, TextStream};
-pub use stream::{AppendResult, CloseResult, DurableStream, StreamMetadata};
+pub use read::{
+    ByteChunk, ByteStream, JsonBatch, JsonStream, ReadMeta, TextChunk,
+    TextStream,
+};
+pub use stream::{
+    AppendResult, CloseResult, CreateResult, DurableStream, StreamMetadata,
+};
 
 /// Convenience alias for client results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -69,6 +78,8 @@ pub(crate) struct ClientInner {
     pub(crate) dynamic_params: Vec<(String, DynamicValue)>,
     pub(crate) retry: RetryPolicy,
     pub(crate) observer: Option<RequestObserver>,
+    pub(crate) long_poll_allowance: Duration,
+    pub(crate) retry_appends_after_drop: bool,
 }
 
 /// Builds a [`Client`].
@@ -82,7 +93,16 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     http: Option<reqwest::Client>,
     observer: Option<RequestObserver>,
+    long_poll_allowance: Option<Duration>,
+    retry_appends_after_drop: bool,
 }
+
+/// Request timeout used when the builder sets none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How much longer than the request timeout a long-poll request may wait for
+/// its response by default (the official servers hold for up to 30 s).
+pub const DEFAULT_LONG_POLL_ALLOWANCE: Duration = Duration::from_secs(35);
 
 impl Client {
     pub fn builder() -> ClientBuilder {
@@ -97,7 +117,30 @@ impl Client {
     /// A handle for a stream URL (absolute, or relative to the base URL). No
     /// I/O happens here.
     pub fn stream(&self, url_or_path: &str) -> Result<DurableStream> {
-        todo!("resolve {url_or_path} against the base URL")
+        let url = self.resolve(url_or_path)?;
+        Ok(DurableStream::new(self.clone(), url))
+    }
+
+    /// Resolves a stream path or URL: absolute `http(s)` URLs are taken as
+    /// they are; anything else is appended to the base URL's path
+    /// (`http://h/v1/stream` + `orders` or `/orders` gives
+    /// `http://h/v1/stream/orders`).
+    pub fn resolve(&self, url_or_path: &str) -> Result<url::Url> {
+        resolve(self.inner.base_url.as_ref(), url_or_path)
+    }
+
+    /// The base URL relative stream paths resolve against.
+    pub fn base_url(&self) -> Option<&url::Url> {
+        self.inner.base_url.as_ref()
+    }
+
+    /// The request timeout.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.inner.timeout
+    }
+
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
     }
 
     /// Creates the stream and returns its handle.
@@ -196,7 +239,167 @@ impl ClientBuilder {
         self
     }
 
+    /// Extra time a long-poll request may wait for its response beyond the
+    /// request timeout (default 35 s).
+    pub fn long_poll_allowance(mut self, allowance: Duration) -> Self {
+        self.long_poll_allowance = Some(allowance);
+        self
+    }
+
+    /// Also retry a plain append (a POST with no `Producer-*` or
+    /// `Stream-Seq` header, or an append-and-close) when the connection
+    /// dropped after the request was sent. Off by default: the server may
+    /// have stored the data already, so a retry can duplicate it.
+    pub fn retry_appends_after_drop(mut self, enabled: bool) -> Self {
+        self.retry_appends_after_drop = enabled;
+        self
+    }
+
     pub fn build(self) -> Result<Client> {
-        todo!("validate the base URL and build the client")
+        let base_url = match self.base_url {
+            None => None,
+            Some(base) => Some(parse_http_url(&base).map_err(|why| {
+                Error::InvalidArgument(format!("invalid base URL {base:?}: {why}"))
+            })?),
+        };
+        let retry = self.retry.unwrap_or_default();
+        retry.validate()?;
+        let timeout = Some(self.timeout.unwrap_or(DEFAULT_TIMEOUT));
+        let http = match self.http {
+            Some(http) => http,
+            None => {
+                let mut builder = reqwest::Client::builder().tcp_nodelay(true);
+                if let Some(t) = timeout {
+                    builder = builder.connect_timeout(t);
+                }
+                builder.build().map_err(|e| {
+                    Error::InvalidArgument(format!("cannot build HTTP client: {e}"))
+                })?
+            }
+        };
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                http,
+                base_url,
+                timeout,
+                default_headers: self.default_headers,
+                dynamic_headers: self.dynamic_headers,
+                dynamic_params: self.dynamic_params,
+                retry,
+                observer: self.observer,
+                long_poll_allowance: self
+                    .long_poll_allowance
+                    .unwrap_or(DEFAULT_LONG_POLL_ALLOWANCE),
+                retry_appends_after_drop: self.retry_appends_after_drop,
+            }),
+        })
+    }
+}
+
+fn parse_http_url(s: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(s).map_err(|e| e.to_string())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("unsupported scheme {:?}", url.scheme()));
+    }
+    if url.host().is_none() {
+        return Err("no host".into());
+    }
+    Ok(url)
+}
+
+fn has_scheme(s: &str) -> bool {
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// See [`Client::resolve`].
+fn resolve(base: Option<&url::Url>, url_or_path: &str) -> Result<url::Url> {
+    let input = url_or_path.trim();
+    if has_scheme(input) {
+        return parse_http_url(input).map_err(|why| {
+            Error::InvalidArgument(format!("invalid stream URL {input:?}: {why}"))
+        });
+    }
+    let Some(base) = base else {
+        return Err(Error::InvalidArgument(format!(
+            "{input:?} is not an absolute URL and the client has no base URL"
+        )));
+    };
+    let (path, query) = match input.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (input, None),
+    };
+    let path = path.trim_start_matches('/');
+    if path.is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "empty stream path {url_or_path:?}"
+        )));
+    }
+    let mut url = base.clone();
+    let joined = format!("{}/{}", base.path().trim_end_matches('/'), path);
+    url.set_path(&joined);
+    url.set_fragment(None);
+    if let Some(q) = query {
+        url.set_query(Some(q));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(s: &str) -> url::Url {
+        url::Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn resolves_relative_paths_by_appending() {
+        for b in ["http://h/v1/stream", "http://h/v1/stream/"] {
+            for p in ["orders", "/orders", "  /orders "] {
+                assert_eq!(
+                    resolve(Some(&base(b)), p).unwrap().as_str(),
+                    "http://h/v1/stream/orders",
+                    "{b} + {p}"
+                );
+            }
+        }
+        assert_eq!(
+            resolve(Some(&base("http://h:8080")), "a/b").unwrap().as_str(),
+            "http://h:8080/a/b"
+        );
+        assert_eq!(
+            resolve(Some(&base("http://h/x")), "s?token=1").unwrap().as_str(),
+            "http://h/x/s?token=1"
+        );
+    }
+
+    #[test]
+    fn absolute_urls_are_kept() {
+        let got = resolve(Some(&base("http://h/v1")), "https://other:9/s/t").unwrap();
+        assert_eq!(got.as_str(), "https://other:9/s/t");
+        let got = resolve(None, "HTTP://h/s").unwrap();
+        assert_eq!(got.as_str(), "http://h/s");
+    }
+
+    #[test]
+    fn resolve_errors() {
+        assert!(resolve(None, "orders").unwrap_err().is_invalid_argument());
+        assert!(resolve(Some(&base("http://h/")), "/").is_err());
+        assert!(resolve(None, "http://").is_err());
+    }
+
+    #[test]
+    fn builder_validates() {
+        assert!(Client::builder().base_url("not a url").build().is_err());
+        assert!(Client::builder().base_url("ftp://h/x").build().is_err());
+        let bad_retry = RetryPolicy { max_attempts: 0, ..RetryPolicy::default() };
+        assert!(Client::builder().retry(bad_retry).build().is_err());
+        let client = Client::builder().base_url("http://h/v1/stream").build().unwrap();
+        assert_eq!(client.timeout(), Some(DEFAULT_TIMEOUT));
+        assert_eq!(
+            client.stream("x").unwrap().url().as_str(),
+            "http://h/v1/stream/x"
+        );
     }
 }

@@ -1,6 +1,10 @@
 //! Read sessions: catch-up, long-poll, SSE and auto, as async streams.
 //!
-//! Dropping a returned stream drops its HTTP request.
+//! Dropping a returned stream drops its HTTP request: a session is one
+//! future polled by the caller, with no spawned task behind it.
+//!
+//! How each mode is driven lives in `session.rs`; turning raw pieces into
+//! bytes, text or JSON batches lives in `decode.rs`.
 
 use std::pin::Pin;
 
@@ -15,9 +19,22 @@ use super::{Offset, Result};
 /// body is streamed in pieces (bounded memory); only the last piece of a
 /// response knows a resumable offset, so pieces before it carry
 /// `partial == true` and the offset of the response they belong to.
+///
+/// For SSE the same holds per data event: items are positioned by the
+/// control event that follows their data, and pieces handed out before it
+/// (a large event) are partial and carry the last resumable offset.
+/// `up_to_date` and `stream_closed` are only ever set on non-partial items;
+/// the session ends right after the item with `stream_closed == true`.
+///
+/// Every read also hands out empty, non-partial items where a response or
+/// control event carried no data (an up-to-date catch-up, a long-poll 204,
+/// an SSE control that changed the position or state), so callers always
+/// see the latest offset and state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadMeta {
-    /// Where this item's data starts.
+    /// Where this item's data starts: the offset requested for the response
+    /// (or SSE position) it belongs to; may be the sentinel `now` for the
+    /// first response of a read from `Offset::NOW`.
     pub start_offset: Offset,
     /// Where to resume after this item (`Stream-Next-Offset`).
     pub offset: Offset,
@@ -28,6 +45,16 @@ pub struct ReadMeta {
     pub partial: bool,
     pub etag: Option<String>,
     pub cache_control: Option<String>,
+    /// HTTP status of the response this item came from: 200, or 204 for a
+    /// long-poll that timed out with no data. SSE items report 200.
+    pub status: u16,
+}
+
+impl ReadMeta {
+    /// Whether `offset` is a checkpoint to resume from.
+    pub fn is_resumable(&self) -> bool {
+        !self.partial
+    }
 }
 
 /// Raw bytes from a read.

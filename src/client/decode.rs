@@ -1,0 +1,397 @@
+//! Turns a session's raw pieces into byte chunks, text chunks or JSON
+//! batches.
+//!
+//! Each decoder hands out one item per piece, except that partial pieces
+//! which are ready back to back are merged (up to `MAX_PIECE` bytes) so that
+//! a burst of small SSE events becomes one item. A partial piece that yields
+//! nothing (an incomplete UTF-8 sequence, part of a JSON element) is not
+//! handed out; non-partial pieces always are, even when empty, because they
+//! carry the resumable offset and state.
+
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use serde::de::DeserializeOwned;
+
+use super::json_scan::{JsonArrayScanner, ScanError};
+use super::read::{ByteChunk, ByteStream, JsonBatch, JsonStream, ReadMeta, TextChunk, TextStream};
+use super::session::{Coalescer, MAX_PIECE, Piece};
+use super::{Error, Offset, Result};
+
+/// Feeds pieces to a decoder.
+trait Decoder: Send + 'static {
+    type Item: Send + 'static;
+    fn push(&mut self, piece: Piece) -> Result<Option<Self::Item>>;
+}
+
+fn run<D: Decoder>(
+    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
+    mut decoder: D,
+) -> impl Stream<Item = Result<D::Item>> + Send + 'static {
+    async_stream::try_stream! {
+        let mut pieces = Box::pin(pieces);
+        while let Some(piece) = pieces.next().await {
+            if let Some(item) = decoder.push(piece?)? {
+                yield item;
+            }
+        }
+    }
+}
+
+pub(crate) fn bytes(
+    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
+) -> ByteStream {
+    Box::pin(run(pieces, BytesDecoder::default()))
+}
+
+pub(crate) fn text(
+    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
+    url: url::Url,
+) -> TextStream {
+    Box::pin(run(pieces, TextDecoder {
+        url,
+        carry: Vec::new(),
+        text: String::new(),
+        start: None,
+    }))
+}
+
+pub(crate) fn json<T: DeserializeOwned + Send + 'static>(
+    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
+    url: url::Url,
+) -> JsonStream<T> {
+    Box::pin(run(pieces, JsonDecoder::<T> {
+        url,
+        scanner: JsonArrayScanner::new(),
+        unit_bytes: 0,
+        items: Vec::new(),
+        item_bytes: 0,
+        start: None,
+        _marker: PhantomData,
+    }))
+}
+
+/// Whether to keep gathering instead of handing out now.
+fn keep_gathering(piece: &Piece, gathered: usize) -> bool {
+    piece.meta.partial && piece.more_ready && gathered < MAX_PIECE
+}
+
+/// The item's metadata: the piece's, starting where the first merged piece
+/// started.
+fn merged_meta(meta: ReadMeta, start: &mut Option<Offset>) -> ReadMeta {
+    match start.take() {
+        Some(first) => ReadMeta {
+            start_offset: first,
+            ..meta
+        },
+        None => meta,
+    }
+}
+
+#[derive(Default)]
+struct BytesDecoder {
+    data: Coalescer,
+    start: Option<Offset>,
+}
+
+impl Decoder for BytesDecoder {
+    type Item = ByteChunk;
+
+    fn push(&mut self, piece: Piece) -> Result<Option<ByteChunk>> {
+        if piece.meta.partial && piece.data.is_empty() {
+            return Ok(None);
+        }
+        if self.start.is_none() {
+            self.start = Some(piece.meta.start_offset.clone());
+        }
+        self.data.push(piece.data.clone());
+        if keep_gathering(&piece, self.data.len()) {
+            return Ok(None);
+        }
+        Ok(Some(ByteChunk {
+            data: self.data.take(),
+            meta: merged_meta(piece.meta, &mut self.start),
+        }))
+    }
+}
+
+struct TextDecoder {
+    url: url::Url,
+    /// An incomplete UTF-8 sequence at the end of the last piece.
+    carry: Vec<u8>,
+    text: String,
+    start: Option<Offset>,
+}
+
+impl TextDecoder {
+    fn append(&mut self, bytes: &[u8], unit_end: bool) -> Result<()> {
+        let joined;
+        let bytes = if self.carry.is_empty() {
+            bytes
+        } else {
+            let mut buf = std::mem::take(&mut self.carry);
+            buf.extend_from_slice(bytes);
+            joined = buf;
+            &joined[..]
+        };
+        match std::str::from_utf8(bytes) {
+            Ok(s) => self.text.push_str(s),
+            Err(e) => {
+                let valid = e.valid_up_to();
+                if e.error_len().is_some() {
+                    return Err(Error::decode(
+                        &self.url,
+                        format!("invalid UTF-8 in text stream at byte {valid} of a piece"),
+                    ));
+                }
+                // Valid up to `valid` by construction.
+                self.text
+                    .push_str(std::str::from_utf8(&bytes[..valid]).unwrap_or_default());
+                self.carry = bytes[valid..].to_vec();
+            }
+        }
+        if unit_end && !self.carry.is_empty() {
+            self.carry.clear();
+            return Err(Error::decode(&self.url, "text ends inside a UTF-8 sequence"));
+        }
+        Ok(())
+    }
+}
+
+impl Decoder for TextDecoder {
+    type Item = TextChunk;
+
+    fn push(&mut self, piece: Piece) -> Result<Option<TextChunk>> {
+        self.append(&piece.data, piece.unit_end)?;
+        if piece.meta.partial && self.text.is_empty() {
+            return Ok(None);
+        }
+        if self.start.is_none() {
+            self.start = Some(piece.meta.start_offset.clone());
+        }
+        if keep_gathering(&piece, self.text.len()) {
+            return Ok(None);
+        }
+        Ok(Some(TextChunk {
+            text: std::mem::take(&mut self.text),
+            meta: merged_meta(piece.meta, &mut self.start),
+        }))
+    }
+}
+
+struct JsonDecoder<T> {
+    url: url::Url,
+    scanner: JsonArrayScanner,
+    /// Bytes of the current unit (response or SSE event) seen so far.
+    unit_bytes: u64,
+    items: Vec<T>,
+    item_bytes: usize,
+    start: Option<Offset>,
+    _marker: PhantomData<fn() -> T>,
+}
+
+enum JsonError {
+    Frame(ScanError),
+    Item(serde_json::Error),
+}
+
+impl From<ScanError> for JsonError {
+    fn from(e: ScanError) -> Self {
+        JsonError::Frame(e)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> JsonDecoder<T> {
+    fn scan(&mut self, data: &Bytes) -> Result<()> {
+        let items = &mut self.items;
+        let item_bytes = &mut self.item_bytes;
+        self.scanner
+            .feed(data, |element: &[u8]| -> Result<(), JsonError> {
+                items.push(serde_json::from_slice(element).map_err(JsonError::Item)?);
+                *item_bytes += element.len();
+                Ok(())
+            })
+            .map_err(|e| match e {
+                JsonError::Frame(ScanError(m)) => Error::decode(&self.url, m),
+                JsonError::Item(e) => {
+                    Error::decode(&self.url, format!("invalid JSON message: {e}"))
+                }
+            })
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> Decoder for JsonDecoder<T> {
+    type Item = JsonBatch<T>;
+
+    fn push(&mut self, piece: Piece) -> Result<Option<JsonBatch<T>>> {
+        if !piece.data.is_empty() {
+            self.unit_bytes += piece.data.len() as u64;
+            self.scan(&piece.data)?;
+        }
+        if piece.unit_end {
+            // An empty body (a 204, a closed stream's tail) is no array at
+            // all, which is fine; a started array must be complete.
+            if self.unit_bytes > 0 {
+                self.scanner
+                    .finish()
+                    .map_err(|ScanError(m)| Error::decode(&self.url, m))?;
+            }
+            self.unit_bytes = 0;
+        }
+        if piece.meta.partial && self.items.is_empty() {
+            return Ok(None);
+        }
+        if self.start.is_none() {
+            self.start = Some(piece.meta.start_offset.clone());
+        }
+        if keep_gathering(&piece, self.item_bytes) {
+            return Ok(None);
+        }
+        self.item_bytes = 0;
+        Ok(Some(JsonBatch {
+            items: std::mem::take(&mut self.items),
+            meta: merged_meta(piece.meta, &mut self.start),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::stream;
+
+    fn meta(partial: bool, offset: &str) -> ReadMeta {
+        ReadMeta {
+            start_offset: Offset::new("s"),
+            offset: Offset::new(offset),
+            up_to_date: !partial,
+            cursor: None,
+            stream_closed: false,
+            partial,
+            etag: None,
+            cache_control: None,
+            status: 200,
+        }
+    }
+
+    fn piece(data: &[u8], partial: bool, unit_end: bool, more_ready: bool) -> Piece {
+        Piece {
+            data: Bytes::copy_from_slice(data),
+            meta: meta(partial, if partial { "p" } else { "end" }),
+            unit_end,
+            more_ready,
+        }
+    }
+
+    /// A body split into pieces at `cuts`, the last piece final.
+    fn body(bytes: &[u8], cuts: &[usize]) -> Vec<Result<Piece>> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        for &cut in cuts {
+            out.push(Ok(piece(&bytes[from..cut], true, false, false)));
+            from = cut;
+        }
+        out.push(Ok(piece(&bytes[from..], false, true, false)));
+        out
+    }
+
+    fn url() -> url::Url {
+        url::Url::parse("http://h/s").unwrap()
+    }
+
+    async fn collect<T>(s: impl Stream<Item = Result<T>>) -> Result<Vec<T>> {
+        let mut s = Box::pin(s);
+        let mut out = Vec::new();
+        while let Some(item) = s.next().await {
+            out.push(item?);
+        }
+        Ok(out)
+    }
+
+    #[tokio::test]
+    async fn text_never_splits_utf8() {
+        let text = "aé€😀z";
+        let bytes = text.as_bytes();
+        for cut in 1..bytes.len() {
+            let chunks = collect(super::text(stream::iter(body(bytes, &[cut])), url()))
+                .await
+                .unwrap();
+            let joined: String = chunks.iter().map(|c| c.text.as_str()).collect();
+            assert_eq!(joined, text);
+            assert!(chunks.last().unwrap().meta.is_resumable());
+        }
+    }
+
+    #[tokio::test]
+    async fn text_rejects_bad_utf8() {
+        let bad = collect(super::text(stream::iter(body(b"ab\xffc", &[])), url())).await;
+        assert!(bad.unwrap_err().is_decode());
+        let truncated = collect(super::text(stream::iter(body(&"é".as_bytes()[..1], &[])), url()));
+        assert!(truncated.await.unwrap_err().is_decode());
+    }
+
+    #[tokio::test]
+    async fn json_items_across_pieces() {
+        let bytes = br#"[{"a":1},{"b":"x\"]"},[2,3]]"#;
+        for cut in 0..=bytes.len() {
+            let batches = collect(super::json::<serde_json::Value>(
+                stream::iter(body(bytes, &[cut])),
+                url(),
+            ))
+            .await
+            .unwrap();
+            let items: Vec<_> = batches.iter().flat_map(|b| b.items.clone()).collect();
+            assert_eq!(
+                items,
+                vec![
+                    serde_json::json!({"a":1}),
+                    serde_json::json!({"b":"x\"]"}),
+                    serde_json::json!([2, 3])
+                ]
+            );
+            let last = batches.last().unwrap();
+            assert!(!last.meta.partial);
+            assert_eq!(last.meta.offset.as_str(), "end");
+            assert!(batches.iter().rev().skip(1).all(|b| b.meta.partial && !b.items.is_empty()));
+        }
+    }
+
+    #[tokio::test]
+    async fn json_errors_and_empty_bodies() {
+        let truncated = body(br#"[{"a":1},{"b""#, &[]);
+        let err = collect(super::json::<serde_json::Value>(stream::iter(truncated), url()));
+        assert!(err.await.unwrap_err().is_decode());
+        let typed = collect(super::json::<u32>(stream::iter(body(br#"["x"]"#, &[])), url()));
+        assert!(typed.await.unwrap_err().is_decode());
+        // An empty body (204) and `[]` are empty batches.
+        for empty in [&b""[..], b"[]"] {
+            let batches = collect(super::json::<u32>(stream::iter(body(empty, &[])), url()))
+                .await
+                .unwrap();
+            assert_eq!(batches.len(), 1);
+            assert!(batches[0].items.is_empty());
+        }
+    }
+
+    #[tokio::test]
+    async fn ready_partials_merge() {
+        // Three SSE events ready together, then the control's final piece.
+        let pieces = || {
+            vec![
+                Ok(piece(b"[1]", true, true, true)),
+                Ok(piece(b"[2]", true, true, true)),
+                Ok(piece(b"[3]", false, true, false)),
+            ]
+        };
+        let batches = collect(super::json::<u32>(stream::iter(pieces()), url()))
+            .await
+            .unwrap();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0].items, vec![1, 2, 3]);
+        let chunks = collect(super::bytes(stream::iter(pieces()))).await.unwrap();
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].data, "[1][2][3]");
+        assert_eq!(chunks[0].meta.offset.as_str(), "end");
+    }
+}
