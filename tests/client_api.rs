@@ -478,13 +478,42 @@ server_tests! {
             );
         }
     }
+
+    /// A malformed offset is refused by the server: BadRequest.
+    async fn malformed_offset(server: TestServer) {
+        let client = server.client();
+        let stream = within(
+            WAIT,
+            "create",
+            client.create(&server.fresh_url("bad-offset"), CreateOptions::default()),
+        )
+        .await
+        .expect("create");
+        within(WAIT, "append", stream.append("x", AppendOptions::default()))
+            .await
+            .expect("append");
+        for live in [LiveMode::Off, LiveMode::LongPoll] {
+            let options = ReadOptions {
+                offset: Offset::new("not-an-offset"),
+                live,
+                ..ReadOptions::default()
+            };
+            let mut read = stream.read_bytes(options);
+            let got = support::reads::drain(&mut read, WAIT).await;
+            assert!(
+                matches!(got.error, Some(Error::BadRequest { .. })),
+                "{live:?}: {:?}",
+                got.error
+            );
+        }
+    }
 }
 
 /// Handles are made without I/O; relative paths need a base URL; a bad base
 /// URL is refused by the builder.
 #[test]
 fn handles_and_base_urls() {
-    let plain = support::client();
+    let plain = dsx::client::Client::new();
     let relative = plain.stream("just/a/path");
     assert!(
         matches!(relative, Err(Error::InvalidArgument(_))),
@@ -501,6 +530,16 @@ fn handles_and_base_urls() {
         .stream("http://127.0.0.1:10/v1/stream/x")
         .expect("absolute URL wins over the base");
     assert_eq!(absolute.url().as_str(), "http://127.0.0.1:10/v1/stream/x");
+    let sibling = stream.client().stream("payments").expect("same client");
+    assert_eq!(
+        sibling.url().as_str(),
+        "http://127.0.0.1:9/v1/stream/payments"
+    );
+    assert!(Offset::START.is_start() && Offset::NOW.is_now());
+    assert_eq!(Offset::default(), Offset::START);
+    let opaque = Offset::from("0000_0042");
+    assert_eq!(opaque.to_string(), "0000_0042");
+    assert_eq!(Offset::new(String::from("x")).as_str(), "x");
     let bad = dsx::client::Client::builder().base_url("not a url").build();
     assert!(bad.is_err(), "a malformed base URL must be refused");
     let _default = dsx::client::Client::default();
