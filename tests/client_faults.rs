@@ -88,7 +88,16 @@ fault_tests! {
 
     /// 429 with Retry-After: retried after (at least about) that long.
     async fn retries_429_with_retry_after(server: TestServer) {
-        let (client, recorder) = recording(3);
+        // Retry-After is honoured up to the policy's max_backoff: allow 2 s.
+        let recorder = Recorder::default();
+        let client = recorder
+            .builder()
+            .retry(dsx::client::RetryPolicy {
+                max_backoff: Duration::from_secs(2),
+                ..fast_retry(3)
+            })
+            .build()
+            .expect("client");
         let body = Body::Json;
         let stream = create(&server, &client, body, "retry-429").await;
         within(WAIT, "append", stream.append(body.message(0), AppendOptions::default()))
@@ -109,20 +118,54 @@ fault_tests! {
         assert_eq!(statuses(&recorder, "GET"), vec![Some(429), Some(200)]);
     }
 
-    /// A dropped connection is retried.
+    /// A dropped connection is retried when replaying is safe: reads, and
+    /// appends carrying `Stream-Seq` (the server refuses a duplicate). A
+    /// plain append is replayed only when the client opted in, since the
+    /// server may already have stored it.
     async fn retries_dropped_connection(server: TestServer) {
         let (client, recorder) = recording(3);
         let body = Body::Binary;
         let stream = create(&server, &client, body, "retry-drop").await;
         let url = stream.url().to_string();
+
         server.inject(&url, Fault::drop_connection().method("POST")).await;
-        within(WAIT, "append", stream.append(body.message(7), AppendOptions::default()))
+        let seq = AppendOptions {
+            seq: Some("0001".to_owned()),
+            ..AppendOptions::default()
+        };
+        within(WAIT, "append", stream.append(body.message(7), seq))
             .await
-            .expect("append succeeds after a dropped connection");
-        assert_eq!(body.read_all(&stream).await.ok().numbers, vec![7]);
+            .expect("a Stream-Seq append is replayed after a drop");
         let posts = recorder.with_method("POST");
         assert_eq!(posts.len(), 2, "one failed and one good attempt");
         assert!(posts[0].error.is_some() && posts[0].status.is_none());
+
+        server.inject(&url, Fault::drop_connection().method("GET")).await;
+        assert_eq!(body.read_all(&stream).await.ok().numbers, vec![7]);
+
+        server.inject(&url, Fault::drop_connection().method("POST")).await;
+        let plain = within(
+            WAIT,
+            "append",
+            stream.append(body.message(8), AppendOptions::default()),
+        )
+        .await;
+        assert!(
+            matches!(plain, Err(Error::Network { .. })),
+            "a plain append is not replayed by default: {plain:?}"
+        );
+
+        let opted_in = Client::builder()
+            .retry(fast_retry(3))
+            .retry_appends_after_drop(true)
+            .build()
+            .expect("client");
+        let same = opted_in.stream(&url).expect("url");
+        server.inject(&url, Fault::drop_connection().method("POST")).await;
+        within(WAIT, "append", same.append(body.message(9), AppendOptions::default()))
+            .await
+            .expect("replayed after the drop when opted in");
+        assert_eq!(body.read_all(&stream).await.ok().numbers, vec![7, 9]);
     }
 
     /// Reads retry too: a catch-up GET and a long-poll GET after 503s.
