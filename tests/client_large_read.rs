@@ -207,6 +207,12 @@ async fn large_binary_read(kind: Kind) {
     };
     within(LIMIT, "256 MiB read", read).await;
     let growth = peak.growth();
+    eprintln!(
+        "{kind:?}: 256 MiB in {items} items, peak RSS growth {} KiB (high-water \
+         mark reset: {})",
+        growth / 1024,
+        peak.hwm_reset
+    );
     let (hash, len) = sum.finish();
     assert_eq!(len, expected_len, "bytes read");
     assert_eq!(hash, expected_hash, "checksum of the bytes read");
@@ -285,6 +291,11 @@ async fn large_json_read(kind: Kind) {
     };
     within(LIMIT, "64 MiB JSON read", read).await;
     let growth = peak.growth();
+    eprintln!(
+        "{kind:?}: {total} JSON messages in {batches} batches, peak RSS \
+         growth {} KiB",
+        growth / 1024
+    );
     assert_eq!(next, total, "every message read");
     assert!(
         growth < RSS_BOUND,
