@@ -102,7 +102,7 @@ server_tests! {
     }
 
     /// PUT is idempotent for a matching configuration (200) and conflicts
-    /// otherwise (409 -> AlreadyExists).
+    /// otherwise (409 -> `AlreadyExists`).
     async fn create_idempotent_and_conflict(server: TestServer) {
         let client = server.client();
         let url = server.fresh_url("idem");
@@ -189,7 +189,7 @@ server_tests! {
             WAIT,
             "create ttl",
             ttl.create(CreateOptions {
-                ttl: Some(Duration::from_secs(3600)),
+                ttl: Some(Duration::from_hours(1)),
                 ..CreateOptions::default()
             }),
         )
@@ -220,7 +220,7 @@ server_tests! {
             WAIT,
             "create both",
             both.create(CreateOptions {
-                ttl: Some(Duration::from_secs(60)),
+                ttl: Some(Duration::from_mins(1)),
                 expires_at: Some("2099-01-01T00:00:00Z".to_owned()),
                 ..CreateOptions::default()
             }),
@@ -253,7 +253,7 @@ server_tests! {
         };
         append(r#"{"n":1}"#).await.expect("one value");
         append(r#"[{"n":2},{"n":3}]"#).await.expect("array");
-        append(r#"[[4,5]]"#).await.expect("nested array");
+        append("[[4,5]]").await.expect("nested array");
         append("\"six\"").await.expect("a string value");
 
         let empty = append("[]").await;
@@ -350,7 +350,7 @@ server_tests! {
         assert_eq!(got.last().offset, closed.final_offset);
     }
 
-    /// Stream-Seq regression is a SequenceConflict.
+    /// Stream-Seq regression is a `SequenceConflict`.
     async fn stream_seq_regression(server: TestServer) {
         let client = server.client();
         let stream = within(
@@ -457,7 +457,7 @@ server_tests! {
         assert_eq!(body.read_all(&mid).await.ok().numbers, vec![0, 7]);
     }
 
-    /// Appends, heads, reads and closes on a missing stream are NotFound.
+    /// Appends, heads, reads and closes on a missing stream are `NotFound`.
     async fn not_found_everywhere(server: TestServer) {
         let client = server.client();
         let url = server.fresh_url("missing");
@@ -479,7 +479,7 @@ server_tests! {
         }
     }
 
-    /// A malformed offset is refused by the server: BadRequest.
+    /// A malformed offset is refused by the server: `BadRequest`.
     async fn malformed_offset(server: TestServer) {
         let client = server.client();
         let stream = within(

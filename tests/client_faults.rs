@@ -1,6 +1,6 @@
 //! Client integration tests with injected faults: retries that succeed after
 //! 503/429/dropped connections, and the typed errors when they do not
-//! (RateLimited, Status, Timeout, Decode).
+//! (`RateLimited`, Status, Timeout, Decode).
 //!
 //! Only the embedded server (started with test hooks) and the Node reference
 //! server have `/_test/inject-error`; the official Rust server has no fault
@@ -220,7 +220,7 @@ fault_tests! {
         assert_eq!(body.read_all(&stream).await.ok().numbers, numbers_of(0..10));
     }
 
-    /// 429s that outlast the retries: RateLimited, after every attempt.
+    /// 429s that outlast the retries: `RateLimited`, after every attempt.
     async fn rate_limited(server: TestServer) {
         let (client, recorder) = recording(3);
         let body = Body::Text;

@@ -5,7 +5,7 @@
 //!
 //! Headers are observed through their effect on a real server: `Stream-Seq`
 //! sent as a default or dynamic header makes a repeated value a
-//! SequenceConflict, which only happens if the header was sent.
+//! `SequenceConflict`, which only happens if the header was sent.
 
 mod support;
 

@@ -143,7 +143,7 @@ server_tests! {
         assert!(matches!(late, Err(Error::Closed { .. })), "{late:?}");
     }
 
-    /// A newer epoch fences an older one (StaleEpoch with the server's
+    /// A newer epoch fences an older one (`StaleEpoch` with the server's
     /// epoch); auto-claim takes over with the server's epoch + 1.
     async fn producer_epochs(server: TestServer) {
         let client = server.client();
@@ -204,8 +204,8 @@ server_tests! {
     }
 
     /// Producer headers on a plain append: 200 accepted, 204 duplicate,
-    /// 409 gap (SequenceConflict with expected/received), 403 stale epoch
-    /// (StaleEpoch with the server's epoch), 400 new epoch not at seq 0.
+    /// 409 gap (`SequenceConflict` with expected/received), 403 stale epoch
+    /// (`StaleEpoch` with the server's epoch), 400 new epoch not at seq 0.
     async fn producer_headers_on_append(server: TestServer) {
         let client = server.client();
         let body = Body::Text;

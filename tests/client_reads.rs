@@ -1,4 +1,4 @@
-//! Client integration tests: every live mode (Off, Auto, LongPoll, Sse) on
+//! Client integration tests: every live mode (Off, Auto, `LongPoll`, Sse) on
 //! JSON, text and binary streams, from offsets -1, now and mid-stream, and
 //! closure (EOF) in each mode.
 
@@ -166,7 +166,7 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
 }
 
 /// The mode picked the transport it promises: `live=sse` for Sse (and Auto
-/// on JSON and text), `live=long-poll` for LongPoll (and Auto on binary), no
+/// on JSON and text), `live=long-poll` for `LongPoll` (and Auto on binary), no
 /// `live` for Off.
 fn check_transport(recorder: &Recorder, body: Body, live: LiveMode) {
     let reads: Vec<String> = recorder

@@ -143,10 +143,10 @@ pub async fn within<T>(
     what: &str,
     fut: impl Future<Output = T>,
 ) -> T {
-    match tokio::time::timeout(limit, fut).await {
-        Ok(value) => value,
-        Err(_) => panic!("timed out after {limit:?}: {what}"),
-    }
+    let Ok(value) = tokio::time::timeout(limit, fut).await else {
+        panic!("timed out after {limit:?}: {what}");
+    };
+    value
 }
 
 /// A stream name no other test (or earlier run) uses.
@@ -223,7 +223,7 @@ impl Recorder {
             .iter()
             .zip(times.iter())
             .filter(|(e, _)| e.method.eq_ignore_ascii_case(method))
-            .map(|(e, end)| (*end - e.latency, *end))
+            .map(|(e, end)| (end.checked_sub(e.latency).unwrap_or(*end), *end))
             .collect()
     }
 }

@@ -122,22 +122,24 @@ pub async fn read_while<C: Chunk>(
     let mut out = Drained::<C::Data>::default();
     for _ in 0..MAX_ITEMS {
         let next = tokio::time::timeout_at(deadline, session.next()).await;
-        match next {
-            Err(_) => panic!(
+        let Ok(next) = next else {
+            panic!(
                 "read did not reach its goal within {limit:?}; {} items so \
                  far, last meta {:?}",
                 out.metas.len(),
                 out.metas.last()
-            ),
-            Ok(None) => {
+            );
+        };
+        match next {
+            None => {
                 out.ended = true;
                 return out;
             }
-            Ok(Some(Err(e))) => {
+            Some(Err(e)) => {
                 out.error = Some(e);
                 return out;
             }
-            Ok(Some(Ok(chunk))) => {
+            Some(Ok(chunk)) => {
                 out.metas.push(chunk.meta());
                 chunk.append_to(&mut out.data);
                 if stop(&out.data) {
@@ -345,7 +347,7 @@ fn text_numbers(text: &str, ended: bool) -> Vec<u32> {
 
 fn binary_numbers(data: &[u8], ended: bool) -> Vec<u32> {
     assert!(
-        !ended || data.len() % BIN_FRAME == 0,
+        !ended || data.len().is_multiple_of(BIN_FRAME),
         "binary data is not whole messages ({} bytes)",
         data.len()
     );

@@ -130,6 +130,10 @@ impl TestServer {
     }
 
     /// A client with default options.
+    #[allow(
+        clippy::unused_self,
+        reason = "a method so that tests read `server.client()`"
+    )]
     pub fn client(&self) -> Client {
         super::client()
     }
