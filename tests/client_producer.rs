@@ -95,7 +95,19 @@ async fn batching_and_pipelining(server: TestServer, body: Body) {
     let expected: Vec<u64> =
         (0..u64::try_from(seqs.len()).expect("fits")).collect();
     assert_eq!(seqs, expected, "one Producer-Seq per batch, no gaps");
-    assert_eq!(seqs.len(), batches, "every batch was accepted once (200)");
+    // Pipelined requests may overtake each other on separate connections:
+    // the server answers the later seq 409 (gap) and the producer resends
+    // it. Nothing else is expected, and no batch is accepted twice (the
+    // accepted seqs above are distinct).
+    let other: Vec<Option<u16>> = posts
+        .iter()
+        .map(|e| e.status)
+        .filter(|s| *s != Some(200))
+        .collect();
+    assert!(
+        other.iter().all(|s| *s == Some(409)),
+        "only accepted batches and overtaken ones: {other:?}"
+    );
 
     let spans = recorder.spans("POST");
     let overlapping = spans
