@@ -42,11 +42,16 @@ impl TestServer {
     pub async fn start(kind: Kind) -> TestServer {
         match kind {
             Kind::Embedded => {
+                #[allow(
+                    clippy::needless_update,
+                    reason = "ServerConfig gains fields (limits, SSE, registry)"
+                )]
                 let handle = dsx::server::start(ServerConfig {
                     addr: ([127, 0, 0, 1], 0).into(),
                     data_dir: None,
                     long_poll_timeout: LONG_POLL,
                     test_hooks: true,
+                    ..ServerConfig::default()
                 })
                 .await
                 .expect("embedded server starts on 127.0.0.1:0");
