@@ -83,8 +83,9 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
     assert_eq!(from_mid.numbers, numbers_of(1..3), "from mid-stream");
     assert_eq!(from_mid.metas[0].start_offset, after_first);
 
-    // From now: nothing old; in live modes, what is appended next.
-    if live == LiveMode::Off {
+    // From now: nothing old; in live modes, what is appended next. The
+    // offset to resume from afterwards is the read's own checkpoint.
+    let checkpoint = if live == LiveMode::Off {
         let now = body
             .read(&stream, options(Offset::NOW, live), None, WAIT)
             .await
@@ -95,7 +96,7 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
             assert_eq!(last.offset, tail);
             assert!(last.up_to_date);
         }
-        append(&stream, body, 3).await;
+        append(&stream, body, 3).await
     } else {
         let reader = stream.clone();
         let waiting = tokio::spawn(async move {
@@ -109,13 +110,14 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
             .expect("reader task")
             .ok();
         assert_eq!(now.numbers, vec![3], "from now sees only the new data");
-    }
+        let resumable = now.metas.iter().rev().find(|m| !m.partial);
+        resumable.expect("a resumable item").offset.clone()
+    };
+    let head = within(WAIT, "head", stream.head()).await.expect("head");
+    assert_eq!(checkpoint, head.next_offset, "the checkpoint is the tail");
 
-    // Closure observed by a reader that is waiting at the tail.
-    let tail = within(WAIT, "head", stream.head())
-        .await
-        .expect("head")
-        .next_offset;
+    // Closure observed by a reader that waits at the checkpoint.
+    let tail = checkpoint;
     let closing = if live == LiveMode::Off {
         None
     } else {
@@ -152,11 +154,17 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
     assert_eq!(all.last().offset, closed.final_offset);
     assert!(all.metas.iter().rev().skip(1).all(|m| !m.stream_closed));
 
-    // From now on a closed stream: EOF at once.
+    // From now on a closed stream: EOF at once, with no long-poll hold.
+    let started = std::time::Instant::now();
     let now = body
         .read(&stream, options(Offset::NOW, live), None, WAIT)
         .await
         .ok();
+    assert!(
+        started.elapsed() < support::LONG_POLL,
+        "EOF at the tail of a closed stream must not wait ({:?})",
+        started.elapsed()
+    );
     assert!(now.numbers.is_empty());
     assert!(now.ended);
     assert!(now.last().stream_closed);
