@@ -10,7 +10,7 @@ use dsx::client::{
     AppendOptions, CreateOptions, DurableStream, LiveMode, Offset, ReadOptions,
 };
 use serde_json::{Value, json};
-use support::{WAIT, within};
+use support::{TestServer, WAIT, within};
 
 const MODES: [LiveMode; 4] = [
     LiveMode::Off,
@@ -57,89 +57,106 @@ fn from_start(live: LiveMode) -> ReadOptions {
     }
 }
 
-server_tests! {
-    /// About 550 KB of 1- to 4-byte UTF-8 characters, in five appends,
-    /// read back identically in every mode.
-    async fn large_text_every_mode(server: TestServer) {
-        let stream = create(&server, "text/plain; charset=utf-8", "big-text").await;
-        let unit = "aé€😀\n";
-        let part = unit.repeat(10_000);
-        for _ in 0..5 {
-            append(&stream, Bytes::from(part.clone())).await;
-        }
-        let expected = part.repeat(5);
-        for live in MODES {
-            let mut session = stream.read_text(from_start(live));
-            let got = support::reads::read_while(&mut session, WAIT, |text| {
-                text.len() >= expected.len()
-            })
-            .await
-            .ok();
-            assert!(got.data == expected, "{live:?}: text differs ({} bytes)", got.data.len());
-        }
+/// About 550 KB of 1- to 4-byte UTF-8 characters, in five appends,
+/// read back identically in every mode.
+async fn large_text_every_mode(server: TestServer) {
+    let stream = create(&server, "text/plain; charset=utf-8", "big-text").await;
+    let unit = "aé€😀\n";
+    let part = unit.repeat(10_000);
+    for _ in 0..5 {
+        append(&stream, Bytes::from(part.clone())).await;
     }
-
-    /// 512 KiB covering every byte value, read back identically in every
-    /// mode (base64 over SSE).
-    async fn large_binary_every_mode(server: TestServer) {
-        let stream = create(&server, "application/octet-stream", "big-bin").await;
-        let data: Vec<u8> = (0..512 * 1024u32)
-            .map(|i| u8::try_from((i * 7 + i / 256) % 256).expect("byte"))
-            .collect();
-        for part in data.chunks(128 * 1024) {
-            append(&stream, Bytes::copy_from_slice(part)).await;
-        }
-        for live in MODES {
-            let mut session = stream.read_bytes(from_start(live));
-            let got = support::reads::read_while(&mut session, WAIT, |bytes| {
-                bytes.len() >= data.len()
-            })
-            .await
-            .ok();
-            assert!(got.data == data, "{live:?}: bytes differ ({} bytes)", got.data.len());
-        }
+    let expected = part.repeat(5);
+    for live in MODES {
+        let mut session = stream.read_text(from_start(live));
+        let got = support::reads::read_while(&mut session, WAIT, |text| {
+            text.len() >= expected.len()
+        })
+        .await
+        .ok();
+        assert!(
+            got.data == expected,
+            "{live:?}: text differs ({} bytes)",
+            got.data.len()
+        );
     }
+}
 
-    /// JSON values with brackets, commas and quotes inside strings,
-    /// escapes, line separators, nesting, and one 200 KB string, read back
-    /// as the same values in every mode.
-    async fn json_tricky_values(server: TestServer) {
-        let stream = create(&server, "application/json", "tricky").await;
-        let big = "x]\",[".repeat(40_000);
-        let values = vec![
-            json!({"s": "],[\"}{", "t": "\\", "u": "\u{5d}\u{2028}\u{85}\u{2029}"}),
-            json!([1, [2, [3, "]"]]]),
-            json!("a string with\na newline and \r a return"),
-            json!(null),
-            json!(-42),
-            json!(true),
-            json!({"deep": {"a": [{"b": "]"}, {"c": "[{"}]}}),
-            json!({"big": big}),
-            json!({"emoji": "😀 é €", "escaped": "\u{1}\u{1f}"}),
-        ];
-        // One value per append (an array is wrapped once by the caller, so
-        // it stays one message), then all of them again as one batch.
-        for value in &values {
-            let body = if value.is_array() {
-                format!("[{value}]")
-            } else {
-                value.to_string()
-            };
-            append(&stream, Bytes::from(body)).await;
-        }
-        append(&stream, Bytes::from(Value::Array(values.clone()).to_string())).await;
-        let expected: Vec<Value> = values.iter().chain(values.iter()).cloned().collect();
-        for live in MODES {
-            let mut session = stream.read_json::<Value>(from_start(live));
-            let got = support::reads::read_while(&mut session, WAIT, |items| {
-                items.len() >= expected.len()
-            })
-            .await
-            .ok();
-            assert_eq!(got.data.len(), expected.len(), "{live:?}");
-            for (i, (g, e)) in got.data.iter().zip(&expected).enumerate() {
-                assert_eq!(g, e, "{live:?}: value {i}");
-            }
+/// 512 KiB covering every byte value, read back identically in every
+/// mode (base64 over SSE).
+async fn large_binary_every_mode(server: TestServer) {
+    let stream = create(&server, "application/octet-stream", "big-bin").await;
+    let data: Vec<u8> = (0..512 * 1024u32)
+        .map(|i| u8::try_from((i * 7 + i / 256) % 256).expect("byte"))
+        .collect();
+    for part in data.chunks(128 * 1024) {
+        append(&stream, Bytes::copy_from_slice(part)).await;
+    }
+    for live in MODES {
+        let mut session = stream.read_bytes(from_start(live));
+        let got = support::reads::read_while(&mut session, WAIT, |bytes| {
+            bytes.len() >= data.len()
+        })
+        .await
+        .ok();
+        assert!(
+            got.data == data,
+            "{live:?}: bytes differ ({} bytes)",
+            got.data.len()
+        );
+    }
+}
+
+/// JSON values with brackets, commas and quotes inside strings,
+/// escapes, line separators, nesting, and one 200 KB string, read back
+/// as the same values in every mode.
+async fn json_tricky_values(server: TestServer) {
+    let stream = create(&server, "application/json", "tricky").await;
+    let big = "x]\",[".repeat(40_000);
+    let values = vec![
+        json!({"s": "],[\"}{", "t": "\\", "u": "\u{5d}\u{2028}\u{85}\u{2029}"}),
+        json!([1, [2, [3, "]"]]]),
+        json!("a string with\na newline and \r a return"),
+        json!(null),
+        json!(-42),
+        json!(true),
+        json!({"deep": {"a": [{"b": "]"}, {"c": "[{"}]}}),
+        json!({"big": big}),
+        json!({"emoji": "😀 é €", "escaped": "\u{1}\u{1f}"}),
+    ];
+    // One value per append (an array is wrapped once by the caller, so
+    // it stays one message), then all of them again as one batch.
+    for value in &values {
+        let body = if value.is_array() {
+            format!("[{value}]")
+        } else {
+            value.to_string()
+        };
+        append(&stream, Bytes::from(body)).await;
+    }
+    append(
+        &stream,
+        Bytes::from(Value::Array(values.clone()).to_string()),
+    )
+    .await;
+    let expected: Vec<Value> =
+        values.iter().chain(values.iter()).cloned().collect();
+    for live in MODES {
+        let mut session = stream.read_json::<Value>(from_start(live));
+        let got = support::reads::read_while(&mut session, WAIT, |items| {
+            items.len() >= expected.len()
+        })
+        .await
+        .ok();
+        assert_eq!(got.data.len(), expected.len(), "{live:?}");
+        for (i, (g, e)) in got.data.iter().zip(&expected).enumerate() {
+            assert_eq!(g, e, "{live:?}: value {i}");
         }
     }
 }
+
+server_tests!(
+    large_text_every_mode,
+    large_binary_every_mode,
+    json_tricky_values,
+);

@@ -210,8 +210,8 @@ async fn large_binary_read(kind: Kind) {
     within(LIMIT, "256 MiB read", read).await;
     let growth = peak.growth();
     eprintln!(
-        "{kind:?}: 256 MiB in {items} items, peak RSS growth {} KiB (high-water \
-         mark reset: {})",
+        "{kind:?}: 256 MiB in {items} items, peak RSS growth {} KiB \
+         (high-water mark reset: {})",
         growth / 1024,
         peak.hwm_reset
     );

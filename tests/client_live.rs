@@ -10,7 +10,9 @@ use dsx::client::{
     AppendOptions, CreateOptions, DurableStream, LiveMode, Offset, ReadOptions,
 };
 use futures::StreamExt;
-use support::{Body, LONG_POLL, Recorder, WAIT, header, numbers_of, within};
+use support::{
+    Body, LONG_POLL, Recorder, TestServer, WAIT, header, numbers_of, within,
+};
 
 fn live_from(offset: Offset, live: LiveMode) -> ReadOptions {
     ReadOptions {
@@ -102,179 +104,189 @@ async fn exactly_once(server: support::TestServer, body: Body) {
     }
 }
 
-server_tests! {
-    async fn exactly_once_json(server: TestServer) {
-        exactly_once(server, Body::Json).await;
-    }
+async fn exactly_once_json(server: TestServer) {
+    exactly_once(server, Body::Json).await;
+}
 
-    async fn exactly_once_binary(server: TestServer) {
-        exactly_once(server, Body::Binary).await;
-    }
+async fn exactly_once_binary(server: TestServer) {
+    exactly_once(server, Body::Binary).await;
+}
 
-    async fn exactly_once_text(server: TestServer) {
-        exactly_once(server, Body::Text).await;
-    }
+async fn exactly_once_text(server: TestServer) {
+    exactly_once(server, Body::Text).await;
+}
 
-    /// A long-poll session spans several holds that end in 204, sees each
-    /// append, and echoes the server's cursor on the next request.
-    async fn long_poll_session_progress(server: TestServer) {
-        let recorder = Recorder::default();
-        let client = recorder.builder().build().expect("client");
-        let body = Body::Binary;
-        let stream = create(&server, &client, body, "lp-progress").await;
-        let start = within(
+/// A long-poll session spans several holds that end in 204, sees each
+/// append, and echoes the server's cursor on the next request.
+async fn long_poll_session_progress(server: TestServer) {
+    let recorder = Recorder::default();
+    let client = recorder.builder().build().expect("client");
+    let body = Body::Binary;
+    let stream = create(&server, &client, body, "lp-progress").await;
+    let start = within(
+        WAIT,
+        "append",
+        stream.append(body.message(0), AppendOptions::default()),
+    )
+    .await
+    .expect("append")
+    .next_offset;
+    let reader = stream.clone();
+    let task = tokio::spawn(async move {
+        let options = live_from(start, LiveMode::LongPoll);
+        body.read(&reader, options, Some(4), Duration::from_secs(20))
+            .await
+    });
+    for n in 1..=4 {
+        // Longer than the hold: the poll in flight answers 204 first.
+        tokio::time::sleep(LONG_POLL + Duration::from_millis(200)).await;
+        within(
             WAIT,
             "append",
-            stream.append(body.message(0), AppendOptions::default()),
+            stream.append(body.message(n), AppendOptions::default()),
         )
         .await
-        .expect("append")
-        .next_offset;
-        let reader = stream.clone();
-        let task = tokio::spawn(async move {
-            let options = live_from(start, LiveMode::LongPoll);
-            body.read(&reader, options, Some(4), Duration::from_secs(20)).await
-        });
-        for n in 1..=4 {
-            // Longer than the hold: the poll in flight answers 204 first.
-            tokio::time::sleep(LONG_POLL + Duration::from_millis(200)).await;
-            within(
-                WAIT,
-                "append",
-                stream.append(body.message(n), AppendOptions::default()),
-            )
-            .await
-            .expect("append");
-        }
-        let got = within(WAIT, "reader", task).await.expect("task").ok();
-        assert_eq!(got.numbers, numbers_of(1..5));
-        assert!(
-            got.metas.iter().any(|m| m.cursor.is_some()),
-            "live items carry the server's cursor: {:?}",
-            got.metas
-        );
-
-        let polls: Vec<_> = recorder
-            .with_method("GET")
-            .into_iter()
-            .filter(|e| e.url.contains("live=long-poll"))
-            .collect();
-        assert!(polls.len() >= 5, "one poll per append at least: {polls:?}");
-        assert!(
-            polls.iter().any(|e| e.status == Some(204)),
-            "some polls timed out with 204: {:?}",
-            polls.iter().map(|e| e.status).collect::<Vec<_>>()
-        );
-        let mut echoed = 0;
-        for pair in polls.windows(2) {
-            if let Some(cursor) = header(&pair[0], "stream-cursor") {
-                let expected = format!("cursor={cursor}");
-                assert!(
-                    pair[1].url.contains(&expected),
-                    "the next poll echoes {expected}: {}",
-                    pair[1].url
-                );
-                echoed += 1;
-            }
-        }
-        assert!(echoed >= 4, "cursors were echoed across the session");
+        .expect("append");
     }
+    let got = within(WAIT, "reader", task).await.expect("task").ok();
+    assert_eq!(got.numbers, numbers_of(1..5));
+    assert!(
+        got.metas.iter().any(|m| m.cursor.is_some()),
+        "live items carry the server's cursor: {:?}",
+        got.metas
+    );
 
-    /// An SSE session stays open across pauses longer than the server's
-    /// keep-alive, seeing each append as it happens.
-    async fn sse_session_progress(server: TestServer) {
-        let client = server.client();
-        let body = Body::Json;
-        let stream = create(&server, &client, body, "sse-progress").await;
-        let mut session =
-            stream.read_json::<serde_json::Value>(live_from(Offset::NOW, LiveMode::Sse));
-        for n in 0..4u32 {
-            let appender = stream.clone();
-            let append = tokio::spawn(async move {
-                tokio::time::sleep(LONG_POLL + Duration::from_millis(100)).await;
-                appender.append(body.message(n), AppendOptions::default()).await
-            });
-            let got = support::reads::read_while(&mut session, WAIT, |items| {
-                !items.is_empty()
-            })
-            .await
-            .ok();
-            assert_eq!(got.data.len(), 1, "one message per append");
-            assert_eq!(got.data[0]["n"], n);
-            assert!(got.metas.iter().any(|m| m.cursor.is_some()));
-            within(WAIT, "append task", append)
-                .await
-                .expect("task")
-                .expect("append");
-        }
-    }
-
-    /// Dropping a live read session (long-poll or SSE) stops its requests;
-    /// the server keeps answering.
-    async fn dropped_read_stops(server: TestServer) {
-        let recorder = Recorder::default();
-        let client = recorder.builder().build().expect("client");
-        let body = Body::Binary;
-        let stream = create(&server, &client, body, "drop").await;
-        for live in [LiveMode::LongPoll, LiveMode::Sse] {
-            let reader = stream.clone();
-            let (first_tx, first_rx) = tokio::sync::oneshot::channel();
-            let task = tokio::spawn(async move {
-                let mut session = reader.read_bytes(live_from(Offset::NOW, live));
-                // Skip items without data (a client may report up-to-date
-                // or a poll timeout as an empty item).
-                let mut first = None;
-                for _ in 0..100 {
-                    match session.next().await {
-                        Some(Ok(c)) if c.data.is_empty() => {}
-                        other => {
-                            first = other.map(|r| r.map(|c| c.data));
-                            break;
-                        }
-                    }
-                }
-                let _ = first_tx.send(first);
-                // Keep reading until aborted.
-                while let Some(item) = session.next().await {
-                    item.expect("no error while reading");
-                }
-            });
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            within(
-                WAIT,
-                "append",
-                stream.append(body.message(1), AppendOptions::default()),
-            )
-            .await
-            .expect("append");
-            let first = within(WAIT, "first item", first_rx)
-                .await
-                .expect("reader sent its first item")
-                .expect("an item")
-                .expect("no error");
-            assert_eq!(first, body.message(1), "{live:?}");
-            task.abort();
-            let aborted = within(WAIT, "abort", task).await;
-            assert!(aborted.is_err_and(|e| e.is_cancelled()), "{live:?}");
-
-            let before = recorder.events().len();
-            tokio::time::sleep(LONG_POLL * 3).await;
-            let after = recorder.events().len();
+    let polls: Vec<_> = recorder
+        .with_method("GET")
+        .into_iter()
+        .filter(|e| e.url.contains("live=long-poll"))
+        .collect();
+    assert!(polls.len() >= 5, "one poll per append at least: {polls:?}");
+    assert!(
+        polls.iter().any(|e| e.status == Some(204)),
+        "some polls timed out with 204: {:?}",
+        polls.iter().map(|e| e.status).collect::<Vec<_>>()
+    );
+    let mut echoed = 0;
+    for pair in polls.windows(2) {
+        if let Some(cursor) = header(&pair[0], "stream-cursor") {
+            let expected = format!("cursor={cursor}");
             assert!(
-                after <= before + 1,
-                "{live:?}: {} requests after the session was dropped",
-                after - before
+                pair[1].url.contains(&expected),
+                "the next poll echoes {expected}: {}",
+                pair[1].url
             );
+            echoed += 1;
         }
-        let meta = within(WAIT, "head", stream.head()).await.expect("head");
-        assert!(!meta.closed);
+    }
+    assert!(echoed >= 4, "cursors were echoed across the session");
+}
 
-        // Dropping a session that never got anything is fine as well.
-        let session = stream.read_json::<serde_json::Value>(live_from(
-            Offset::START,
-            LiveMode::Sse,
-        ));
-        drop(session);
-        within(WAIT, "head", stream.head()).await.expect("head");
+/// An SSE session stays open across pauses longer than the server's
+/// keep-alive, seeing each append as it happens.
+async fn sse_session_progress(server: TestServer) {
+    let client = server.client();
+    let body = Body::Json;
+    let stream = create(&server, &client, body, "sse-progress").await;
+    let mut session = stream
+        .read_json::<serde_json::Value>(live_from(Offset::NOW, LiveMode::Sse));
+    for n in 0..4u32 {
+        let appender = stream.clone();
+        let append = tokio::spawn(async move {
+            tokio::time::sleep(LONG_POLL + Duration::from_millis(100)).await;
+            appender
+                .append(body.message(n), AppendOptions::default())
+                .await
+        });
+        let got = support::reads::read_while(&mut session, WAIT, |items| {
+            !items.is_empty()
+        })
+        .await
+        .ok();
+        assert_eq!(got.data.len(), 1, "one message per append");
+        assert_eq!(got.data[0]["n"], n);
+        assert!(got.metas.iter().any(|m| m.cursor.is_some()));
+        within(WAIT, "append task", append)
+            .await
+            .expect("task")
+            .expect("append");
     }
 }
+
+/// Dropping a live read session (long-poll or SSE) stops its requests;
+/// the server keeps answering.
+async fn dropped_read_stops(server: TestServer) {
+    let recorder = Recorder::default();
+    let client = recorder.builder().build().expect("client");
+    let body = Body::Binary;
+    let stream = create(&server, &client, body, "drop").await;
+    for live in [LiveMode::LongPoll, LiveMode::Sse] {
+        let reader = stream.clone();
+        let (first_tx, first_rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let mut session = reader.read_bytes(live_from(Offset::NOW, live));
+            // Skip items without data (a client may report up-to-date
+            // or a poll timeout as an empty item).
+            let mut first = None;
+            for _ in 0..100 {
+                match session.next().await {
+                    Some(Ok(c)) if c.data.is_empty() => {}
+                    other => {
+                        first = other.map(|r| r.map(|c| c.data));
+                        break;
+                    }
+                }
+            }
+            let _ = first_tx.send(first);
+            // Keep reading until aborted.
+            while let Some(item) = session.next().await {
+                item.expect("no error while reading");
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        within(
+            WAIT,
+            "append",
+            stream.append(body.message(1), AppendOptions::default()),
+        )
+        .await
+        .expect("append");
+        let first = within(WAIT, "first item", first_rx)
+            .await
+            .expect("reader sent its first item")
+            .expect("an item")
+            .expect("no error");
+        assert_eq!(first, body.message(1), "{live:?}");
+        task.abort();
+        let aborted = within(WAIT, "abort", task).await;
+        assert!(aborted.is_err_and(|e| e.is_cancelled()), "{live:?}");
+
+        let before = recorder.events().len();
+        tokio::time::sleep(LONG_POLL * 3).await;
+        let after = recorder.events().len();
+        assert!(
+            after <= before + 1,
+            "{live:?}: {} requests after the session was dropped",
+            after - before
+        );
+    }
+    let meta = within(WAIT, "head", stream.head()).await.expect("head");
+    assert!(!meta.closed);
+
+    // Dropping a session that never got anything is fine as well.
+    let session = stream.read_json::<serde_json::Value>(live_from(
+        Offset::START,
+        LiveMode::Sse,
+    ));
+    drop(session);
+    within(WAIT, "head", stream.head()).await.expect("head");
+}
+
+server_tests!(
+    exactly_once_json,
+    exactly_once_binary,
+    exactly_once_text,
+    long_poll_session_progress,
+    sse_session_progress,
+    dropped_read_stops,
+);

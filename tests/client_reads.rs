@@ -205,75 +205,89 @@ fn check_transport(recorder: &Recorder, body: Body, live: LiveMode) {
     }
 }
 
-server_tests! {
-    async fn json_off(server: TestServer) {
-        roundtrip(server, Body::Json, LiveMode::Off).await;
-    }
-    async fn json_auto(server: TestServer) {
-        roundtrip(server, Body::Json, LiveMode::Auto).await;
-    }
-    async fn json_long_poll(server: TestServer) {
-        roundtrip(server, Body::Json, LiveMode::LongPoll).await;
-    }
-    async fn json_sse(server: TestServer) {
-        roundtrip(server, Body::Json, LiveMode::Sse).await;
-    }
-    async fn text_off(server: TestServer) {
-        roundtrip(server, Body::Text, LiveMode::Off).await;
-    }
-    async fn text_auto(server: TestServer) {
-        roundtrip(server, Body::Text, LiveMode::Auto).await;
-    }
-    async fn text_long_poll(server: TestServer) {
-        roundtrip(server, Body::Text, LiveMode::LongPoll).await;
-    }
-    async fn text_sse(server: TestServer) {
-        roundtrip(server, Body::Text, LiveMode::Sse).await;
-    }
-    async fn binary_off(server: TestServer) {
-        roundtrip(server, Body::Binary, LiveMode::Off).await;
-    }
-    async fn binary_auto(server: TestServer) {
-        roundtrip(server, Body::Binary, LiveMode::Auto).await;
-    }
-    async fn binary_long_poll(server: TestServer) {
-        roundtrip(server, Body::Binary, LiveMode::LongPoll).await;
-    }
-    async fn binary_sse(server: TestServer) {
-        roundtrip(server, Body::Binary, LiveMode::Sse).await;
-    }
+async fn json_off(server: TestServer) {
+    roundtrip(server, Body::Json, LiveMode::Off).await;
+}
+async fn json_auto(server: TestServer) {
+    roundtrip(server, Body::Json, LiveMode::Auto).await;
+}
+async fn json_long_poll(server: TestServer) {
+    roundtrip(server, Body::Json, LiveMode::LongPoll).await;
+}
+async fn json_sse(server: TestServer) {
+    roundtrip(server, Body::Json, LiveMode::Sse).await;
+}
+async fn text_off(server: TestServer) {
+    roundtrip(server, Body::Text, LiveMode::Off).await;
+}
+async fn text_auto(server: TestServer) {
+    roundtrip(server, Body::Text, LiveMode::Auto).await;
+}
+async fn text_long_poll(server: TestServer) {
+    roundtrip(server, Body::Text, LiveMode::LongPoll).await;
+}
+async fn text_sse(server: TestServer) {
+    roundtrip(server, Body::Text, LiveMode::Sse).await;
+}
+async fn binary_off(server: TestServer) {
+    roundtrip(server, Body::Binary, LiveMode::Off).await;
+}
+async fn binary_auto(server: TestServer) {
+    roundtrip(server, Body::Binary, LiveMode::Auto).await;
+}
+async fn binary_long_poll(server: TestServer) {
+    roundtrip(server, Body::Binary, LiveMode::LongPoll).await;
+}
+async fn binary_sse(server: TestServer) {
+    roundtrip(server, Body::Binary, LiveMode::Sse).await;
+}
 
-    /// Catch-up from `now` on a JSON stream is an empty batch, never an
-    /// error, and a read from the tail offset is the same.
-    async fn json_empty_reads(server: TestServer) {
-        let client = server.client();
-        let stream = within(
-            WAIT,
-            "create",
-            client.create(
-                &server.fresh_url("json-empty"),
-                CreateOptions {
-                    content_type: Some("application/json".to_owned()),
-                    ..CreateOptions::default()
-                },
-            ),
-        )
+/// Catch-up from `now` on a JSON stream is an empty batch, never an
+/// error, and a read from the tail offset is the same.
+async fn json_empty_reads(server: TestServer) {
+    let client = server.client();
+    let stream = within(
+        WAIT,
+        "create",
+        client.create(
+            &server.fresh_url("json-empty"),
+            CreateOptions {
+                content_type: Some("application/json".to_owned()),
+                ..CreateOptions::default()
+            },
+        ),
+    )
+    .await
+    .expect("create");
+    let body = Body::Json;
+    let empty = body.read_all(&stream).await.ok();
+    assert!(empty.numbers.is_empty());
+    assert!(empty.ended);
+    let tail = append(&stream, body, 0).await;
+    let at_tail = body
+        .read(&stream, options(tail.clone(), LiveMode::Off), None, WAIT)
         .await
-        .expect("create");
-        let body = Body::Json;
-        let empty = body.read_all(&stream).await.ok();
-        assert!(empty.numbers.is_empty());
-        assert!(empty.ended);
-        let tail = append(&stream, body, 0).await;
-        let at_tail = body
-            .read(&stream, options(tail.clone(), LiveMode::Off), None, WAIT)
-            .await
-            .ok();
-        assert!(at_tail.numbers.is_empty());
-        assert!(at_tail.ended);
-        if let Some(last) = at_tail.metas.last() {
-            assert_eq!(last.offset, tail);
-            assert!(last.up_to_date);
-        }
+        .ok();
+    assert!(at_tail.numbers.is_empty());
+    assert!(at_tail.ended);
+    if let Some(last) = at_tail.metas.last() {
+        assert_eq!(last.offset, tail);
+        assert!(last.up_to_date);
     }
 }
+
+server_tests!(
+    json_off,
+    json_auto,
+    json_long_poll,
+    json_sse,
+    text_off,
+    text_auto,
+    text_long_poll,
+    text_sse,
+    binary_off,
+    binary_auto,
+    binary_long_poll,
+    binary_sse,
+    json_empty_reads,
+);

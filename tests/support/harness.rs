@@ -20,28 +20,23 @@ pub const LONG_POLL: Duration = Duration::from_millis(500);
 /// The `ignore` reason carried by every official-server variant.
 pub const OFFICIAL_IGNORE: &str = "needs the official servers; see README";
 
-/// Turns `async fn name(server: TestServer) { .. }` items into a module
-/// `name` holding three `#[tokio::test]`s: `embedded` (always run), and
-/// `rust` and `node`, which need the official servers and are therefore
+/// For each named `async fn name(server: TestServer)` in scope, adds a
+/// module `name` holding three `#[tokio::test]`s: `embedded` (always run),
+/// and `rust` and `node`, which need the official servers and are therefore
 /// `#[ignore]`d unless `--include-ignored` is passed. Test names read
-/// `name::embedded`, `name::rust`, `name::node`.
+/// `name::embedded`, `name::rust`, `name::node`. (The module lives in the
+/// type namespace, the function in the value namespace: no clash.)
 #[macro_export]
 macro_rules! server_tests {
-    ($(
-        $(#[doc = $doc:literal])*
-        async fn $name:ident($server:ident: TestServer) $body:block
-    )+) => {$(
-        $(#[doc = $doc])*
+    ($($name:ident),+ $(,)?) => {$(
         mod $name {
-            #[allow(unused_imports, reason = "bodies use varying subsets")]
-            use super::*;
-
-            async fn body($server: $crate::support::TestServer) $body
-
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn embedded() {
-                $crate::support::run($crate::support::Kind::Embedded, body)
-                    .await;
+                $crate::support::run(
+                    $crate::support::Kind::Embedded,
+                    super::$name,
+                )
+                .await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,7 +44,7 @@ macro_rules! server_tests {
             async fn rust() {
                 $crate::support::run(
                     $crate::support::Kind::OfficialRust,
-                    body,
+                    super::$name,
                 )
                 .await;
             }
@@ -59,7 +54,7 @@ macro_rules! server_tests {
             async fn node() {
                 $crate::support::run(
                     $crate::support::Kind::OfficialNode,
-                    body,
+                    super::$name,
                 )
                 .await;
             }
@@ -73,21 +68,15 @@ macro_rules! server_tests {
 /// not inject anything and would test nothing).
 #[macro_export]
 macro_rules! fault_tests {
-    ($(
-        $(#[doc = $doc:literal])*
-        async fn $name:ident($server:ident: TestServer) $body:block
-    )+) => {$(
-        $(#[doc = $doc])*
+    ($($name:ident),+ $(,)?) => {$(
         mod $name {
-            #[allow(unused_imports, reason = "bodies use varying subsets")]
-            use super::*;
-
-            async fn body($server: $crate::support::TestServer) $body
-
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn embedded() {
-                $crate::support::run($crate::support::Kind::Embedded, body)
-                    .await;
+                $crate::support::run(
+                    $crate::support::Kind::Embedded,
+                    super::$name,
+                )
+                .await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,7 +84,7 @@ macro_rules! fault_tests {
             async fn node() {
                 $crate::support::run(
                     $crate::support::Kind::OfficialNode,
-                    body,
+                    super::$name,
                 )
                 .await;
             }
