@@ -402,28 +402,18 @@ async fn decode_sse_control(server: TestServer) {
     assert_eq!(got.numbers, vec![0], "unknown SSE events are ignored");
 
     // Count 2 leaves one for a catch-up GET a client may make first.
-    server
-        .inject(
-            &url,
-            Fault::sse_event("control", "{not json")
-                .count(2)
-                .method("GET"),
-        )
-        .await;
-    let got = body
-        .read(
-            &stream,
-            read_opts(Offset::START, LiveMode::Sse),
-            Some(1),
-            WAIT,
-        )
-        .await;
-    assert!(
-        matches!(got.error, Some(Error::Decode { .. })),
-        "malformed control event: {:?} (items {:?})",
-        got.error,
-        got.numbers
-    );
+    for bad in ["{not json", ""] {
+        let fault = Fault::sse_event("control", bad).count(2).method("GET");
+        server.inject(&url, fault).await;
+        let options = read_opts(Offset::START, LiveMode::Sse);
+        let got = body.read(&stream, options, Some(1), WAIT).await;
+        assert!(
+            matches!(got.error, Some(Error::Decode { .. })),
+            "control event {bad:?}: {:?} (items {:?})",
+            got.error,
+            got.numbers
+        );
+    }
 }
 
 fault_tests!(

@@ -151,6 +151,79 @@ async fn producer_close(server: TestServer) {
     assert!(matches!(late, Err(Error::Closed { .. })), "{late:?}");
 }
 
+/// `close_with` appends a final message atomically with the close; a
+/// second close returns the first result without sending anything; the
+/// producer then refuses appends. An invalid JSON message is refused at
+/// `append` without harming the producer.
+async fn producer_close_with_final(server: TestServer) {
+    let recorder = Recorder::default();
+    let client = recorder.builder().build().expect("client");
+    let body = Body::Json;
+    let stream = create(&server, &client, body, "close-with").await;
+    let producer = IdempotentProducer::new(
+        stream.clone(),
+        "final",
+        ProducerOptions::default(),
+    );
+    produce(&producer, body, 0..3).await;
+    let refused = within(WAIT, "append", producer.append("{oops")).await;
+    assert!(
+        matches!(refused, Err(Error::InvalidArgument(_))),
+        "invalid JSON is refused at append: {refused:?}"
+    );
+    produce(&producer, body, 3..5).await;
+    let closed = within(
+        WAIT,
+        "close_with",
+        producer.close_with(Some(body.message(5))),
+    )
+    .await
+    .expect("close with a final message");
+    let posts = recorder.with_method("POST").len();
+    let again = within(WAIT, "close", producer.close())
+        .await
+        .expect("a second close");
+    assert_eq!(again, closed);
+    assert_eq!(recorder.with_method("POST").len(), posts, "nothing sent");
+    let late = within(WAIT, "append", producer.append(body.message(6))).await;
+    assert!(late.is_err(), "append after close: {late:?}");
+
+    let got = body.read_all(&stream).await.ok();
+    assert_eq!(got.numbers, numbers_of(0..6));
+    assert!(got.last().stream_closed);
+    assert_eq!(got.last().offset, closed.final_offset);
+}
+
+/// `detach` flushes and leaves the stream open for the next producer.
+async fn producer_detach(server: TestServer) {
+    let client = server.client();
+    let body = Body::Text;
+    let stream = create(&server, &client, body, "detach").await;
+    let first = IdempotentProducer::new(
+        stream.clone(),
+        "shift",
+        ProducerOptions::default(),
+    );
+    produce(&first, body, 0..10).await;
+    within(WAIT, "detach", first.detach())
+        .await
+        .expect("detach");
+    let meta = within(WAIT, "head", stream.head()).await.expect("head");
+    assert!(!meta.closed, "detach does not close");
+    // The next session of the same producer id bumps its epoch.
+    let second = IdempotentProducer::new(
+        stream.clone(),
+        "shift",
+        ProducerOptions {
+            epoch: 1,
+            ..ProducerOptions::default()
+        },
+    );
+    produce(&second, body, 10..20).await;
+    within(WAIT, "flush", second.flush()).await.expect("flush");
+    assert_eq!(body.read_all(&stream).await.ok().numbers, numbers_of(0..20));
+}
+
 /// A newer epoch fences an older one (`StaleEpoch` with the server's
 /// epoch); auto-claim takes over with the server's epoch + 1.
 async fn producer_epochs(server: TestServer) {
@@ -206,6 +279,9 @@ async fn producer_epochs(server: TestServer) {
     within(WAIT, "flush", claimer.flush())
         .await
         .expect("auto-claim takes over the producer id");
+    assert_eq!(claimer.epoch(), 2, "claimed with the server's epoch + 1");
+    assert_eq!(claimer.producer_id(), id);
+    assert_eq!(owner.epoch(), 1);
 
     produce(&owner, body, 90..91).await;
     let fenced = within(WAIT, "flush", owner.flush()).await;
@@ -279,6 +355,8 @@ server_tests!(
     batching_json,
     batching_binary,
     producer_close,
+    producer_close_with_final,
+    producer_detach,
     producer_epochs,
     producer_headers_on_append,
 );
