@@ -8,7 +8,7 @@ use dsx::client::{IdempotentProducer, ProducerOptions};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::ops::headers;
+use crate::ops::{headers, is_json};
 use crate::reply::Reply;
 use crate::state::{Adapter, ProducerKey, fields};
 
@@ -61,7 +61,44 @@ struct Detach {
     epoch: u64,
 }
 
+/// A JSON item as the official adapters hand it to their producers: parsed
+/// and written back compactly (whitespace outside strings dropped; keys
+/// keep their order). Anything that is not valid JSON is left as it is,
+/// for the producer to refuse.
+fn compact_json(item: String) -> Bytes {
+    if serde_json::from_str::<serde::de::IgnoredAny>(&item).is_err() {
+        return Bytes::from(item);
+    }
+    let mut out = Vec::with_capacity(item.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in item.as_bytes() {
+        if in_string {
+            out.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            in_string = b == b'"';
+            out.push(b);
+        }
+    }
+    Bytes::from(out)
+}
+
 impl Adapter {
+    /// One message for the producer of the stream at `path`.
+    fn message(&self, path: &str, data: String) -> Bytes {
+        if is_json(self.content_type(path).as_deref()) {
+            compact_json(data)
+        } else {
+            Bytes::from(data)
+        }
+    }
+
     /// The cached producer for `key`, made on first use.
     fn producer(
         &mut self,
@@ -84,6 +121,7 @@ impl Adapter {
     ) -> Result<Reply, Reply> {
         const KIND: &str = "idempotent-append";
         let c: Append = fields(KIND, command)?;
+        let message = self.message(&c.path, c.data);
         let key = (c.path, c.producer_id, c.epoch);
         let producer = self.producer(KIND, &key, || ProducerOptions {
             epoch: c.epoch,
@@ -94,7 +132,7 @@ impl Adapter {
         })?;
         // A message the producer refuses (invalid JSON) leaves it usable.
         producer
-            .append(Bytes::from(c.data))
+            .append(message)
             .await
             .map_err(|e| Reply::from_error(KIND, &e))?;
         if let Err(e) = producer.flush().await {
@@ -112,6 +150,11 @@ impl Adapter {
     ) -> Result<Reply, Reply> {
         const KIND: &str = "idempotent-append-batch";
         let c: Batch = fields(KIND, command)?;
+        let messages: Vec<Bytes> = c
+            .items
+            .into_iter()
+            .map(|i| self.message(&c.path, i))
+            .collect();
         let stream = self.stream(KIND, &c.path)?;
         let max_in_flight = c.max_in_flight.unwrap_or(1).max(1);
         let defaults = ProducerOptions::default();
@@ -134,9 +177,9 @@ impl Adapter {
                 ..defaults
             },
         );
-        for item in c.items {
+        for message in messages {
             producer
-                .append(Bytes::from(item))
+                .append(message)
                 .await
                 .map_err(|e| Reply::from_error(KIND, &e))?;
         }
@@ -153,6 +196,7 @@ impl Adapter {
     ) -> Result<Reply, Reply> {
         const KIND: &str = "idempotent-close";
         let c: Close = fields(KIND, command)?;
+        let data = c.data.map(|d| self.message(&c.path, d));
         let key = (c.path, c.producer_id, c.epoch);
         let producer = self.producer(KIND, &key, || ProducerOptions {
             epoch: c.epoch,
@@ -162,7 +206,7 @@ impl Adapter {
             ..ProducerOptions::default()
         })?;
         let closed = producer
-            .close_with(c.data.map(Bytes::from))
+            .close_with(data)
             .await
             .map_err(|e| Reply::from_error(KIND, &e))?;
         Ok(Reply::ok(KIND)
@@ -185,5 +229,18 @@ impl Adapter {
                 .map_err(|e| Reply::from_error(KIND, &e))?;
         }
         Ok(Reply::ok(KIND).with("status", 200))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_items_are_compacted_outside_strings() {
+        let got = compact_json("{ \"id\": 0, \"s\": \"a b\\\" c\" }\n".into());
+        assert_eq!(got.as_ref(), br#"{"id":0,"s":"a b\" c"}"#);
+        assert_eq!(compact_json("not json".into()).as_ref(), b"not json");
+        assert_eq!(compact_json(" [1, 2] ".into()).as_ref(), b"[1,2]");
     }
 }
