@@ -99,25 +99,44 @@ impl Adapter {
                 Ok(Some(Ok(item))) => item,
             };
             pending.extend_from_slice(&item.data);
-            if item.meta.partial {
+            let meta = item.meta;
+            // A partial item is either a piece of a response body (more of
+            // it follows: keep gathering) or an SSE data event waiting for
+            // its control event, which the client positions at the last
+            // resumable offset (start and end alike). An SSE event is a
+            // chunk of its own.
+            let sse_event = meta.partial && meta.start_offset == meta.offset;
+            if meta.partial && !sse_event {
                 continue;
             }
-            let meta = item.meta;
+            if !pending.is_empty() {
+                let json = known_type
+                    .clone()
+                    .or_else(|| stream.content_type())
+                    .is_some_and(|ct| is_json(Some(&ct)));
+                // The client does not say where an SSE event that came in
+                // pieces ends; on a JSON stream it ends where the gathered
+                // bytes become one JSON value.
+                let whole = !json || !meta.partial || complete_json(&pending);
+                if whole {
+                    let data = pending.split().freeze();
+                    let chunk = chunk(json, &data, &meta.offset)?;
+                    if let Some(chunk) =
+                        chunk.filter(|_| chunks.len() < max_chunks)
+                    {
+                        chunks.push(chunk);
+                    }
+                }
+            }
+            if meta.partial {
+                // Position and state come with the control event.
+                continue;
+            }
             at.offset = Some(meta.offset.to_string());
             at.up_to_date = meta.up_to_date;
             at.closed = meta.stream_closed;
             at.cursor = meta.cursor;
             at.status = Some(meta.status);
-            if !pending.is_empty() {
-                let data = pending.split().freeze();
-                let json = known_type
-                    .clone()
-                    .or_else(|| stream.content_type())
-                    .is_some_and(|ct| is_json(Some(&ct)));
-                if let Some(chunk) = chunk(json, &data, &meta.offset)? {
-                    chunks.push(chunk);
-                }
-            }
             if chunks.len() >= max_chunks
                 || (r.wait_for_up_to_date && at.up_to_date)
                 || at.closed
@@ -145,6 +164,13 @@ impl Adapter {
             .with_some("cursor", at.cursor);
         Ok(with_sent(reply, sent))
     }
+}
+
+/// Whether gathered bytes of a JSON stream's SSE event form the whole
+/// event (one JSON array): checked only once they end with `]`.
+fn complete_json(data: &[u8]) -> bool {
+    data.trim_ascii_end().ends_with(b"]")
+        && serde_json::from_slice::<serde::de::IgnoredAny>(data).is_ok()
 }
 
 /// The runner's chunk for one response or event, if it carries messages.
@@ -196,6 +222,9 @@ mod tests {
         assert_eq!(got["data"], r#"[{"a":1}]"#);
         assert!(chunk(true, b" [] ", &at).unwrap().is_none());
         assert!(chunk(true, br#"[{"a":"#, &at).is_err());
+        assert!(complete_json(b"[1,{\"a\":[2]}] "));
+        assert!(!complete_json(b"[1,{\"a\":[2]"));
+        assert!(!complete_json(b"[1,{\"a\":\"]\""));
         let text = chunk(false, b"[", &at).unwrap().unwrap();
         assert_eq!(text["data"], "[");
     }
