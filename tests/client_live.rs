@@ -243,7 +243,8 @@ async fn dropped_read_stops(server: TestServer) {
                 item.expect("no error while reading");
             }
         });
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        // Let the read from `now` reach the server before appending.
+        tokio::time::sleep(Duration::from_millis(400)).await;
         within(
             WAIT,
             "append",

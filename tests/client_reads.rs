@@ -12,9 +12,10 @@ use dsx::client::{
 };
 use support::{Body, Recorder, TestServer, WAIT, numbers_of, within};
 
-/// Long enough for a live read to have its request in flight at the server
-/// (and shorter than the 500 ms long-poll hold, so no poll has expired).
-const SETTLE: Duration = Duration::from_millis(250);
+/// Long enough for a live read to have its request in flight at the server.
+/// (If a poll expires meanwhile, the next one starts at the tail it was
+/// told, so nothing appended after that is missed.)
+const SETTLE: Duration = Duration::from_millis(400);
 
 fn options(offset: Offset, live: LiveMode) -> ReadOptions {
     ReadOptions {
