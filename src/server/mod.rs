@@ -1,5 +1,8 @@
 //! The embedded dev server (axum): `dsx serve`, `dsx demo` and the tests.
 
+pub mod demo;
+pub mod faults;
+
 use std::path::PathBuf;
 use std::time::Duration;
 

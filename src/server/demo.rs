@@ -1,0 +1,1 @@
+//! Demo streams for `dsx demo` and `dsx serve --demo`.
