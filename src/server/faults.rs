@@ -49,7 +49,7 @@ pub const INJECT_PATH: &str = "/_test/inject-error";
 /// Body of an injected status response.
 pub const INJECTED_BODY: &str = "Injected error for testing";
 
-/// One fault as POSTed to [`INJECT_PATH`] (field names in camelCase).
+/// One fault as sent to [`INJECT_PATH`] (field names in camelCase).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FaultSpec {
@@ -124,7 +124,10 @@ impl Faults {
     pub fn inject(&self, spec: FaultSpec) {
         let remaining = spec.count.unwrap_or(1.0);
         let path = spec.path.clone();
-        let armed = Armed { spec: Arc::new(spec), remaining };
+        let armed = Armed {
+            spec: Arc::new(spec),
+            remaining,
+        };
         self.lock().insert(path, armed);
     }
 
@@ -219,11 +222,11 @@ async fn intercept(
 async fn control(faults: &Faults, req: Request) -> Response {
     match *req.method() {
         Method::POST => {
-            let body =
-                match axum::body::to_bytes(req.into_body(), 1 << 20).await {
-                    Ok(body) => body,
-                    Err(_) => return text(400, "Invalid JSON body"),
-                };
+            let limit = 1 << 20;
+            let Ok(body) = axum::body::to_bytes(req.into_body(), limit).await
+            else {
+                return text(400, "Invalid JSON body");
+            };
             let Ok(spec) = serde_json::from_slice::<FaultSpec>(&body) else {
                 return text(400, "Invalid JSON body");
             };
@@ -431,10 +434,9 @@ fn text(status: u16, body: &'static str) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     add_cors(&mut response);
     response
 }
