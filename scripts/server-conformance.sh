@@ -34,7 +34,8 @@ elif [[ ! -f "$DIR/server-conformance.test.mjs" ]]; then
 fi
 
 if [[ -z "${DSX_BIN:-}" ]]; then
-  (cd "$REPO" && cargo build --quiet --bin dsx)
+  (cd "$REPO" && cargo build --bin dsx) >"$DIR/build.log" 2>&1 \
+    || { tail -40 "$DIR/build.log" >&2; exit 1; }
   DSX_BIN="${CARGO_TARGET_DIR:-$REPO/target}/debug/dsx"
 fi
 
@@ -61,6 +62,8 @@ set +e
    --testTimeout=30000 "$@") >"$DIR/last-run.log" 2>&1
 RC=$?
 set -e
+# Strip colours so the summary greps and reads cleanly.
+sed -i 's/\x1b\[[0-9;]*m//g' "$DIR/last-run.log"
 grep -E '(FAIL|×|✗) ' "$DIR/last-run.log" | head -60 || true
 grep -E '^ *(Test Files|Tests) ' "$DIR/last-run.log" || tail -20 "$DIR/last-run.log"
 echo "full log: $DIR/last-run.log" >&2

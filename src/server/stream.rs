@@ -310,15 +310,9 @@ impl Stream {
                 continue;
             }
             let stop = if cut.json {
-                let ends: Vec<u64> =
-                    seg.ends().filter(|&e| e > pos && e <= seg_end).collect();
-                ends.iter()
-                    .copied()
-                    .filter(|&e| e <= cut.target)
-                    .next_back()
-                    .or_else(|| if cut.taken { None } else { ends.first().copied() })
+                json_cut(seg, pos, seg_end, cut)
             } else if cut.target > pos {
-                Some(cut.target)
+                Some(text_cut(seg, pos, cut.target, self.kind == Kind::Text))
             } else {
                 None
             };
@@ -366,10 +360,29 @@ impl Stream {
         if self.kind != Kind::Json {
             return true;
         }
-        match self.unit_at(pos) {
-            None => true,
-            Some(u) => pos == u.start || u.msg_ends.contains(&pos),
+        let cap = self.tail();
+        self.boundary_capped(pos, cap)
+    }
+
+    fn boundary_capped(&self, pos: u64, cap: u64) -> bool {
+        if pos >= cap {
+            return true;
         }
+        let base = self.config.base;
+        if pos < base {
+            return self
+                .source
+                .as_ref()
+                .is_none_or(|src| src.boundary_capped(pos, cap.min(base)));
+        }
+        let data = self.data.read().expect("stream lock");
+        let idx = data.segments.partition_point(|s| s.end() <= pos);
+        let Some(seg) = data.segments.get(idx) else { return true };
+        if pos == seg.start {
+            return true;
+        }
+        let rel = u32::try_from(pos - seg.start).unwrap_or(u32::MAX);
+        seg.msg_ends.binary_search(&rel).is_ok()
     }
 
     /// Bytes of own data held in memory.
@@ -377,6 +390,40 @@ impl Stream {
         let data = self.data.read().expect("stream lock");
         data.tail - self.config.base
     }
+}
+
+/// Where a JSON read stops inside `seg`: the last message end within the
+/// budget, or the first one when nothing has been taken yet.
+fn json_cut(seg: &Segment, pos: u64, seg_end: u64, cut: &Cut) -> Option<u64> {
+    let len = seg.bytes.len() as u64;
+    if seg.msg_ends.is_empty() {
+        // One message: all or nothing.
+        let whole = seg.start + len;
+        return (!cut.taken && whole <= seg_end).then_some(whole);
+    }
+    let ends = &seg.msg_ends;
+    let rel = |abs: u64| u32::try_from(abs - seg.start).unwrap_or(u32::MAX);
+    let lo = ends.partition_point(|&e| e <= rel(pos));
+    let hi = ends.partition_point(|&e| e <= rel(seg_end));
+    let within = ends.partition_point(|&e| e <= rel(cut.target.min(seg_end)));
+    if within > lo {
+        return Some(seg.start + u64::from(ends[within - 1]));
+    }
+    (!cut.taken && hi > lo).then(|| seg.start + u64::from(ends[lo]))
+}
+
+/// Cuts raw bytes at `target`, backing off to a UTF-8 character boundary
+/// for text streams (so SSE text events stay valid) when that is possible.
+fn text_cut(seg: &Segment, pos: u64, target: u64, text: bool) -> u64 {
+    if !text {
+        return target;
+    }
+    let mut t = target;
+    let byte = |p: u64| seg.bytes[usize::try_from(p - seg.start).expect("offset")];
+    while t > pos && target - t < 4 && (byte(t) & 0xC0) == 0x80 {
+        t -= 1;
+    }
+    if t == pos { target } else { t }
 }
 
 /// Parses an RFC 3339 timestamp to milliseconds since the Unix epoch.
