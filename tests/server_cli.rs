@@ -55,6 +55,33 @@ async fn serve_prints_its_url_and_answers() {
     assert_eq!(body, "hello\n");
 }
 
+#[tokio::test]
+async fn test_hooks_flag_mounts_the_fault_endpoint() {
+    let http = http();
+    let plain = Dsx::spawn(&["serve", "--port", "0"]);
+    let resp = http
+        .post(format!("{}/_test/inject-error", plain.loopback_url()))
+        .body(r#"{"path":"/v1/stream/x","status":503}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(resp.status(), StatusCode::OK, "hooks on without the flag");
+
+    let hooked = Dsx::spawn(&["serve", "--port", "0", "--test-hooks"]);
+    let url = hooked.loopback_url();
+    let resp = http
+        .post(format!("{url}/_test/inject-error"))
+        .body(r#"{"path":"/v1/stream/x","status":503}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let injected = http.head(format!("{url}/v1/stream/x")).send().await;
+    assert_eq!(injected.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+    let after = http.head(format!("{url}/v1/stream/x")).send().await;
+    assert_eq!(after.unwrap().status(), StatusCode::NOT_FOUND);
+}
+
 #[test]
 fn non_loopback_host_is_refused_without_allow_remote() {
     let (status, out) =
@@ -117,12 +144,10 @@ async fn data_dir_survives_sigkill() {
         let resp = post(&json, "application/json", body.into_bytes()).await;
         assert!(resp.unwrap().status().is_success());
     }
-    put(&text, "text/plain", b"line 1\n".to_vec())
-        .await
-        .unwrap();
-    post(&text, "text/plain", b"line 2\n".to_vec())
-        .await
-        .unwrap();
+    let created = put(&text, "text/plain", b"line 1\n".to_vec()).await;
+    assert_eq!(created.unwrap().status(), StatusCode::CREATED);
+    let appended = post(&text, "text/plain", b"line 2\n".to_vec()).await;
+    assert!(appended.unwrap().status().is_success());
     let close = http
         .post(&text)
         .header("content-type", "text/plain")
@@ -133,9 +158,8 @@ async fn data_dir_survives_sigkill() {
         .unwrap();
     assert!(close.status().is_success());
     let bytes: Vec<u8> = (0..=255u8).chain([0, 0xff, 0x80]).collect();
-    put(&bin, "application/octet-stream", bytes.clone())
-        .await
-        .unwrap();
+    let created = put(&bin, "application/octet-stream", bytes.clone()).await;
+    assert_eq!(created.unwrap().status(), StatusCode::CREATED);
 
     let tails = tail_offsets(&http, &[&json, &text, &bin]).await;
     first.kill();

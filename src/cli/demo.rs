@@ -60,7 +60,11 @@ fn print_banner(url: &str, stream_base: &str, streams: &[demo::DemoStream]) {
     }
     let _ = writeln!(
         out,
-        "open it with `dsx {url}`; the stream list is {stream_base}/__registry__"
+        "stream list (create/delete events): {stream_base}/__registry__"
+    );
+    let _ = writeln!(
+        out,
+        "tail one: curl -N '{stream_base}/demo/app-log?offset=-1&live=sse'"
     );
     let _ = writeln!(out, "press Ctrl-C to stop");
     let _ = out.flush();
