@@ -30,11 +30,21 @@ fn header<'a>(r: &'a Response, name: &str) -> Option<&'a str> {
 }
 
 async fn put(c: &Client, url: &str, ct: &str, body: &'static [u8]) -> Response {
-    c.put(url).header("content-type", ct).body(body).send().await.unwrap()
+    c.put(url)
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn post(c: &Client, url: &str, ct: &str, body: Vec<u8>) -> Response {
-    c.post(url).header("content-type", ct).body(body).send().await.unwrap()
+    c.post(url)
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Reads a whole stream chunk by chunk; returns the chunks' bodies and
@@ -43,7 +53,11 @@ async fn read_chunks(c: &Client, url: &str) -> Vec<(Vec<u8>, bool)> {
     let mut out = Vec::new();
     let mut offset = "-1".to_owned();
     for _ in 0..100 {
-        let r = c.get(format!("{url}?offset={offset}")).send().await.unwrap();
+        let r = c
+            .get(format!("{url}?offset={offset}"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         let up = header(&r, "stream-up-to-date") == Some("true");
         offset = header(&r, "stream-next-offset").unwrap().to_owned();
@@ -59,7 +73,10 @@ async fn read_chunks(c: &Client, url: &str) -> Vec<(Vec<u8>, bool)> {
 #[tokio::test]
 async fn large_reads_are_split_with_up_to_date_only_on_the_last_chunk() {
     let mut cfg = config();
-    cfg.limits = Limits { max_chunk_bytes: 1000, ..Limits::default() };
+    cfg.limits = Limits {
+        max_chunk_bytes: 1000,
+        ..Limits::default()
+    };
     let (srv, c) = start(cfg).await;
     let url = format!("{}/bin", srv.stream_base());
     put(&c, &url, "application/octet-stream", b"").await;
@@ -89,7 +106,8 @@ async fn large_reads_are_split_with_up_to_date_only_on_the_last_chunk() {
     assert!(chunks.len() > 3);
     let mut seen = Vec::new();
     for (body, _) in &chunks {
-        let part: Vec<Value> = serde_json::from_slice(body).expect("chunk is JSON");
+        let part: Vec<Value> =
+            serde_json::from_slice(body).expect("chunk is JSON");
         seen.extend(part);
     }
     assert_eq!(seen, msgs);
@@ -198,7 +216,10 @@ async fn data_dir_survives_a_restart() {
             .body("again")
             .send()
     };
-    assert_eq!(send(1, "001").await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        send(1, "001").await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
     let r = c
         .post(&text)
         .header("content-type", "text/plain")
@@ -225,7 +246,8 @@ async fn data_dir_survives_a_restart() {
     assert_eq!(r.text().await.unwrap(), r#"[{"a":1}]"#);
 
     let reg = registry(&c, &base).await;
-    let keys: Vec<&str> = reg.iter().filter_map(|e| e["key"].as_str()).collect();
+    let keys: Vec<&str> =
+        reg.iter().filter_map(|e| e["key"].as_str()).collect();
     assert_eq!(keys, ["__registry__", "logs/app", "events", "events-fork"]);
     srv.shutdown().await;
 }
@@ -274,12 +296,20 @@ async fn security_and_cors_headers() {
     let head = c.head(&url).send().await.unwrap();
     for r in [&missing, &read, &head] {
         assert_eq!(header(r, "x-content-type-options"), Some("nosniff"));
-        assert_eq!(header(r, "cross-origin-resource-policy"), Some("cross-origin"));
+        assert_eq!(
+            header(r, "cross-origin-resource-policy"),
+            Some("cross-origin")
+        );
         assert_eq!(header(r, "access-control-allow-origin"), Some("*"));
     }
     assert_eq!(header(&head, "cache-control"), Some("no-store"));
     let expose = header(&read, "access-control-expose-headers").unwrap();
-    for h in ["stream-next-offset", "stream-up-to-date", "stream-closed", "etag"] {
+    for h in [
+        "stream-next-offset",
+        "stream-up-to-date",
+        "stream-closed",
+        "etag",
+    ] {
         assert!(expose.contains(h), "{h} exposed");
     }
 
@@ -294,10 +324,21 @@ async fn security_and_cors_headers() {
     assert_eq!(pre.status(), StatusCode::NO_CONTENT);
     assert_eq!(header(&pre, "access-control-allow-origin"), Some("*"));
     let allow = header(&pre, "access-control-allow-headers").unwrap();
-    for h in ["content-type", "producer-id", "producer-epoch", "stream-seq", "stream-closed", "if-none-match"] {
+    for h in [
+        "content-type",
+        "producer-id",
+        "producer-epoch",
+        "stream-seq",
+        "stream-closed",
+        "if-none-match",
+    ] {
         assert!(allow.contains(h), "{h} allowed");
     }
-    assert!(header(&pre, "access-control-allow-methods").unwrap().contains("DELETE"));
+    assert!(
+        header(&pre, "access-control-allow-methods")
+            .unwrap()
+            .contains("DELETE")
+    );
     srv.shutdown().await;
 }
 
@@ -308,7 +349,11 @@ async fn shutdown_ends_live_readers_promptly() {
     let (srv, c) = start(cfg).await;
     let url = format!("{}/live", srv.stream_base());
     put(&c, &url, "text/plain", b"").await;
-    let sse = c.get(format!("{url}?offset=now&live=sse")).send().await.unwrap();
+    let sse = c
+        .get(format!("{url}?offset=now&live=sse"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(header(&sse, "content-type"), Some("text/event-stream"));
     let started = std::time::Instant::now();
     tokio::time::timeout(Duration::from_secs(5), srv.shutdown())

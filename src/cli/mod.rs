@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 /// `dsx serve`: run the embedded dev server until Ctrl-C.
 #[derive(Clone, Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools, reason = "independent CLI flags")]
 pub struct ServeArgs {
     /// Address to bind (loopback unless --allow-remote).
     #[arg(long, default_value = "127.0.0.1")]

@@ -71,7 +71,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 fn names(streams: &[demo::DemoStream]) -> String {
-    streams.iter().map(|s| s.path.as_str()).collect::<Vec<_>>().join(", ")
+    streams
+        .iter()
+        .map(|s| s.path.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Turns the flags into a server configuration.
@@ -80,9 +84,8 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
     let ip: IpAddr = if host == "localhost" {
         IpAddr::from([127, 0, 0, 1])
     } else {
-        host.parse().with_context(|| {
-            format!("--host {host:?} is not an IP address")
-        })?
+        host.parse()
+            .with_context(|| format!("--host {host:?} is not an IP address"))?
     };
     if !ip.is_loopback() && !args.allow_remote {
         bail!(
@@ -91,13 +94,20 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
              127.0.0.1), or pass --allow-remote to expose it anyway"
         );
     }
-    if args.max_body_mb == 0 || args.max_chunk_kb == 0 || args.max_memory_mb == 0 {
-        bail!("--max-body-mb, --max-chunk-kb and --max-memory-mb must be at least 1");
+    if args.max_body_mb == 0
+        || args.max_chunk_kb == 0
+        || args.max_memory_mb == 0
+    {
+        bail!(
+            "--max-body-mb, --max-chunk-kb and --max-memory-mb must be at least 1"
+        );
     }
     Ok(ServerConfig {
         addr: SocketAddr::new(ip, args.port),
         data_dir: args.data_dir.clone(),
-        long_poll_timeout: Duration::from_millis(args.long_poll_timeout_ms.max(1)),
+        long_poll_timeout: Duration::from_millis(
+            args.long_poll_timeout_ms.max(1),
+        ),
         test_hooks: args.test_hooks,
         limits: Limits {
             max_body_bytes: args.max_body_mb << 20,

@@ -7,7 +7,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{
+    HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header,
+};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -66,7 +68,10 @@ async fn health(State(state): State<AppState>) -> Response {
 }
 
 async fn not_found() -> Response {
-    text(StatusCode::NOT_FOUND, "Not found; streams live under /v1/stream/<name>\n")
+    text(
+        StatusCode::NOT_FOUND,
+        "Not found; streams live under /v1/stream/<name>\n",
+    )
 }
 
 /// Answers CORS preflights and adds security and CORS headers everywhere.
@@ -78,7 +83,10 @@ async fn common_headers(req: Request, next: Next) -> Response {
             "access-control-allow-methods",
             HeaderValue::from_static("GET, POST, PUT, DELETE, HEAD, OPTIONS"),
         );
-        h.insert("access-control-allow-headers", HeaderValue::from_static(ALLOW_HEADERS));
+        h.insert(
+            "access-control-allow-headers",
+            HeaderValue::from_static(ALLOW_HEADERS),
+        );
         h.insert("access-control-max-age", HeaderValue::from_static("86400"));
         r
     } else {
@@ -86,14 +94,27 @@ async fn common_headers(req: Request, next: Next) -> Response {
     };
     let h = res.headers_mut();
     h.insert("access-control-allow-origin", HeaderValue::from_static("*"));
-    h.insert("access-control-expose-headers", HeaderValue::from_static(EXPOSE_HEADERS));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    h.insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
+    h.insert(
+        "access-control-expose-headers",
+        HeaderValue::from_static(EXPOSE_HEADERS),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("cross-origin"),
+    );
     res
 }
 
 pub fn text(status: StatusCode, body: impl Into<String>) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body.into())
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body.into(),
+    )
         .into_response()
 }
 
@@ -107,7 +128,10 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         match self {
             Error::NotFound(msg) => text(StatusCode::NOT_FOUND, msg),
-            Error::Gone => text(StatusCode::GONE, "Stream is gone (deleted; forks still use its data)\n"),
+            Error::Gone => text(
+                StatusCode::GONE,
+                "Stream is gone (deleted; forks still use its data)\n",
+            ),
             Error::BadRequest(msg) => text(StatusCode::BAD_REQUEST, msg),
             Error::Conflict(msg) => text(StatusCode::CONFLICT, msg),
             Error::Closed { tail } => {
@@ -117,14 +141,24 @@ impl IntoResponse for Error {
                 r
             }
             Error::StaleEpoch { epoch } => {
-                let mut r = text(StatusCode::FORBIDDEN, "Stale producer epoch\n");
+                let mut r =
+                    text(StatusCode::FORBIDDEN, "Stale producer epoch\n");
                 set(r.headers_mut(), "producer-epoch", epoch.to_string());
                 r
             }
             Error::SeqGap { expected, received } => {
-                let mut r = text(StatusCode::CONFLICT, "Producer sequence gap\n");
-                set(r.headers_mut(), "producer-expected-seq", expected.to_string());
-                set(r.headers_mut(), "producer-received-seq", received.to_string());
+                let mut r =
+                    text(StatusCode::CONFLICT, "Producer sequence gap\n");
+                set(
+                    r.headers_mut(),
+                    "producer-expected-seq",
+                    expected.to_string(),
+                );
+                set(
+                    r.headers_mut(),
+                    "producer-received-seq",
+                    received.to_string(),
+                );
                 r
             }
             Error::TooLarge(msg) => text(StatusCode::PAYLOAD_TOO_LARGE, msg),
@@ -155,12 +189,20 @@ fn strict_uint(text: &str) -> Option<u64> {
 fn valid_content_type(h: &HeaderMap) -> Option<String> {
     let ct = header_str(h, "content-type")?.trim();
     let (t, rest) = ct.split_once('/')?;
-    let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b));
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b))
+    };
     let sub = rest.split(';').next().unwrap_or("").trim();
     (word(t) && word(sub)).then(|| ct.to_owned())
 }
 
-async fn read_body(state: &AppState, h: &HeaderMap, body: Body) -> Result<Bytes, Error> {
+async fn read_body(
+    state: &AppState,
+    h: &HeaderMap,
+    body: Body,
+) -> Result<Bytes, Error> {
     let max = state.store.limits.max_body_bytes;
     let too_large = || {
         Error::TooLarge(format!(
@@ -169,19 +211,23 @@ async fn read_body(state: &AppState, h: &HeaderMap, body: Body) -> Result<Bytes,
              with a larger --max-body-mb.\n"
         ))
     };
-    let declared = header_str(h, "content-length").and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        header_str(h, "content-length").and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max) {
         return Err(too_large());
     }
     if let Some(n) = declared {
         let store = &state.store;
-        if store.memory_used().saturating_add(n) > store.limits.max_memory_bytes {
+        if store.memory_used().saturating_add(n) > store.limits.max_memory_bytes
+        {
             store.reserve(n)?;
         }
     }
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
     axum::body::to_bytes(body, limit).await.map_err(|e| {
-        if e.to_string().contains("length limit") { too_large() } else {
+        if e.to_string().contains("length limit") {
+            too_large()
+        } else {
             Error::BadRequest(format!("Could not read the request body: {e}\n"))
         }
     })
@@ -198,17 +244,24 @@ async fn stream(
     let result = match method {
         Method::PUT => create(&state, &name, &headers, body).await,
         Method::POST => append(&state, &name, &headers, body).await,
-        Method::GET => read::get(&state, &name, query.as_deref(), &headers).await,
+        Method::GET => {
+            read::get(&state, &name, query.as_deref(), &headers).await
+        }
         Method::HEAD => head(&state, &name),
-        Method::DELETE => state.store.delete(&name).await.map(|()| {
-            StatusCode::NO_CONTENT.into_response()
-        }),
+        Method::DELETE => state
+            .store
+            .delete(&name)
+            .await
+            .map(|()| StatusCode::NO_CONTENT.into_response()),
         _ => Ok(text(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed\n")),
     };
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-pub fn live(state: &AppState, name: &str) -> Result<Arc<super::stream::Stream>, Error> {
+pub fn live(
+    state: &AppState,
+    name: &str,
+) -> Result<Arc<super::stream::Stream>, Error> {
     match state.store.lookup(name) {
         Lookup::Live(s) => Ok(s),
         Lookup::Gone => Err(Error::Gone),
@@ -226,34 +279,46 @@ async fn create(
     let ttl_raw = header_str(h, "stream-ttl");
     let expires_raw = header_str(h, "stream-expires-at");
     if ttl_raw.is_some() && expires_raw.is_some() {
-        return Err(bad("Cannot specify both Stream-TTL and Stream-Expires-At"));
+        return Err(bad(
+            "Cannot specify both Stream-TTL and Stream-Expires-At",
+        ));
     }
     let ttl = match ttl_raw {
-        Some(v) => Some(strict_uint(v.trim()).ok_or_else(|| bad("Invalid Stream-TTL value"))?),
+        Some(v) => Some(
+            strict_uint(v.trim())
+                .ok_or_else(|| bad("Invalid Stream-TTL value"))?,
+        ),
         None => None,
     };
-    if let Some(v) = expires_raw {
-        if super::stream::parse_rfc3339_ms(v).is_none() {
-            return Err(bad("Invalid Stream-Expires-At timestamp (RFC 3339 expected)"));
-        }
+    if let Some(v) = expires_raw
+        && super::stream::parse_rfc3339_ms(v).is_none()
+    {
+        return Err(bad(
+            "Invalid Stream-Expires-At timestamp (RFC 3339 expected)",
+        ));
     }
     let forked_from = header_str(h, "stream-forked-from").map(str::to_owned);
     let fork_offset = header_str(h, "stream-fork-offset").map(str::to_owned);
-    if let Some(o) = &fork_offset {
-        if offset::parse_position(o).is_none() {
-            return Err(bad("Invalid Stream-Fork-Offset format"));
-        }
+    if let Some(o) = &fork_offset
+        && offset::parse_position(o).is_none()
+    {
+        return Err(bad("Invalid Stream-Fork-Offset format"));
     }
-    let fork_sub_offset = match h.get("stream-fork-sub-offset") {
-        None => None,
-        Some(v) => {
-            if forked_from.is_none() {
-                return Err(bad("Stream-Fork-Sub-Offset requires Stream-Forked-From"));
+    let fork_sub_offset =
+        match h.get("stream-fork-sub-offset") {
+            None => None,
+            Some(v) => {
+                if forked_from.is_none() {
+                    return Err(bad(
+                        "Stream-Fork-Sub-Offset requires Stream-Forked-From",
+                    ));
+                }
+                let sub = v.to_str().ok().and_then(strict_uint);
+                Some(sub.ok_or_else(|| {
+                    bad("Invalid Stream-Fork-Sub-Offset format")
+                })?)
             }
-            let sub = v.to_str().ok().and_then(strict_uint);
-            Some(sub.ok_or_else(|| bad("Invalid Stream-Fork-Sub-Offset format"))?)
-        }
-    };
+        };
     if fork_sub_offset.unwrap_or(0) > 0 && fork_offset.is_none() {
         return Err(bad("Stream-Fork-Sub-Offset requires Stream-Fork-Offset"));
     }
@@ -269,7 +334,12 @@ async fn create(
         body,
     };
     let (s, created) = state.store.create(name, req).await?;
-    let mut r = if created { StatusCode::CREATED } else { StatusCode::OK }.into_response();
+    let mut r = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+    .into_response();
     let out = r.headers_mut();
     set(out, "content-type", &s.config.content_type);
     set(out, NEXT_OFFSET, offset::format(s.tail()));
@@ -280,7 +350,9 @@ async fn create(
         let host = header_str(h, "host").unwrap_or("127.0.0.1");
         let path: String = name
             .split('/')
-            .map(|seg| percent_encoding::utf8_percent_encode(seg, SEGMENT).to_string())
+            .map(|seg| {
+                percent_encoding::utf8_percent_encode(seg, SEGMENT).to_string()
+            })
             .collect::<Vec<_>>()
             .join("/");
         set(out, "location", format!("http://{host}/v1/stream/{path}"));
@@ -288,11 +360,15 @@ async fn create(
     Ok(r)
 }
 
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+
+/// Largest producer epoch or sequence number (2^53 - 1, for JavaScript).
+const MAX_SAFE: u64 = (1 << 53) - 1;
 
 /// Parses `Producer-*` headers: all three or none.
 fn producer(h: &HeaderMap) -> Result<Option<(String, u64, u64)>, Error> {
@@ -306,18 +382,23 @@ fn producer(h: &HeaderMap) -> Result<Option<(String, u64, u64)>, Error> {
             if id.is_empty() {
                 return Err(bad("Invalid Producer-Id: must not be empty"));
             }
-            const MAX_SAFE: u64 = (1 << 53) - 1;
             let num = |v: &str| {
                 (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
                     .then(|| v.parse::<u64>().ok())
                     .flatten()
                     .filter(|n| *n <= MAX_SAFE)
             };
-            let epoch = num(epoch).ok_or_else(|| bad("Invalid Producer-Epoch: must be a non-negative integer"))?;
-            let seq = num(seq).ok_or_else(|| bad("Invalid Producer-Seq: must be a non-negative integer"))?;
+            let epoch = num(epoch).ok_or_else(|| {
+                bad("Invalid Producer-Epoch: must be a non-negative integer")
+            })?;
+            let seq = num(seq).ok_or_else(|| {
+                bad("Invalid Producer-Seq: must be a non-negative integer")
+            })?;
             Ok(Some((id.to_owned(), epoch, seq)))
         }
-        _ => Err(bad("Producer-Id, Producer-Epoch and Producer-Seq must be sent together")),
+        _ => Err(bad(
+            "Producer-Id, Producer-Epoch and Producer-Seq must be sent together",
+        )),
     }
 }
 
@@ -338,7 +419,8 @@ async fn append(
         producer,
     };
     let out = state.store.append(&s, req).await?;
-    let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::NO_CONTENT);
+    let status =
+        StatusCode::from_u16(out.status).unwrap_or(StatusCode::NO_CONTENT);
     let mut r = status.into_response();
     let hm = r.headers_mut();
     set(hm, NEXT_OFFSET, offset::format(out.tail));
@@ -376,7 +458,11 @@ fn head(state: &AppState, name: &str) -> Result<Response, Error> {
     set(
         h,
         "etag",
-        format!("\"{}:-1:{}{suffix}\"", s.config.incarnation, offset::format(tail)),
+        format!(
+            "\"{}:-1:{}{suffix}\"",
+            s.config.incarnation,
+            offset::format(tail)
+        ),
     );
     Ok(r)
 }
@@ -391,7 +477,12 @@ pub struct ReadQuery {
 
 pub fn parse_query(query: Option<&str>) -> Result<ReadQuery, Error> {
     let mut offsets = Vec::new();
-    let mut q = ReadQuery { offset: None, offset_raw: None, live: None, cursor: None };
+    let mut q = ReadQuery {
+        offset: None,
+        offset_raw: None,
+        live: None,
+        cursor: None,
+    };
     for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         match k.as_ref() {
             "offset" => offsets.push(v.into_owned()),
@@ -405,7 +496,8 @@ pub fn parse_query(query: Option<&str>) -> Result<ReadQuery, Error> {
         return Err(bad("Multiple offset parameters not allowed"));
     }
     if let Some(raw) = offsets.pop() {
-        let parsed = offset::parse(&raw).ok_or_else(|| bad("Invalid offset format"))?;
+        let parsed =
+            offset::parse(&raw).ok_or_else(|| bad("Invalid offset format"))?;
         q.offset = Some(parsed);
         q.offset_raw = Some(raw);
     }

@@ -49,7 +49,10 @@ pub fn split(body: &[u8], allow_empty: bool) -> Result<Messages, JsonError> {
     } else {
         push(&mut out, &mut ends, trim_end(&body[start..]))?;
     }
-    Ok(Messages { data: out.freeze(), ends })
+    Ok(Messages {
+        data: out.freeze(),
+        ends,
+    })
 }
 
 fn push(
@@ -95,9 +98,8 @@ fn value_end(b: &[u8], mut i: usize) -> usize {
             match c {
                 b'"' => in_str = true,
                 b'[' | b'{' => depth += 1,
-                b']' | b'}' if depth == 0 => return i,
+                b']' | b'}' | b',' if depth == 0 => return i,
                 b']' | b'}' => depth -= 1,
-                b',' if depth == 0 => return i,
                 _ => {}
             }
         }
@@ -118,7 +120,10 @@ mod tests {
     #[test]
     fn flattens_one_level() {
         assert_eq!(stored(r#" {"a": 1} "#), r#"{"a": 1},"#);
-        assert_eq!(stored(r#"[{"a":1}, {"b":"x,]"}]"#), r#"{"a":1},{"b":"x,]"},"#);
+        assert_eq!(
+            stored(r#"[{"a":1}, {"b":"x,]"}]"#),
+            r#"{"a":1},{"b":"x,]"},"#
+        );
         assert_eq!(stored("[[1,2], [3,4]]"), "[1,2],[3,4],");
         assert_eq!(stored("[[[1,2,3]]]"), "[[1,2,3]],");
         assert_eq!(stored(r#"["a\"]",2]"#), r#""a\"]",2,"#);
@@ -128,7 +133,10 @@ mod tests {
 
     #[test]
     fn rejects_invalid_and_empty() {
-        assert_eq!(split(b"{ invalid }", false).unwrap_err(), JsonError::Invalid);
+        assert_eq!(
+            split(b"{ invalid }", false).unwrap_err(),
+            JsonError::Invalid
+        );
         assert_eq!(split(b"[]", false).unwrap_err(), JsonError::EmptyArray);
         assert!(split(b" [ ] ", true).unwrap().data.is_empty());
         assert_eq!(split(b"", true).unwrap_err(), JsonError::Invalid);

@@ -57,7 +57,7 @@ impl Default for ServerConfig {
             long_poll_timeout: Duration::from_secs(30),
             test_hooks: false,
             limits: Limits::default(),
-            sse_max_duration: Duration::from_secs(60),
+            sse_max_duration: Duration::from_mins(1),
             registry: true,
         }
     }
@@ -94,12 +94,9 @@ impl ServerHandle {
 
 /// Binds `config.addr` and serves in a background task.
 pub async fn start(config: ServerConfig) -> std::io::Result<ServerHandle> {
-    let store = Store::open(
-        config.limits,
-        config.data_dir.as_deref(),
-        config.registry,
-    )
-    .await?;
+    let store =
+        Store::open(config.limits, config.data_dir.as_deref(), config.registry)
+            .await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let local = listener.local_addr()?;
     let cancel = CancellationToken::new();

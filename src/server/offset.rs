@@ -26,7 +26,8 @@ pub fn format(pos: u64) -> String {
 /// past every offset this server mints, so they map to `u64::MAX`.
 pub fn parse_position(text: &str) -> Option<u64> {
     let (seg, pos) = text.split_once('_')?;
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let digits =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if !digits(seg) || !digits(pos) {
         return None;
     }

@@ -52,10 +52,11 @@ pub struct Disk {
 
 fn hex(name: &str) -> String {
     use std::fmt::Write as _;
-    name.bytes().fold(String::with_capacity(name.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    name.bytes()
+        .fold(String::with_capacity(name.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 async fn blocking<T: Send + 'static>(
@@ -141,7 +142,11 @@ impl Disk {
     ) -> io::Result<()> {
         let h = serde_json::to_vec(header)?;
         let mut rec = Vec::with_capacity(12 + h.len() + data.len());
-        rec.extend_from_slice(&u32::try_from(h.len()).map_err(io::Error::other)?.to_le_bytes());
+        rec.extend_from_slice(
+            &u32::try_from(h.len())
+                .map_err(io::Error::other)?
+                .to_le_bytes(),
+        );
         rec.extend_from_slice(&h);
         rec.extend_from_slice(&(data.len() as u64).to_le_bytes());
         rec.extend_from_slice(data);
@@ -191,16 +196,26 @@ fn read_log(path: &Path) -> io::Result<(Vec<(Header, Bytes)>, u64)> {
     let raw = Bytes::from(raw);
     let mut records = Vec::new();
     let mut i = 0usize;
-    loop {
-        let Some(hlen) = raw.get(i..i + 4) else { break };
-        let hlen = u32::from_le_bytes(hlen.try_into().expect("4 bytes")) as usize;
-        let Some(h) = raw.get(i + 4..i + 4 + hlen) else { break };
-        let Ok(header) = serde_json::from_slice::<Header>(h) else { break };
+    while let Some(hlen) = raw.get(i..i + 4) {
+        let hlen =
+            u32::from_le_bytes(hlen.try_into().expect("4 bytes")) as usize;
+        let Some(h) = raw.get(i + 4..i + 4 + hlen) else {
+            break;
+        };
+        let Ok(header) = serde_json::from_slice::<Header>(h) else {
+            break;
+        };
         let at = i + 4 + hlen;
-        let Some(dlen) = raw.get(at..at + 8) else { break };
+        let Some(dlen) = raw.get(at..at + 8) else {
+            break;
+        };
         let dlen = u64::from_le_bytes(dlen.try_into().expect("8 bytes"));
-        let Ok(dlen) = usize::try_from(dlen) else { break };
-        let Some(end) = (at + 8).checked_add(dlen) else { break };
+        let Ok(dlen) = usize::try_from(dlen) else {
+            break;
+        };
+        let Some(end) = (at + 8).checked_add(dlen) else {
+            break;
+        };
         if end > raw.len() {
             break;
         }

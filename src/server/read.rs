@@ -2,6 +2,7 @@
 //! SSE (text, JSON arrays or base64; a control event after every data
 //! event; keep-alives; closed after `sse_max_duration`).
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,8 @@ use base64::Engine as _;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::http::{
-    AppState, CLOSED, CURSOR, NEXT_OFFSET, ReadQuery, UP_TO_DATE, live, parse_query,
+    AppState, CLOSED, CURSOR, NEXT_OFFSET, ReadQuery, UP_TO_DATE, live,
+    parse_query,
 };
 use super::offset::{self, Requested};
 use super::store::{Error, now_ms};
@@ -54,7 +56,9 @@ fn start_position(s: &Stream, req: Option<Requested>) -> Result<u64, Error> {
             if s.is_boundary(p) {
                 Ok(p)
             } else {
-                Err(Error::BadRequest("Invalid offset: not a message boundary\n".into()))
+                Err(Error::BadRequest(
+                    "Invalid offset: not a message boundary\n".into(),
+                ))
             }
         }
     }
@@ -140,7 +144,9 @@ fn data_response(
     let matches = headers
         .get("if-none-match")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',').any(|t| t.trim() == etag || t.trim() == "*")
+        });
     let mut r = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -233,13 +239,20 @@ fn data_lines(out: &mut BytesMut, payload: &[u8]) {
     }
 }
 
-fn control(out: &mut BytesMut, pos: u64, cursor: Option<&str>, up_to_date: bool, closed: bool) {
-    let mut json = format!("{{\"streamNextOffset\":\"{}\"", offset::format(pos));
+fn control(
+    out: &mut BytesMut,
+    pos: u64,
+    cursor: Option<&str>,
+    up_to_date: bool,
+    closed: bool,
+) {
+    let mut json =
+        format!("{{\"streamNextOffset\":\"{}\"", offset::format(pos));
     if closed {
         json.push_str(",\"streamClosed\":true,\"upToDate\":true");
     } else {
         if let Some(c) = cursor {
-            json.push_str(&format!(",\"streamCursor\":\"{c}\""));
+            let _ = write!(json, ",\"streamCursor\":\"{c}\"");
         }
         if up_to_date {
             json.push_str(",\"upToDate\":true");
@@ -251,7 +264,12 @@ fn control(out: &mut BytesMut, pos: u64, cursor: Option<&str>, up_to_date: bool,
     out.put_u8(b'\n');
 }
 
-fn sse(state: &AppState, s: Arc<Stream>, from: u64, cursor: Option<String>) -> Response {
+fn sse(
+    state: &AppState,
+    s: Arc<Stream>,
+    from: u64,
+    cursor: Option<String>,
+) -> Response {
     let max_chunk = state.store.limits.max_chunk_bytes;
     let keep_alive = state.long_poll_timeout;
     let lifetime = Instant::now() + state.sse_max_duration;

@@ -46,9 +46,16 @@ pub enum Error {
     BadRequest(String),
     Conflict(String),
     /// Append to a closed stream: 409 with `Stream-Closed` and the tail.
-    Closed { tail: u64 },
-    StaleEpoch { epoch: u64 },
-    SeqGap { expected: u64, received: u64 },
+    Closed {
+        tail: u64,
+    },
+    StaleEpoch {
+        epoch: u64,
+    },
+    SeqGap {
+        expected: u64,
+        received: u64,
+    },
     TooLarge(String),
     Storage(String),
     Io(String),
@@ -116,7 +123,7 @@ impl Store {
         });
         if let Some(disk) = &store.disk {
             let loaded = disk.load_all()?;
-            store.restore(loaded)?;
+            store.restore(loaded);
         }
         if registry {
             let _guard = store.lifecycle.lock().await;
@@ -138,7 +145,9 @@ impl Store {
         let mut v: Vec<String> = self
             .map()
             .values()
-            .filter(|s| !s.soft_deleted.load(Ordering::Relaxed) && !s.is_expired(now))
+            .filter(|s| {
+                !s.soft_deleted.load(Ordering::Relaxed) && !s.is_expired(now)
+            })
             .map(|s| s.name().to_owned())
             .collect();
         v.sort();
@@ -195,7 +204,8 @@ impl Store {
     }
 
     pub fn release(&self, len: u64) {
-        self.used.fetch_sub(len.min(self.memory_used()), Ordering::Relaxed);
+        self.used
+            .fetch_sub(len.min(self.memory_used()), Ordering::Relaxed);
     }
 
     /// Creates a stream (`PUT`). Returns the stream and whether it is new.
@@ -247,15 +257,14 @@ impl Store {
             created_at: now,
             incarnation: rand::random::<u64>() >> 11,
         };
-        let source = match &req.forked_from {
-            Some(from) => Some(self.resolve_fork(&req, from, &mut config)?),
-            None => {
-                config.content_type = req
-                    .content_type
-                    .clone()
-                    .unwrap_or_else(|| "application/octet-stream".into());
-                None
-            }
+        let source = if let Some(from) = &req.forked_from {
+            Some(self.resolve_fork(&req, from, &mut config)?)
+        } else {
+            config.content_type = req
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into());
+            None
         };
         let (data, ends) = if Kind::of(&config.content_type) == Kind::Json {
             if req.body.is_empty() {
@@ -270,7 +279,8 @@ impl Store {
         self.reserve(data.len() as u64)?;
         let stream = Arc::new(Stream::new(config, source.clone(), now));
         let ends = compact_ends(ends);
-        let persisted = self.persist_create(&stream, &data, &ends, req.closed).await;
+        let persisted =
+            self.persist_create(&stream, &data, &ends, req.closed).await;
         if let Err(e) = persisted {
             self.release(data.len() as u64);
             return Err(e);
@@ -293,10 +303,16 @@ impl Store {
         ends: &[u32],
         closed: bool,
     ) -> Result<(), Error> {
-        let Some(disk) = &self.disk else { return Ok(()) };
+        let Some(disk) = &self.disk else {
+            return Ok(());
+        };
         let log = disk.create(&stream.config).await?;
         if !data.is_empty() || closed {
-            let header = Header { m: ends.to_vec(), c: closed, ..Header::default() };
+            let header = Header {
+                m: ends.to_vec(),
+                c: closed,
+                ..Header::default()
+            };
             Disk::append(&log, &header, data).await?;
         }
         stream.writer.lock().await.log = Some(log);
@@ -316,19 +332,22 @@ impl Store {
             .to_owned();
         let src = match self.lookup(&src_name) {
             Lookup::Live(s) => s,
-            Lookup::Missing => return Err(Error::NotFound("Source stream not found\n")),
+            Lookup::Missing => {
+                return Err(Error::NotFound("Source stream not found\n"));
+            }
             Lookup::Gone => {
                 return Err(Error::Conflict(
-                    "Source stream was deleted but still has active forks\n".into(),
+                    "Source stream was deleted but still has active forks\n"
+                        .into(),
                 ));
             }
         };
-        if let Some(ct) = &req.content_type {
-            if media_type(ct) != media_type(&src.config.content_type) {
-                return Err(Error::Conflict(
-                    "Content type mismatch with source stream\n".into(),
-                ));
-            }
+        if let Some(ct) = &req.content_type
+            && media_type(ct) != media_type(&src.config.content_type)
+        {
+            return Err(Error::Conflict(
+                "Content type mismatch with source stream\n".into(),
+            ));
         }
         config.content_type = req
             .content_type
@@ -336,8 +355,9 @@ impl Store {
             .unwrap_or_else(|| src.config.content_type.clone());
         let tail = src.tail();
         let anchor = match &req.fork_offset {
-            Some(o) => offset::parse_position(o)
-                .ok_or_else(|| Error::BadRequest("Invalid Stream-Fork-Offset\n".into()))?,
+            Some(o) => offset::parse_position(o).ok_or_else(|| {
+                Error::BadRequest("Invalid Stream-Fork-Offset\n".into())
+            })?,
             None => tail,
         };
         if anchor > tail {
@@ -373,7 +393,7 @@ impl Store {
         config.base = point;
         if req.ttl.is_none() && req.expires_at.is_none() {
             config.ttl = src.config.ttl;
-            config.expires_at = src.config.expires_at.clone();
+            config.expires_at.clone_from(&src.config.expires_at);
         }
         Ok(src)
     }
@@ -424,8 +444,11 @@ impl Store {
             if let Some(disk) = &self.disk {
                 disk.remove(s.name()).await?;
             }
-            let Some(src) = s.source.clone() else { return Ok(()) };
-            let left = src.refs.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
+            let Some(src) = s.source.clone() else {
+                return Ok(());
+            };
+            let left =
+                src.refs.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
             let src_dead = src.soft_deleted.load(Ordering::Relaxed)
                 || src.is_expired(now_ms());
             if left > 0 || !src_dead || src.gone.load(Ordering::Relaxed) {
@@ -437,7 +460,9 @@ impl Store {
 
     /// Removes `name` if it has expired (emitting the registry event).
     async fn purge_expired(&self, name: &str) -> Result<(), Error> {
-        let Some(s) = self.map().get(name).cloned() else { return Ok(()) };
+        let Some(s) = self.map().get(name).cloned() else {
+            return Ok(());
+        };
         if s.soft_deleted.load(Ordering::Relaxed) || !s.is_expired(now_ms()) {
             return Ok(());
         }
@@ -452,7 +477,9 @@ impl Store {
         let expired: Vec<String> = self
             .map()
             .values()
-            .filter(|s| !s.soft_deleted.load(Ordering::Relaxed) && s.is_expired(now))
+            .filter(|s| {
+                !s.soft_deleted.load(Ordering::Relaxed) && s.is_expired(now)
+            })
             .map(|s| s.name().to_owned())
             .collect();
         if expired.is_empty() {
@@ -467,10 +494,11 @@ impl Store {
     }
 
     async fn ensure_registry(&self) -> Result<Arc<Stream>, Error> {
-        if let Some(s) = self.map().get(REGISTRY).cloned() {
-            if !s.soft_deleted.load(Ordering::Relaxed) {
-                return Ok(s);
-            }
+        let current = self.map().get(REGISTRY).cloned();
+        if let Some(s) = current
+            && !s.soft_deleted.load(Ordering::Relaxed)
+        {
+            return Ok(s);
         }
         let req = CreateRequest {
             content_type: Some("application/json".into()),
@@ -487,7 +515,9 @@ impl Store {
         if !self.registry {
             return;
         }
-        let Ok(reg) = Box::pin(self.ensure_registry()).await else { return };
+        let Ok(reg) = Box::pin(self.ensure_registry()).await else {
+            return;
+        };
         let key = serde_json::to_string(name).expect("string");
         let value = created.map(|s| {
             format!(
@@ -496,14 +526,18 @@ impl Store {
                 s.config.created_at
             )
         });
-        let op = if created.is_some() { "insert" } else { "delete" };
+        let op = if created.is_some() {
+            "insert"
+        } else {
+            "delete"
+        };
         let event = |offset: &str| {
             format!(
                 "{{\"type\":\"stream\",\"key\":{key}{},\"headers\":{{\"operation\":\"{op}\",\"offset\":\"{offset}\"}}}}",
                 value.as_deref().unwrap_or("")
             )
         };
-        let mut writer = reg.writer.lock().await;
+        let writer = reg.writer.lock().await;
         let tail = reg.tail();
         // The offset names the registry position after this event; offsets
         // have a fixed width, so the length is known before formatting.
@@ -514,59 +548,63 @@ impl Store {
         if self.reserve(data.len() as u64).is_err() {
             return;
         }
-        if let Some(log) = &writer.log {
-            if let Err(e) = Disk::append(log, &Header::default(), &data).await {
-                tracing::warn!("registry write failed: {e}");
-                self.release(data.len() as u64);
-                return;
-            }
+        if let Some(log) = &writer.log
+            && let Err(e) = Disk::append(log, &Header::default(), &data).await
+        {
+            tracing::warn!("registry write failed: {e}");
+            self.release(data.len() as u64);
+            return;
         }
         reg.push(data, Box::default(), false);
         drop(writer);
     }
 
     /// Rebuilds streams read from disk, sources before forks.
-    fn restore(&self, loaded: Vec<super::persist::Loaded>) -> std::io::Result<()> {
-        let mut pending: HashMap<String, super::persist::Loaded> =
-            loaded.into_iter().map(|l| (l.config.name.clone(), l)).collect();
+    fn restore(&self, loaded: Vec<super::persist::Loaded>) {
+        let mut pending: HashMap<String, super::persist::Loaded> = loaded
+            .into_iter()
+            .map(|l| (l.config.name.clone(), l))
+            .collect();
         let now = now_ms();
         while !pending.is_empty() {
             let ready: Vec<String> = pending
                 .values()
                 .filter(|l| {
-                    l.config.forked_from.as_ref().is_none_or(|src| {
-                        !pending.contains_key(src)
-                    })
+                    l.config
+                        .forked_from
+                        .as_ref()
+                        .is_none_or(|src| !pending.contains_key(src))
                 })
                 .map(|l| l.config.name.clone())
                 .collect();
             for name in ready {
                 let l = pending.remove(&name).expect("pending");
                 let source = match &l.config.forked_from {
-                    Some(src) => match self.map().get(src).cloned() {
-                        Some(s) => Some(s),
-                        None => {
-                            tracing::warn!("{name}: fork source {src} missing; skipped");
+                    Some(src) => {
+                        let found = self.map().get(src).cloned();
+                        if found.is_none() {
+                            tracing::warn!(
+                                "{name}: fork source {src} missing; skipped"
+                            );
                             continue;
                         }
-                    },
+                        found
+                    }
                     None => None,
                 };
-                let stream = Arc::new(Stream::new(l.config, source.clone(), now));
+                let stream =
+                    Arc::new(Stream::new(l.config, source.clone(), now));
                 let mut w = Writer::from_records(&stream, &l.records);
                 w.log = Some(l.log);
                 self.used.fetch_add(stream.own_bytes(), Ordering::Relaxed);
                 *stream.writer.try_lock().expect("fresh stream") = w;
-                stream
-                    .soft_deleted
-                    .store(l.soft_deleted, Ordering::Relaxed);
+                stream.soft_deleted.store(l.soft_deleted, Ordering::Relaxed);
                 if let Some(src) = source {
                     src.refs.fetch_add(1, Ordering::Relaxed);
                 }
                 self.map().insert(name, stream);
             }
         }
-        Ok(())
     }
 }
 
@@ -578,8 +616,13 @@ impl Writer {
         let mut w = Writer::default();
         for (h, data) in records {
             if let Some((id, epoch, seq)) = &h.p {
-                w.producers
-                    .insert(id.clone(), Producer { epoch: *epoch, last_seq: *seq });
+                w.producers.insert(
+                    id.clone(),
+                    Producer {
+                        epoch: *epoch,
+                        last_seq: *seq,
+                    },
+                );
                 if h.c {
                     w.closed_by = Some((id.clone(), *epoch, *seq));
                 }
@@ -595,9 +638,14 @@ impl Writer {
 
 /// Message ends as stored: none for a single message.
 pub fn compact_ends(ends: Vec<u32>) -> Box<[u32]> {
-    if ends.len() <= 1 { Box::default() } else { ends.into_boxed_slice() }
+    if ends.len() <= 1 {
+        Box::default()
+    } else {
+        ends.into_boxed_slice()
+    }
 }
 
+#[allow(clippy::needless_pass_by_value, reason = "used with map_err")]
 pub fn json_error(e: json::JsonError) -> Error {
     match e {
         json::JsonError::Invalid => Error::BadRequest("Invalid JSON\n".into()),
@@ -611,7 +659,10 @@ fn same_config(s: &Stream, req: &CreateRequest) -> bool {
     let c = &s.config;
     let ct = match &req.content_type {
         Some(ct) => media_type(ct) == media_type(&c.content_type),
-        None => req.forked_from.is_some() || media_type(&c.content_type) == "application/octet-stream",
+        None => {
+            req.forked_from.is_some()
+                || media_type(&c.content_type) == "application/octet-stream"
+        }
     };
     let from = req
         .forked_from

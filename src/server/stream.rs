@@ -62,7 +62,7 @@ pub struct Config {
     pub base: u64,
     /// Milliseconds since the Unix epoch.
     pub created_at: u64,
-    /// Distinguishes re-creations at the same path (ETags).
+    /// Distinguishes re-creations at the same path (`ETag`s).
     pub incarnation: u64,
 }
 
@@ -125,6 +125,8 @@ pub struct Stream {
     /// Woken on every append, close and deletion.
     pub notify: Notify,
     pub last_access_ms: AtomicU64,
+    /// `config.expires_at`, parsed once.
+    expires_at_ms: Option<u64>,
     /// Forks that read through this stream.
     pub refs: AtomicUsize,
     pub soft_deleted: AtomicBool,
@@ -193,17 +195,28 @@ pub struct Unit {
 }
 
 impl Stream {
-    pub fn new(config: Config, source: Option<Arc<Stream>>, now_ms: u64) -> Self {
+    pub fn new(
+        config: Config,
+        source: Option<Arc<Stream>>,
+        now_ms: u64,
+    ) -> Self {
         let kind = Kind::of(&config.content_type);
         let base = config.base;
+        let expires_at_ms =
+            config.expires_at.as_deref().and_then(parse_rfc3339_ms);
         Stream {
             config,
             kind,
             source,
-            data: RwLock::new(Data { segments: Vec::new(), tail: base, closed: false }),
+            data: RwLock::new(Data {
+                segments: Vec::new(),
+                tail: base,
+                closed: false,
+            }),
             writer: tokio::sync::Mutex::new(Writer::default()),
             notify: Notify::new(),
             last_access_ms: AtomicU64::new(now_ms),
+            expires_at_ms,
             refs: AtomicUsize::new(0),
             soft_deleted: AtomicBool::new(false),
             gone: AtomicBool::new(false),
@@ -228,12 +241,8 @@ impl Stream {
 
     /// Whether TTL or Expires-At has passed.
     pub fn is_expired(&self, now_ms: u64) -> bool {
-        if let Some(at) = &self.config.expires_at {
-            if let Some(at_ms) = parse_rfc3339_ms(at) {
-                if now_ms >= at_ms {
-                    return true;
-                }
-            }
+        if self.expires_at_ms.is_some_and(|at| now_ms >= at) {
+            return true;
         }
         if let Some(ttl) = self.config.ttl {
             let last = self.last_access_ms.load(Ordering::Relaxed);
@@ -248,7 +257,11 @@ impl Stream {
         if !bytes.is_empty() {
             let start = data.tail;
             data.tail += bytes.len() as u64;
-            data.segments.push(Segment { start, bytes, msg_ends });
+            data.segments.push(Segment {
+                start,
+                bytes,
+                msg_ends,
+            });
         }
         if close {
             data.closed = true;
@@ -271,7 +284,12 @@ impl Stream {
         };
         let mut pieces = Vec::new();
         let end = self.collect(&data, from, tail, &mut cut, &mut pieces);
-        Chunk { pieces, end, tail, closed }
+        Chunk {
+            pieces,
+            end,
+            tail,
+            closed,
+        }
     }
 
     fn collect(
@@ -352,7 +370,11 @@ impl Stream {
         } else {
             Vec::new()
         };
-        Some(Unit { start: seg.start, end, msg_ends })
+        Some(Unit {
+            start: seg.start,
+            end,
+            msg_ends,
+        })
     }
 
     /// Whether `pos` is a valid read position (JSON: a message boundary).
@@ -377,7 +399,9 @@ impl Stream {
         }
         let data = self.data.read().expect("stream lock");
         let idx = data.segments.partition_point(|s| s.end() <= pos);
-        let Some(seg) = data.segments.get(idx) else { return true };
+        let Some(seg) = data.segments.get(idx) else {
+            return true;
+        };
         if pos == seg.start {
             return true;
         }
@@ -419,7 +443,8 @@ fn text_cut(seg: &Segment, pos: u64, target: u64, text: bool) -> u64 {
         return target;
     }
     let mut t = target;
-    let byte = |p: u64| seg.bytes[usize::try_from(p - seg.start).expect("offset")];
+    let byte =
+        |p: u64| seg.bytes[usize::try_from(p - seg.start).expect("offset")];
     while t > pos && target - t < 4 && (byte(t) & 0xC0) == 0x80 {
         t -= 1;
     }

@@ -40,23 +40,35 @@ enum Check {
     Duplicate(u64),
 }
 
-fn check_producer(w: &Writer, id: &str, epoch: u64, seq: u64) -> Result<Check, Error> {
+fn check_producer(
+    w: &Writer,
+    id: &str,
+    epoch: u64,
+    seq: u64,
+) -> Result<Check, Error> {
     match w.producers.get(id) {
         None if seq == 0 => Ok(Check::Accept),
-        None => Err(Error::SeqGap { expected: 0, received: seq }),
+        None => Err(Error::SeqGap {
+            expected: 0,
+            received: seq,
+        }),
         Some(p) if epoch < p.epoch => Err(Error::StaleEpoch { epoch: p.epoch }),
         Some(p) if epoch > p.epoch => {
             if seq == 0 {
                 Ok(Check::Accept)
             } else {
                 Err(Error::BadRequest(
-                    "New producer epoch must start with Producer-Seq 0\n".into(),
+                    "New producer epoch must start with Producer-Seq 0\n"
+                        .into(),
                 ))
             }
         }
         Some(p) if seq <= p.last_seq => Ok(Check::Duplicate(p.last_seq)),
         Some(p) if seq == p.last_seq + 1 => Ok(Check::Accept),
-        Some(p) => Err(Error::SeqGap { expected: p.last_seq + 1, received: seq }),
+        Some(p) => Err(Error::SeqGap {
+            expected: p.last_seq + 1,
+            received: seq,
+        }),
     }
 }
 
@@ -85,43 +97,52 @@ impl Store {
         let echo = |last: u64| producer.as_ref().map(|(_, e, _)| (*e, last));
         if stream.is_closed() {
             let tail = stream.tail();
-            if let Some((id, epoch, seq)) = &producer {
-                if let Ok(Check::Duplicate(last)) = check_producer(&w, id, *epoch, *seq) {
-                    return Ok(AppendOutcome {
-                        status: 204,
-                        tail,
-                        closed: true,
-                        producer: echo(last),
-                    });
-                }
+            if let Some((id, epoch, seq)) = &producer
+                && let Ok(Check::Duplicate(last)) =
+                    check_producer(&w, id, *epoch, *seq)
+            {
+                return Ok(AppendOutcome {
+                    status: 204,
+                    tail,
+                    closed: true,
+                    producer: echo(last),
+                });
             }
             if req.body.is_empty() && producer.is_none() {
-                return Ok(AppendOutcome { status: 204, tail, closed: true, producer: None });
+                return Ok(AppendOutcome {
+                    status: 204,
+                    tail,
+                    closed: true,
+                    producer: None,
+                });
             }
             return Err(Error::Closed { tail });
         }
         if !req.body.is_empty() {
             let Some(ct) = &req.content_type else {
-                return Err(Error::BadRequest("Content-Type header is required\n".into()));
+                return Err(Error::BadRequest(
+                    "Content-Type header is required\n".into(),
+                ));
             };
             if media_type(ct) != media_type(&stream.config.content_type) {
                 return Err(Error::Conflict("Content-type mismatch\n".into()));
             }
         }
-        if let Some((id, epoch, seq)) = &producer {
-            if let Check::Duplicate(last) = check_producer(&w, id, *epoch, *seq)? {
-                return Ok(AppendOutcome {
-                    status: 204,
-                    tail: stream.tail(),
-                    closed: stream.is_closed(),
-                    producer: echo(last),
-                });
-            }
+        if let Some((id, epoch, seq)) = &producer
+            && let Check::Duplicate(last) =
+                check_producer(&w, id, *epoch, *seq)?
+        {
+            return Ok(AppendOutcome {
+                status: 204,
+                tail: stream.tail(),
+                closed: stream.is_closed(),
+                producer: echo(last),
+            });
         }
-        if let (Some(seq), Some(last)) = (&req.stream_seq, &w.stream_seq) {
-            if seq.as_bytes() <= last.as_bytes() {
-                return Err(Error::Conflict("Sequence conflict\n".into()));
-            }
+        if let (Some(seq), Some(last)) = (&req.stream_seq, &w.stream_seq)
+            && seq.as_bytes() <= last.as_bytes()
+        {
+            return Err(Error::Conflict("Sequence conflict\n".into()));
         }
         let (data, ends) = match parsed {
             Some(m) => (m.data, compact_ends(m.ends)),
@@ -141,7 +162,13 @@ impl Store {
             }
         }
         if let Some((id, epoch, seq)) = &producer {
-            w.producers.insert(id.clone(), Producer { epoch: *epoch, last_seq: *seq });
+            w.producers.insert(
+                id.clone(),
+                Producer {
+                    epoch: *epoch,
+                    last_seq: *seq,
+                },
+            );
             if req.close {
                 w.closed_by = Some((id.clone(), *epoch, *seq));
             }
@@ -152,7 +179,11 @@ impl Store {
         let appended = !data.is_empty();
         let tail = stream.push(data, ends, req.close);
         drop(w);
-        let status = if producer.is_some() && appended { 200 } else { 204 };
+        let status = if producer.is_some() && appended {
+            200
+        } else {
+            204
+        };
         Ok(AppendOutcome {
             status,
             tail,
