@@ -22,7 +22,8 @@
 //!
 //! * `truncateBodyBytes` / `corruptBody` apply to a `200` answer to a `GET`
 //!   that carries data (not to `offset=now` catch-up, `204`, `304` or
-//!   errors), after compression, like the Node server. Unlike the Node
+//!   errors), to the bytes as sent (after any compression), like the
+//!   Node server. Unlike the Node
 //!   server, truncation also cuts an SSE body after that many bytes and
 //!   then ends it, to simulate a stream that stops mid-event; corruption
 //!   leaves SSE alone.
@@ -466,4 +467,48 @@ fn add_cors(response: &mut Response) {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_formatted_like_javascript() {
+        let value = |v: serde_json::Value| retry_after_value(&v).unwrap();
+        assert_eq!(value(json_num(2.0)), "2");
+        assert_eq!(value(json_num(1.5)), "1.5");
+        assert_eq!(value(serde_json::json!("7")), "7");
+        assert!(retry_after_value(&serde_json::Value::Null).is_none());
+    }
+
+    fn json_num(f: f64) -> serde_json::Value {
+        serde_json::Value::from(f)
+    }
+
+    #[test]
+    fn only_plain_offset_now_reads_skip_body_faults() {
+        assert!(is_catch_up_now(Some("offset=now")));
+        assert!(!is_catch_up_now(Some("offset=now&live=long-poll")));
+        assert!(!is_catch_up_now(Some("offset=-1")));
+        assert!(!is_catch_up_now(None));
+    }
+
+    #[test]
+    fn counts_and_method_filters() {
+        let faults = Faults::new();
+        faults.inject(FaultSpec {
+            path: "/s".into(),
+            status: Some(500),
+            count: Some(2.0),
+            method: Some("get".into()),
+            ..FaultSpec::default()
+        });
+        assert!(faults.take("/s", &Method::POST).is_none());
+        assert!(faults.take("/other", &Method::GET).is_none());
+        assert!(faults.take("/s", &Method::GET).is_some());
+        assert!(faults.take("/s", &Method::GET).is_some());
+        assert!(faults.take("/s", &Method::GET).is_none());
+        assert!(faults.is_empty());
+    }
 }

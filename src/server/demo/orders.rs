@@ -378,3 +378,47 @@ fn round_cents(cents: u64, rate: f64) -> u64 {
     let rounded = (cents as f64 * rate).round() as u64;
     rounded
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(events: &[Event]) -> Vec<Value> {
+        events
+            .iter()
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn lifecycles_stay_consistent_across_a_resume() {
+        let mut sim = OrderSim::new(7);
+        let first: Vec<Event> = (0..80)
+            .map(|_| sim.next_event("2026-01-01T00:00:00.000Z"))
+            .collect();
+        let mut resumed = OrderSim::resume(99, &values(&first));
+        assert_eq!(resumed.next_seq, 81);
+        assert_eq!(resumed.next_order, sim.next_order);
+        let more: Vec<Event> = (0..200)
+            .map(|_| resumed.next_event("2026-01-01T00:01:00.000Z"))
+            .collect();
+        let all = values(&[first, more].concat());
+
+        // Every event of an order follows its creation, with the same
+        // customer; payments carry the order total.
+        let mut created: BTreeMap<String, &Value> = BTreeMap::new();
+        for (i, event) in all.iter().enumerate() {
+            assert_eq!(event["seq"], i as u64 + 1);
+            let id = event["order_id"].as_str().unwrap().to_owned();
+            if event["type"] == "order.created" {
+                assert!(created.insert(id, event).is_none(), "id reused");
+                continue;
+            }
+            let order = created.get(&id).expect("event before creation");
+            assert_eq!(event["customer_id"], order["customer_id"]);
+            if let Some(amount) = event.get("amount_cents") {
+                assert_eq!(*amount, order["total_cents"]);
+            }
+        }
+    }
+}
