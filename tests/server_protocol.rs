@@ -363,3 +363,83 @@ async fn shutdown_ends_live_readers_promptly() {
     let rest = tokio::time::timeout(Duration::from_secs(5), sse.text()).await;
     assert!(rest.is_ok(), "the SSE body ends");
 }
+
+#[tokio::test]
+async fn data_dir_keeps_soft_deletes_and_drops_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config();
+    cfg.data_dir = Some(dir.path().to_owned());
+    let (srv, c) = start(cfg.clone()).await;
+    let base = srv.stream_base();
+    put(&c, &format!("{base}/src"), "text/plain", b"inherited").await;
+    let r = c
+        .put(format!("{base}/fork"))
+        .header("stream-forked-from", "src")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = c.delete(format!("{base}/src")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    post(&c, &format!("{base}/fork"), "text/plain", b" own".to_vec()).await;
+    srv.shutdown().await;
+
+    // A crash mid-write leaves a partial record; it was never acknowledged.
+    let logs: Vec<_> = std::fs::read_dir(dir.path().join("streams"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("log"))
+        .collect();
+    for log in &logs {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(log).unwrap();
+        f.write_all(&[40, 0, 0, 0, b'{']).unwrap();
+    }
+
+    let (srv, c) = start(cfg).await;
+    let base = srv.stream_base();
+    let r = c.head(format!("{base}/src")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::GONE, "still soft-deleted");
+    let r = c.get(format!("{base}/fork")).send().await.unwrap();
+    assert_eq!(r.text().await.unwrap(), "inherited own");
+    let r =
+        post(&c, &format!("{base}/fork"), "text/plain", b"!".to_vec()).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = c.get(format!("{base}/fork")).send().await.unwrap();
+    assert_eq!(r.text().await.unwrap(), "inherited own!");
+    // Deleting the last fork removes the soft-deleted source for good.
+    let r = c.delete(format!("{base}/fork")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = c.head(format!("{base}/src")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn expiry_is_recorded_in_the_registry() {
+    let (srv, c) = start(config()).await;
+    let base = srv.stream_base();
+    let r = c
+        .put(format!("{base}/short"))
+        .header("stream-ttl", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mut ops = Vec::new();
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        ops = registry(&c, &base)
+            .await
+            .iter()
+            .filter(|e| e["key"] == "short")
+            .map(|e| e["headers"]["operation"].as_str().unwrap().to_owned())
+            .collect();
+        if ops.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(ops, ["insert", "delete"]);
+    let r = c.get(format!("{base}/short")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    srv.shutdown().await;
+}

@@ -217,11 +217,8 @@ async fn read_body(
         return Err(too_large());
     }
     if let Some(n) = declared {
-        let store = &state.store;
-        if store.memory_used().saturating_add(n) > store.limits.max_memory_bytes
-        {
-            store.reserve(n)?;
-        }
+        // Refuse early rather than buffer a body that cannot be stored.
+        state.store.check_room(n)?;
     }
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
     axum::body::to_bytes(body, limit).await.map_err(|e| {

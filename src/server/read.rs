@@ -184,6 +184,8 @@ async fn long_poll(
         let notified = s.notify.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
+        // Live readers keep a sliding TTL alive.
+        s.touch(now_ms());
         let (tail, closed) = {
             let d = s.data.read().expect("stream lock");
             (d.tail, d.closed)
@@ -283,6 +285,7 @@ fn sse(
             let notified = s.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            s.touch(now_ms());
             let chunk = s.read(pos, max_chunk);
             let mut out = BytesMut::new();
             if !chunk.is_empty() {

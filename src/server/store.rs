@@ -175,21 +175,32 @@ impl Store {
         self.used.load(Ordering::Relaxed)
     }
 
+    fn no_room(&self, cur: u64, len: u64) -> Error {
+        Error::Storage(format!(
+            "dsx dev server memory budget exhausted: {} MiB in use of {} MiB, \
+             this write needs {len} more bytes. Delete streams you no longer \
+             need, or restart `dsx serve` with a larger --max-memory-mb.\n",
+            cur >> 20,
+            self.limits.max_memory_bytes >> 20,
+        ))
+    }
+
+    /// Whether `len` more bytes would fit (without reserving them).
+    pub fn check_room(&self, len: u64) -> Result<(), Error> {
+        let cur = self.memory_used();
+        if cur.saturating_add(len) > self.limits.max_memory_bytes {
+            return Err(self.no_room(cur, len));
+        }
+        Ok(())
+    }
+
     /// Reserves room for `len` more bytes or explains the 507.
     pub fn reserve(&self, len: u64) -> Result<(), Error> {
         let max = self.limits.max_memory_bytes;
         let mut cur = self.used.load(Ordering::Relaxed);
         loop {
             if cur.saturating_add(len) > max {
-                return Err(Error::Storage(format!(
-                    "dsx dev server memory budget exhausted: {} MiB in use of \
-                     {} MiB, this write needs {} more bytes. Delete streams \
-                     you no longer need, or restart `dsx serve` with a larger \
-                     --max-memory-mb.\n",
-                    cur >> 20,
-                    max >> 20,
-                    len
-                )));
+                return Err(self.no_room(cur, len));
             }
             match self.used.compare_exchange(
                 cur,
