@@ -443,3 +443,34 @@ async fn expiry_is_recorded_in_the_registry() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     srv.shutdown().await;
 }
+
+#[tokio::test]
+async fn in_process_writes_are_visible_over_http() {
+    use dsx::server::{AppendRequest, CreateRequest};
+    let (srv, c) = start(config()).await;
+    let store = srv.store();
+    let req = CreateRequest {
+        content_type: Some("application/json".into()),
+        ..CreateRequest::default()
+    };
+    let (_, created) = store.create("local/feed", req).await.unwrap();
+    assert!(created);
+    let out = store
+        .append_to(
+            "local/feed",
+            AppendRequest {
+                content_type: Some("application/json".into()),
+                body: bytes::Bytes::from_static(br#"[{"n":1},{"n":2}]"#),
+                ..AppendRequest::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.status, 204);
+    let r = c
+        .get(format!("{}/local/feed", srv.stream_base()))
+        .send()
+        .await;
+    assert_eq!(r.unwrap().text().await.unwrap(), r#"[{"n":1},{"n":2}]"#);
+    srv.shutdown().await;
+}

@@ -176,12 +176,15 @@ impl Store {
     }
 
     fn no_room(&self, cur: u64, len: u64) -> Error {
+        #[allow(clippy::cast_precision_loss, reason = "display only")]
+        let mib = |n: u64| n as f64 / f64::from(1u32 << 20);
         Error::Storage(format!(
-            "dsx dev server memory budget exhausted: {} MiB in use of {} MiB, \
-             this write needs {len} more bytes. Delete streams you no longer \
-             need, or restart `dsx serve` with a larger --max-memory-mb.\n",
-            cur >> 20,
-            self.limits.max_memory_bytes >> 20,
+            "dsx dev server memory budget exhausted: {:.1} MiB in use of \
+             {:.1} MiB, this write needs {len} more bytes. Delete streams you \
+             no longer need, or restart `dsx serve` with a larger \
+             --max-memory-mb.\n",
+            mib(cur),
+            mib(self.limits.max_memory_bytes),
         ))
     }
 

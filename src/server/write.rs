@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::json;
 use super::persist::{Disk, Header};
-use super::store::{Error, Store, compact_ends, json_error, now_ms};
+use super::store::{Error, Lookup, Store, compact_ends, json_error, now_ms};
 use super::stream::{Kind, Producer, Stream, Writer, media_type};
 
 /// A parsed append request.
@@ -73,6 +73,20 @@ fn check_producer(
 }
 
 impl Store {
+    /// Appends to (and/or closes) the stream called `name`, for in-process
+    /// callers; the HTTP handler does the same after parsing headers.
+    pub async fn append_to(
+        &self,
+        name: &str,
+        req: AppendRequest,
+    ) -> Result<AppendOutcome, Error> {
+        match self.lookup(name) {
+            Lookup::Live(s) => self.append(&s, req).await,
+            Lookup::Gone => Err(Error::Gone),
+            Lookup::Missing => Err(Error::NotFound("Stream not found\n")),
+        }
+    }
+
     /// Appends to and/or closes `stream`.
     pub async fn append(
         &self,
