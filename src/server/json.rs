@@ -60,10 +60,40 @@ fn push(
     ends: &mut Vec<u32>,
     msg: &[u8],
 ) -> Result<(), JsonError> {
-    out.put_slice(msg);
+    minify(out, msg);
     out.put_u8(b',');
     ends.push(u32::try_from(out.len()).map_err(|_| JsonError::Invalid)?);
     Ok(())
+}
+
+/// Copies valid JSON without whitespace outside strings (compact form,
+/// as the reference servers return it).
+fn minify(out: &mut BytesMut, msg: &[u8]) {
+    if !msg
+        .iter()
+        .any(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        out.put_slice(msg);
+        return;
+    }
+    let mut in_str = false;
+    let mut escaped = false;
+    for &c in msg {
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+        } else if matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+            continue;
+        } else if c == b'"' {
+            in_str = true;
+        }
+        out.put_u8(c);
+    }
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -119,11 +149,12 @@ mod tests {
 
     #[test]
     fn flattens_one_level() {
-        assert_eq!(stored(r#" {"a": 1} "#), r#"{"a": 1},"#);
+        assert_eq!(stored(r#" {"a": 1} "#), r#"{"a":1},"#);
         assert_eq!(
-            stored(r#"[{"a":1}, {"b":"x,]"}]"#),
-            r#"{"a":1},{"b":"x,]"},"#
+            stored(r#"[{"a":1}, {"b" : "x, ]\" y"}]"#),
+            r#"{"a":1},{"b":"x, ]\" y"},"#
         );
+        assert_eq!(stored("[\n  [1, 2],\n  [3, 4]\n]"), "[1,2],[3,4],");
         assert_eq!(stored("[[1,2], [3,4]]"), "[1,2],[3,4],");
         assert_eq!(stored("[[[1,2,3]]]"), "[[1,2,3]],");
         assert_eq!(stored(r#"["a\"]",2]"#), r#""a\"]",2,"#);
