@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -99,6 +100,12 @@ pub async fn start(config: ServerConfig) -> std::io::Result<ServerHandle> {
             .await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let local = listener.local_addr()?;
+    // Small writes (appends, SSE events) must not wait for Nagle's timer.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {e}");
+        }
+    });
     let cancel = CancellationToken::new();
     let state = AppState {
         store: store.clone(),
