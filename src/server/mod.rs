@@ -15,6 +15,7 @@ mod json;
 pub mod offset;
 mod persist;
 mod read;
+mod registry;
 mod store;
 mod stream;
 mod write;

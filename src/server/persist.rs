@@ -6,14 +6,17 @@
 //!
 //! Record: `u32 LE header length`, header JSON, `u64 LE data length`, data.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use super::stream::Config;
+use super::store::{Store, now_ms};
+use super::stream::{Config, Producer, Stream, Writer};
 
 /// What one log record changes.
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -223,4 +226,80 @@ fn read_log(path: &Path) -> io::Result<(Vec<(Header, Bytes)>, u64)> {
         i = end;
     }
     Ok((records, i as u64))
+}
+
+impl Store {
+    /// Rebuilds streams read from disk, sources before forks.
+    pub(super) fn restore(&self, loaded: Vec<Loaded>) {
+        let mut pending: HashMap<String, Loaded> = loaded
+            .into_iter()
+            .map(|l| (l.config.name.clone(), l))
+            .collect();
+        let now = now_ms();
+        while !pending.is_empty() {
+            let ready: Vec<String> = pending
+                .values()
+                .filter(|l| {
+                    l.config
+                        .forked_from
+                        .as_ref()
+                        .is_none_or(|src| !pending.contains_key(src))
+                })
+                .map(|l| l.config.name.clone())
+                .collect();
+            for name in ready {
+                let l = pending.remove(&name).expect("pending");
+                let source = match &l.config.forked_from {
+                    Some(src) => {
+                        let found = self.map().get(src).cloned();
+                        if found.is_none() {
+                            tracing::warn!(
+                                "{name}: fork source {src} missing; skipped"
+                            );
+                            continue;
+                        }
+                        found
+                    }
+                    None => None,
+                };
+                let stream =
+                    Arc::new(Stream::new(l.config, source.clone(), now));
+                let mut w = Writer::from_records(&stream, &l.records);
+                w.log = Some(l.log);
+                self.used.fetch_add(stream.own_bytes(), Ordering::Relaxed);
+                *stream.writer.try_lock().expect("fresh stream") = w;
+                stream.soft_deleted.store(l.soft_deleted, Ordering::Relaxed);
+                if let Some(src) = source {
+                    src.refs.fetch_add(1, Ordering::Relaxed);
+                }
+                self.map().insert(name, stream);
+            }
+        }
+    }
+}
+
+impl Writer {
+    /// Replays log records into `stream`, returning the writer state.
+    fn from_records(stream: &Stream, records: &[(Header, Bytes)]) -> Writer {
+        let mut w = Writer::default();
+        for (h, data) in records {
+            if let Some((id, epoch, seq)) = &h.p {
+                w.producers.insert(
+                    id.clone(),
+                    Producer {
+                        epoch: *epoch,
+                        last_seq: *seq,
+                    },
+                );
+                if h.c {
+                    w.closed_by = Some((id.clone(), *epoch, *seq));
+                }
+            }
+            if let Some(s) = &h.s {
+                w.stream_seq = Some(s.clone());
+            }
+            stream.push(data.clone(), h.m.clone().into_boxed_slice(), h.c);
+        }
+        w
+    }
 }

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use super::json;
 use super::offset;
 use super::persist::{Disk, Header};
-use super::stream::{Config, Kind, Producer, Stream, media_type};
+use super::stream::{Config, Kind, Stream, media_type};
 
 /// Name of the JSON stream that records creates and deletes.
 pub const REGISTRY: &str = "__registry__";
@@ -93,9 +93,9 @@ pub struct Store {
     /// order and a path is never half-created.
     lifecycle: tokio::sync::Mutex<()>,
     pub limits: Limits,
-    used: AtomicU64,
+    pub(super) used: AtomicU64,
     pub(crate) disk: Option<Disk>,
-    registry: bool,
+    pub(super) registry: bool,
 }
 
 pub fn now_ms() -> u64 {
@@ -135,7 +135,9 @@ impl Store {
         Ok(store)
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Stream>>> {
+    pub(super) fn map(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Stream>>> {
         self.streams.lock().expect("store lock")
     }
 
@@ -232,7 +234,7 @@ impl Store {
         self.create_locked(name, req).await
     }
 
-    async fn create_locked(
+    pub(super) async fn create_locked(
         &self,
         name: &str,
         req: CreateRequest,
@@ -505,148 +507,6 @@ impl Store {
                 tracing::warn!("expiring {name}: {e:?}");
             }
         }
-    }
-
-    async fn ensure_registry(&self) -> Result<Arc<Stream>, Error> {
-        let current = self.map().get(REGISTRY).cloned();
-        if let Some(s) = current
-            && !s.soft_deleted.load(Ordering::Relaxed)
-        {
-            return Ok(s);
-        }
-        let req = CreateRequest {
-            content_type: Some("application/json".into()),
-            ..CreateRequest::default()
-        };
-        let (s, _) = Box::pin(self.create_locked(REGISTRY, req)).await?;
-        self.registry_event(REGISTRY, Some(&s)).await;
-        Ok(s)
-    }
-
-    /// Appends an insert (with `created`) or delete change event, in the
-    /// format of the Node reference server's registry hooks.
-    async fn registry_event(&self, name: &str, created: Option<&Stream>) {
-        if !self.registry {
-            return;
-        }
-        let Ok(reg) = Box::pin(self.ensure_registry()).await else {
-            return;
-        };
-        let key = serde_json::to_string(name).expect("string");
-        let value = created.map(|s| {
-            format!(
-                ",\"value\":{{\"path\":{key},\"contentType\":{},\"createdAt\":{}}}",
-                serde_json::to_string(&s.config.content_type).expect("string"),
-                s.config.created_at
-            )
-        });
-        let op = if created.is_some() {
-            "insert"
-        } else {
-            "delete"
-        };
-        let event = |offset: &str| {
-            format!(
-                "{{\"type\":\"stream\",\"key\":{key}{},\"headers\":{{\"operation\":\"{op}\",\"offset\":\"{offset}\"}}}}",
-                value.as_deref().unwrap_or("")
-            )
-        };
-        let writer = reg.writer.lock().await;
-        let tail = reg.tail();
-        // The offset names the registry position after this event; offsets
-        // have a fixed width, so the length is known before formatting.
-        let len = event(&offset::format(0)).len() as u64 + 1;
-        let mut data = event(&offset::format(tail + len)).into_bytes();
-        data.push(b',');
-        let data = Bytes::from(data);
-        if self.reserve(data.len() as u64).is_err() {
-            return;
-        }
-        if let Some(log) = &writer.log
-            && let Err(e) = Disk::append(log, &Header::default(), &data).await
-        {
-            tracing::warn!("registry write failed: {e}");
-            self.release(data.len() as u64);
-            return;
-        }
-        reg.push(data, Box::default(), false);
-        drop(writer);
-    }
-
-    /// Rebuilds streams read from disk, sources before forks.
-    fn restore(&self, loaded: Vec<super::persist::Loaded>) {
-        let mut pending: HashMap<String, super::persist::Loaded> = loaded
-            .into_iter()
-            .map(|l| (l.config.name.clone(), l))
-            .collect();
-        let now = now_ms();
-        while !pending.is_empty() {
-            let ready: Vec<String> = pending
-                .values()
-                .filter(|l| {
-                    l.config
-                        .forked_from
-                        .as_ref()
-                        .is_none_or(|src| !pending.contains_key(src))
-                })
-                .map(|l| l.config.name.clone())
-                .collect();
-            for name in ready {
-                let l = pending.remove(&name).expect("pending");
-                let source = match &l.config.forked_from {
-                    Some(src) => {
-                        let found = self.map().get(src).cloned();
-                        if found.is_none() {
-                            tracing::warn!(
-                                "{name}: fork source {src} missing; skipped"
-                            );
-                            continue;
-                        }
-                        found
-                    }
-                    None => None,
-                };
-                let stream =
-                    Arc::new(Stream::new(l.config, source.clone(), now));
-                let mut w = Writer::from_records(&stream, &l.records);
-                w.log = Some(l.log);
-                self.used.fetch_add(stream.own_bytes(), Ordering::Relaxed);
-                *stream.writer.try_lock().expect("fresh stream") = w;
-                stream.soft_deleted.store(l.soft_deleted, Ordering::Relaxed);
-                if let Some(src) = source {
-                    src.refs.fetch_add(1, Ordering::Relaxed);
-                }
-                self.map().insert(name, stream);
-            }
-        }
-    }
-}
-
-use super::stream::Writer;
-
-impl Writer {
-    /// Replays log records into `stream`, returning the writer state.
-    fn from_records(stream: &Stream, records: &[(Header, Bytes)]) -> Writer {
-        let mut w = Writer::default();
-        for (h, data) in records {
-            if let Some((id, epoch, seq)) = &h.p {
-                w.producers.insert(
-                    id.clone(),
-                    Producer {
-                        epoch: *epoch,
-                        last_seq: *seq,
-                    },
-                );
-                if h.c {
-                    w.closed_by = Some((id.clone(), *epoch, *seq));
-                }
-            }
-            if let Some(s) = &h.s {
-                w.stream_seq = Some(s.clone());
-            }
-            stream.push(data.clone(), h.m.clone().into_boxed_slice(), h.c);
-        }
-        w
     }
 }
 
