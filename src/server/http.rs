@@ -188,14 +188,7 @@ fn strict_uint(text: &str) -> Option<u64> {
 /// A usable `Content-Type` (`type/subtype...`), if one was sent.
 fn valid_content_type(h: &HeaderMap) -> Option<String> {
     let ct = header_str(h, "content-type")?.trim();
-    let (t, rest) = ct.split_once('/')?;
-    let word = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b))
-    };
-    let sub = rest.split(';').next().unwrap_or("").trim();
-    (word(t) && word(sub)).then(|| ct.to_owned())
+    super::stream::is_valid_type(ct).then(|| ct.to_owned())
 }
 
 async fn read_body(

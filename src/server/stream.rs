@@ -29,6 +29,18 @@ pub fn media_type(content_type: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// Whether `content_type` looks like `type/subtype[; params]`.
+pub fn is_valid_type(content_type: &str) -> bool {
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.+".contains(&b))
+    };
+    let mt = content_type.split(';').next().unwrap_or("").trim();
+    mt.split_once('/')
+        .is_some_and(|(t, sub)| word(t) && word(sub))
+}
+
 impl Kind {
     pub fn of(content_type: &str) -> Kind {
         let mt = media_type(content_type);

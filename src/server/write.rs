@@ -11,7 +11,9 @@ use bytes::Bytes;
 use super::json;
 use super::persist::{Disk, Header};
 use super::store::{Error, Lookup, Store, compact_ends, json_error, now_ms};
-use super::stream::{Kind, Producer, Stream, Writer, media_type};
+use super::stream::{
+    Kind, Producer, Stream, Writer, is_valid_type, media_type,
+};
 
 /// A parsed append request.
 #[derive(Debug, Default)]
@@ -138,6 +140,11 @@ impl Store {
                     "Content-Type header is required\n".into(),
                 ));
             };
+            if !is_valid_type(ct) {
+                return Err(Error::BadRequest(
+                    "Invalid Content-Type header\n".into(),
+                ));
+            }
             if media_type(ct) != media_type(&stream.config.content_type) {
                 return Err(Error::Conflict("Content-type mismatch\n".into()));
             }
