@@ -474,3 +474,55 @@ async fn in_process_writes_are_visible_over_http() {
     assert_eq!(r.unwrap().text().await.unwrap(), r#"[{"n":1},{"n":2}]"#);
     srv.shutdown().await;
 }
+
+#[tokio::test]
+async fn sse_connections_end_after_their_lifetime() {
+    let mut cfg = config();
+    cfg.sse_max_duration = Duration::from_millis(400);
+    cfg.long_poll_timeout = Duration::from_millis(100);
+    let (srv, c) = start(cfg).await;
+    let url = format!("{}/sse", srv.stream_base());
+    put(&c, &url, "text/plain", b"hi").await;
+    let started = std::time::Instant::now();
+    let r = c
+        .get(format!("{url}?offset=-1&live=sse"))
+        .send()
+        .await
+        .unwrap();
+    let body = tokio::time::timeout(Duration::from_secs(5), r.text())
+        .await
+        .expect("the server closes the SSE connection")
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(350));
+    assert!(body.starts_with("event: data\ndata:hi\n\nevent: control\n"));
+    // Keep-alive controls arrived while waiting; none claims closure.
+    assert!(body.matches("event: control").count() >= 2, "{body}");
+    assert!(!body.contains("streamClosed"));
+    srv.shutdown().await;
+}
+
+#[tokio::test]
+async fn text_chunks_do_not_split_characters() {
+    let mut cfg = config();
+    cfg.limits = Limits {
+        max_chunk_bytes: 5,
+        ..Limits::default()
+    };
+    let (srv, c) = start(cfg).await;
+    let url = format!("{}/utf8", srv.stream_base());
+    let text = "ééééé€€€";
+    c.put(&url)
+        .header("content-type", "text/plain; charset=utf-8")
+        .body(text)
+        .send()
+        .await
+        .unwrap();
+    let chunks = read_chunks(&c, &url).await;
+    let mut all = String::new();
+    for (body, _) in &chunks {
+        all.push_str(std::str::from_utf8(body).expect("whole characters"));
+    }
+    assert_eq!(all, text);
+    assert!(chunks.len() >= 4);
+    srv.shutdown().await;
+}
