@@ -7,7 +7,8 @@
 # builds dsx (debug), starts `dsx serve` on a free loopback port with a 500 ms long-poll
 # timeout, runs the suite, prints the summary, stops the server and exits non-zero on any
 # failure. Extra arguments are passed to vitest (e.g. `-t "JSON mode"`).
-# Env: DSX_BIN (use this binary instead of building), DS_LP_MS (default 500).
+# Env: DSX_BIN (use this binary instead of building), DS_LP_MS (default 500),
+#      DSX_SERVE_ARGS (extra `dsx serve` flags, e.g. "--data-dir /tmp/ds").
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -40,7 +41,9 @@ if [[ -z "${DSX_BIN:-}" ]]; then
 fi
 
 LOG="$(mktemp -t dsx-conformance-server.XXXXXX)"
-"$DSX_BIN" serve --port 0 --long-poll-timeout-ms "$LP_MS" >"$LOG" 2>&1 &
+# shellcheck disable=SC2086 # DSX_SERVE_ARGS is a list of flags
+"$DSX_BIN" serve --port 0 --long-poll-timeout-ms "$LP_MS" ${DSX_SERVE_ARGS:-} \
+  >"$LOG" 2>&1 &
 SERVER_PID=$!
 cleanup() { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; }
 trap cleanup EXIT

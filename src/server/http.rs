@@ -118,7 +118,12 @@ pub fn text(status: StatusCode, body: impl Into<String>) -> Response {
         .into_response()
 }
 
-fn set(h: &mut HeaderMap, name: &'static str, value: impl AsRef<str>) {
+/// Sets a header, skipping values that are not valid header text.
+pub(super) fn set(
+    h: &mut HeaderMap,
+    name: &'static str,
+    value: impl AsRef<str>,
+) {
     if let Ok(v) = HeaderValue::from_str(value.as_ref()) {
         h.insert(HeaderName::from_static(name), v);
     }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
@@ -14,7 +14,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use super::http::{
     AppState, CLOSED, CURSOR, NEXT_OFFSET, ReadQuery, UP_TO_DATE, live,
-    parse_query,
+    parse_query, set,
 };
 use super::offset::{self, Requested};
 use super::store::{Error, now_ms};
@@ -33,15 +33,9 @@ pub fn response_cursor(client: Option<&str>) -> String {
         Some(c) if c >= current => {
             let jitter_s = rand::random_range(1..=3600u64);
             let step = jitter_s.div_ceil(CURSOR_INTERVAL_MS / 1000).max(1);
-            (c + step).to_string()
+            c.saturating_add(step).to_string()
         }
         _ => current.to_string(),
-    }
-}
-
-fn set(h: &mut HeaderMap, name: &'static str, value: impl AsRef<str>) {
-    if let Ok(v) = axum::http::HeaderValue::from_str(value.as_ref()) {
-        h.insert(axum::http::HeaderName::from_static(name), v);
     }
 }
 
@@ -350,6 +344,3 @@ fn sse(
     }
     r
 }
-
-#[allow(dead_code)]
-fn _assert_duration(_: Duration) {}
