@@ -2,11 +2,12 @@
 //!
 //! Streams live under `/v1/stream/<name>` (names may contain `/`); the JSON
 //! stream `__registry__` records every create and delete. Storage is in
-//! memory, and with a data directory also on disk (see [`persist`]).
+//! memory, and with a data directory also on disk (see `persist.rs`).
 //!
 //! In-process use (the demo, tests): [`ServerHandle::store`] gives the
-//! [`Store`], whose `create`, `append` and `delete` are what the HTTP
-//! handlers call; most callers simply use HTTP against [`ServerHandle::url`].
+//! [`Store`], whose `create`, `append_to` and `delete` run the same code as
+//! the HTTP handlers; most callers simply use HTTP against
+//! [`ServerHandle::url`]. [`router`] builds the axum app for embedding.
 
 pub mod demo;
 pub mod faults;
