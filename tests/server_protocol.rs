@@ -526,3 +526,40 @@ async fn text_chunks_do_not_split_characters() {
     assert!(chunks.len() >= 4);
     srv.shutdown().await;
 }
+
+#[tokio::test]
+async fn data_dir_handles_long_and_odd_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config();
+    cfg.data_dir = Some(dir.path().to_owned());
+    let long = format!("deep/{}/x", "n".repeat(300));
+    let names = [long.as_str(), "a/../b", "sp ace", "ünï"];
+    let (srv, c) = start(cfg.clone()).await;
+    for (i, name) in names.iter().enumerate() {
+        let url = format!("{}/{}", srv.stream_base(), urlencode(name));
+        let r = c.put(&url).body(format!("body{i}")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "{name}");
+    }
+    srv.shutdown().await;
+    let (srv, c) = start(cfg).await;
+    for (i, name) in names.iter().enumerate() {
+        let url = format!("{}/{}", srv.stream_base(), urlencode(name));
+        let r = c.get(&url).send().await.unwrap();
+        assert_eq!(r.text().await.unwrap(), format!("body{i}"), "{name}");
+    }
+    srv.shutdown().await;
+}
+
+/// Percent-encodes each path segment (keeps `/`).
+fn urlencode(name: &str) -> String {
+    name.split('/')
+        .map(|seg| {
+            percent_encoding::utf8_percent_encode(
+                seg,
+                percent_encoding::NON_ALPHANUMERIC,
+            )
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}

@@ -53,13 +53,25 @@ pub struct Disk {
     root: PathBuf,
 }
 
-fn hex(name: &str) -> String {
+/// Directory name for a stream: its name in hex, so any name is a safe
+/// file name; names too long for that keep a hex prefix plus an FNV-1a
+/// hash of the whole name (the real name is in `meta.json`).
+fn dir_name(name: &str) -> String {
     use std::fmt::Write as _;
-    name.bytes()
-        .fold(String::with_capacity(name.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    const PREFIX: usize = 80;
+    let bytes = name.as_bytes();
+    let shown = &bytes[..bytes.len().min(PREFIX)];
+    let mut s = shown.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    });
+    if bytes.len() > PREFIX {
+        let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let _ = write!(s, "-{hash:016x}-{}", bytes.len());
+    }
+    s
 }
 
 async fn blocking<T: Send + 'static>(
@@ -90,7 +102,7 @@ impl Disk {
     }
 
     fn dir(&self, name: &str) -> PathBuf {
-        self.root.join(hex(name))
+        self.root.join(dir_name(name))
     }
 
     /// Creates the stream's directory, metadata and empty log.
