@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 /// `dsx serve`: run the embedded dev server until Ctrl-C.
 #[derive(Clone, Debug, clap::Args)]
+#[allow(clippy::struct_excessive_bools, reason = "independent CLI flags")]
 pub struct ServeArgs {
     /// Address to bind (loopback unless --allow-remote).
     #[arg(long, default_value = "127.0.0.1")]
@@ -29,6 +30,18 @@ pub struct ServeArgs {
     /// Allow binding a non-loopback address (there is no authentication).
     #[arg(long)]
     pub allow_remote: bool,
+    /// Largest accepted request body in MiB (larger appends get 413).
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    pub max_body_mb: u64,
+    /// Largest catch-up response in KiB; longer reads are split into chunks.
+    #[arg(long, value_name = "KIB", default_value_t = 4096)]
+    pub max_chunk_kb: u64,
+    /// Total stream data held in memory, in MiB (writes beyond get 507).
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub max_memory_mb: u64,
+    /// Do not keep the `__registry__` stream of creates and deletes.
+    #[arg(long)]
+    pub no_registry: bool,
 }
 
 /// `dsx demo`: the embedded server with live demo streams.

@@ -1,7 +1,136 @@
-//! `dsx serve`.
+//! `dsx serve`: the embedded dev server until Ctrl-C or SIGTERM.
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio_util::sync::CancellationToken;
 
 use super::ServeArgs;
+use crate::server::{self, Limits, ServerConfig, demo};
 
+/// Validates the flags, starts the server, prints its URL first on stdout,
+/// and serves until a signal arrives.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    todo!("{args:?}")
+    let config = config(&args)?;
+    if !config.addr.ip().is_loopback() {
+        eprintln!(
+            "dsx serve: WARNING: listening on {} with NO authentication; \
+             anyone who can reach this address can read, write and delete \
+             every stream",
+            config.addr.ip()
+        );
+    }
+    let handle = server::start(config.clone()).await.with_context(|| {
+        format!("starting the dev server on {}", config.addr)
+    })?;
+    {
+        let mut out = std::io::stdout().lock();
+        // The first `http://` token is the URL; scripts parse this line.
+        let _ = writeln!(
+            out,
+            "dsx dev server listening on {} (streams under {}/<name>)",
+            handle.url,
+            handle.stream_base()
+        );
+        let storage = match &config.data_dir {
+            Some(dir) => format!("data in {}", dir.display()),
+            None => "data in memory only".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "{storage}; stream list at {}/__registry__; Ctrl-C to stop",
+            handle.stream_base()
+        );
+        let _ = out.flush();
+    }
+    let cancel = CancellationToken::new();
+    let live = if args.demo {
+        match demo::seed(&handle.url).await {
+            Ok(streams) => {
+                println!("demo streams: {}", names(&streams));
+                Some(demo::spawn_live(&handle.url, cancel.clone()))
+            }
+            Err(e) => {
+                handle.shutdown().await;
+                return Err(e.context("seeding the demo streams"));
+            }
+        }
+    } else {
+        None
+    };
+    let why = shutdown_signal().await;
+    cancel.cancel();
+    if let Some(live) = live {
+        let _ = tokio::time::timeout(Duration::from_secs(5), live).await;
+    }
+    handle.shutdown().await;
+    eprintln!("dsx serve: stopped ({why})");
+    Ok(())
+}
+
+fn names(streams: &[demo::DemoStream]) -> String {
+    streams
+        .iter()
+        .map(|s| s.path.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Turns the flags into a server configuration.
+pub fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
+    let host = args.host.trim_start_matches('[').trim_end_matches(']');
+    let ip: IpAddr = if host == "localhost" {
+        IpAddr::from([127, 0, 0, 1])
+    } else {
+        host.parse()
+            .with_context(|| format!("--host {host:?} is not an IP address"))?
+    };
+    if !ip.is_loopback() && !args.allow_remote {
+        bail!(
+            "refusing to listen on {ip}: the dev server has no \
+             authentication. Use a loopback address (the default \
+             127.0.0.1), or pass --allow-remote to expose it anyway"
+        );
+    }
+    if args.max_body_mb == 0
+        || args.max_chunk_kb == 0
+        || args.max_memory_mb == 0
+    {
+        bail!(
+            "--max-body-mb, --max-chunk-kb and --max-memory-mb must be at least 1"
+        );
+    }
+    Ok(ServerConfig {
+        addr: SocketAddr::new(ip, args.port),
+        data_dir: args.data_dir.clone(),
+        long_poll_timeout: Duration::from_millis(
+            args.long_poll_timeout_ms.max(1),
+        ),
+        test_hooks: args.test_hooks,
+        limits: Limits {
+            max_body_bytes: args.max_body_mb << 20,
+            max_chunk_bytes: args.max_chunk_kb << 10,
+            max_memory_bytes: args.max_memory_mb << 20,
+        },
+        registry: !args.no_registry,
+        ..ServerConfig::default()
+    })
+}
+
+/// Waits for Ctrl-C (or SIGTERM on Unix); names the one that came.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "interrupted",
+                _ = term.recv() => "terminated",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "interrupted"
 }

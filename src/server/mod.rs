@@ -1,7 +1,38 @@
 //! The embedded dev server (axum): `dsx serve`, `dsx demo` and the tests.
+//!
+//! Streams live under `/v1/stream/<name>` (names may contain `/`); the JSON
+//! stream `__registry__` records every create and delete. Storage is in
+//! memory, and with a data directory also on disk (see `persist.rs`).
+//!
+//! In-process use (the demo, tests): [`ServerHandle::store`] gives the
+//! [`Store`], whose `create`, `append_to` and `delete` run the same code as
+//! the HTTP handlers; most callers simply use HTTP against
+//! [`ServerHandle::url`]. [`router`] builds the axum app for embedding.
+
+pub mod demo;
+pub mod faults;
+mod http;
+mod json;
+pub mod offset;
+mod persist;
+mod read;
+mod registry;
+mod store;
+mod stream;
+mod write;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use axum::serve::ListenerExt as _;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use http::{AppState, router};
+pub use store::{CreateRequest, Error, Limits, Lookup, REGISTRY, Store};
+pub use stream::{Kind, Stream};
+pub use write::{AppendOutcome, AppendRequest};
 
 /// How to run the server.
 #[derive(Clone, Debug)]
@@ -13,6 +44,12 @@ pub struct ServerConfig {
     pub long_poll_timeout: Duration,
     /// Enable `/_test/inject-error`.
     pub test_hooks: bool,
+    /// Body, chunk and memory limits.
+    pub limits: Limits,
+    /// SSE connections are closed after this long (clients reconnect).
+    pub sse_max_duration: Duration,
+    /// Keep the `__registry__` stream of creates and deletes.
+    pub registry: bool,
 }
 
 impl Default for ServerConfig {
@@ -22,6 +59,9 @@ impl Default for ServerConfig {
             data_dir: None,
             long_poll_timeout: Duration::from_secs(30),
             test_hooks: false,
+            limits: Limits::default(),
+            sse_max_duration: Duration::from_mins(1),
+            registry: true,
         }
     }
 }
@@ -30,6 +70,9 @@ impl Default for ServerConfig {
 pub struct ServerHandle {
     /// e.g. `http://127.0.0.1:4437`
     pub url: String,
+    store: Arc<Store>,
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
 }
 
 impl ServerHandle {
@@ -37,16 +80,76 @@ impl ServerHandle {
     pub fn stream_base(&self) -> String {
         format!("{}/v1/stream", self.url)
     }
+
+    /// The streams, for in-process use.
+    pub fn store(&self) -> Arc<Store> {
+        self.store.clone()
+    }
 }
 
 impl ServerHandle {
     /// Stops accepting connections and waits for the server task to end.
     pub async fn shutdown(self) {
-        todo!()
+        self.cancel.cancel();
+        let _ = self.task.await;
     }
 }
 
 /// Binds `config.addr` and serves in a background task.
 pub async fn start(config: ServerConfig) -> std::io::Result<ServerHandle> {
-    todo!("{config:?}")
+    let store =
+        Store::open(config.limits, config.data_dir.as_deref(), config.registry)
+            .await?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let local = listener.local_addr()?;
+    // Small writes (appends, SSE events) must not wait for Nagle's timer.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {e}");
+        }
+    });
+    let cancel = CancellationToken::new();
+    let state = AppState {
+        store: store.clone(),
+        long_poll_timeout: config.long_poll_timeout,
+        sse_max_duration: config.sse_max_duration,
+        shutdown: cancel.clone(),
+    };
+    let mut app = router(state);
+    if config.test_hooks {
+        app = faults::apply(app);
+    }
+    let sweeper = {
+        let store = store.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => store.sweep().await,
+                    () = cancel.cancelled() => break,
+                }
+            }
+        })
+    };
+    let stop = cancel.clone();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!("dev server stopped: {e}");
+        }
+        sweeper.abort();
+    });
+    let host = match local.ip() {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+    };
+    Ok(ServerHandle {
+        url: format!("http://{host}:{}", local.port()),
+        store,
+        cancel,
+        task,
+    })
 }

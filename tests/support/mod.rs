@@ -2,7 +2,8 @@
 //!
 //! Client tests: servers to run against (`server`), fault injection
 //! (`faults`), read helpers (`reads`) and the test macros, bounded waits and
-//! request recorder (`harness`, re-exported here).
+//! request recorder (`harness`, re-exported here). Server tests: the real
+//! `dsx` binary as a child process (`process`).
 //!
 //! Every test file compiles its own copy of this module and uses only part
 //! of it, hence the crate-wide `dead_code` allowance.
@@ -11,10 +12,12 @@
 
 pub mod faults;
 pub mod harness;
+pub mod process;
 pub mod reads;
 pub mod server;
 
 pub use faults::Fault;
 pub use harness::*;
+pub use process::*;
 pub use reads::{Body, Chunk, Drained, Meta, numbers_of};
 pub use server::{Kind, TestServer};
