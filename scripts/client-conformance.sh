@@ -28,25 +28,36 @@ SERVER="${SERVER%/}"
 ADAPTER="$REPO/target/debug/conformance-adapter"
 
 exec python3 - "$SERVER" "$ADAPTER" <<'PY'
-import base64, json, subprocess, sys, time, urllib.error, urllib.request, uuid
+import base64, json, subprocess, sys, time, urllib.error, urllib.parse, urllib.request, uuid
 
 SERVER, ADAPTER = sys.argv[1], sys.argv[2]
+# Faults are keyed by the request path, which includes any path in SERVER.
+PATH_PREFIX = urllib.parse.urlparse(SERVER).path.rstrip("/")
+ORIGIN = SERVER[: len(SERVER) - len(PATH_PREFIX)] if PATH_PREFIX else SERVER
 p = subprocess.Popen([ADAPTER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 def send(c):
     p.stdin.write(json.dumps(c) + "\n")
     p.stdin.flush()
 
+class Reply(dict):
+    """A reply where a missing field reads as None (so a failed command
+    fails its check instead of stopping the script)."""
+
+    def __getitem__(self, key):
+        return self.get(key)
+
+
 def recv():
-    return json.loads(p.stdout.readline())
+    return json.loads(p.stdout.readline(), object_hook=Reply)
 
 def cmd(c):
     send(c)
     return recv()
 
-def http(method, path, body=None, headers=None):
+def http(method, path, body=None, headers=None, origin=False):
     data = body.encode() if isinstance(body, str) else body
-    req = urllib.request.Request(SERVER + path, data=data, method=method, headers=headers or {})
+    req = urllib.request.Request((ORIGIN if origin else SERVER) + path, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, dict(r.headers), r.read()
@@ -54,9 +65,9 @@ def http(method, path, body=None, headers=None):
         return e.code, dict(e.headers), e.read()
 
 def inject(path, **fault):
-    fault["path"] = path
+    fault["path"] = PATH_PREFIX + path
     fault.setdefault("count", 1)
-    return http("POST", "/_test/inject-error", json.dumps(fault), {"content-type": "application/json"})[0]
+    return http("POST", "/_test/inject-error", json.dumps(fault), {"content-type": "application/json"}, origin=True)[0]
 
 passed = failed = 0
 
@@ -163,7 +174,7 @@ check("producer append to closed stream -> STREAM_CLOSED", r.get("errorCode") ==
 
 # ---- plain stream commands and reads
 faults = inject("/probe", status=500) == 200
-http("DELETE", "/_test/inject-error")
+http("DELETE", "/_test/inject-error", origin=True)
 
 s = fresh(); cmd({"type": "create", "path": s, "contentType": "application/json"})
 r = cmd({"type": "read", "path": s, "offset": "now", "live": "long-poll", "timeoutMs": 1000})
@@ -199,7 +210,7 @@ cmd({"type": "append", "path": b, "data": base64.b64encode(b"Hello Binary!").dec
 r = cmd({"type": "read", "path": b}); check("binary catch-up text", data(r) == "Hello Binary!", r)
 r = cmd({"type": "read", "path": b, "live": "sse", "timeoutMs": 800, "maxChunks": 1}); check("binary sse decoded", data(r) == "Hello Binary!", r)
 cmd({"type": "append", "path": b, "data": base64.b64encode(b"\xff\xfe\x00").decode(), "binary": True})
-r = cmd({"type": "read", "path": b}); check("non-utf8 binary read", len(r["chunks"]) >= 1 and r["upToDate"], r)
+r = cmd({"type": "read", "path": b}); check("non-utf8 binary read", len(r["chunks"] or []) >= 1 and r["upToDate"], r)
 
 r = cmd({"type": "read", "path": "/nonexistent-stream-12345"}); check("404 read", r.get("errorCode") == "NOT_FOUND" and "nonexistent-stream-12345" in r["message"], r)
 r = cmd({"type": "read", "path": "/nonexistent-stream-12345", "offset": "now", "live": "sse"}); check("404 sse", r.get("errorCode") == "NOT_FOUND" and r.get("status") == 404, r)
@@ -226,7 +237,7 @@ if faults:
     inject(f, status=503, count=2); r = cmd({"type": "append", "path": f, "data": '{"x":1}', "binary": False}); check("append after 2x503", r.get("success"), r)
     inject(f, status=429, count=1, retryAfter=1); t0 = time.time(); r = cmd({"type": "read", "path": f}); check("429 retry-after", r.get("success"), [r, time.time() - t0])
     inject(f, status=500, count=20); t0 = time.time(); r = cmd({"type": "read", "path": f}); el = time.time() - t0
-    check("20x500 fails in time", not r.get("success") and el < 20, [r, el]); http("DELETE", "/_test/inject-error")
+    check("20x500 fails in time", not r.get("success") and el < 20, [r, el]); http("DELETE", "/_test/inject-error", origin=True)
     inject(f, dropConnection=True, count=2); r = cmd({"type": "read", "path": f}); check("dropped connections retried (read)", r.get("success"), r)
     inject(f, truncateBodyBytes=10, count=1); r = cmd({"type": "read", "path": f}); check("truncated body -> PARSE_ERROR", r.get("errorCode") == "PARSE_ERROR", r)
     r = cmd({"type": "read", "path": f}); check("  next read ok", r.get("success"), r)
@@ -234,14 +245,14 @@ if faults:
     inject(f, delayMs=1500, count=1); r = cmd({"type": "read", "path": f}); check("delayed 1.5s read", r.get("success"), r)
     inject(f, status=400, count=1); r = cmd({"type": "read", "path": f}); check("injected 400 read -> INVALID_OFFSET", r.get("errorCode") == "INVALID_OFFSET" and r.get("status") == 400, r)
     inject(f, count=2, injectSseEvent={"eventType": "control", "data": "{not json"}); r = cmd({"type": "read", "path": f, "live": "sse", "timeoutMs": 2000})
-    check("bad sse control -> PARSE_ERROR", r.get("errorCode") == "PARSE_ERROR", r); http("DELETE", "/_test/inject-error")
+    check("bad sse control -> PARSE_ERROR", r.get("errorCode") == "PARSE_ERROR", r); http("DELETE", "/_test/inject-error", origin=True)
     inject(f, count=2, injectSseEvent={"eventType": "control", "data": ""}); r = cmd({"type": "read", "path": f, "live": "sse", "timeoutMs": 2000})
-    check("empty sse control -> PARSE_ERROR", r.get("errorCode") == "PARSE_ERROR", r); http("DELETE", "/_test/inject-error")
+    check("empty sse control -> PARSE_ERROR", r.get("errorCode") == "PARSE_ERROR", r); http("DELETE", "/_test/inject-error", origin=True)
     inject(f, count=2, injectSseEvent={"eventType": "mystery", "data": "x"}); r = cmd({"type": "read", "path": f, "live": "sse", "timeoutMs": 1000, "maxChunks": 2})
-    check("unknown sse event ignored", r.get("success") and r["chunks"], r); http("DELETE", "/_test/inject-error")
+    check("unknown sse event ignored", r.get("success") and r["chunks"], r); http("DELETE", "/_test/inject-error", origin=True)
     inject(f, status=500, count=2); r = cmd({"type": "read", "path": f, "offset": "-1", "live": "long-poll", "timeoutMs": 2000, "maxChunks": 1}); check("longpoll after 500s", r.get("success") and r["chunks"], r)
     inject(f, status=500, count=2); r = cmd({"type": "read", "path": f, "live": "sse", "timeoutMs": 2000, "maxChunks": 1}); check("sse after 500s", r.get("success") and r["chunks"], r)
-    http("DELETE", "/_test/inject-error")
+    http("DELETE", "/_test/inject-error", origin=True)
 else:
     print("(no fault injection on this server)")
 
