@@ -15,7 +15,9 @@
 #
 # Usage: scripts/client-conformance.sh [SERVER_URL]
 #   SERVER_URL defaults to $DS_RUST_URL, else http://127.0.0.1:4501 (the official Rust
-#   server as ../shared/tools/start-ref-servers.sh starts it). Needs cargo and python3.
+#   server as ../shared/tools/start-ref-servers.sh starts it). A URL with a path is a
+#   stream prefix, e.g. http://127.0.0.1:4437/v1/stream for
+#   `dsx serve --test-hooks --long-poll-timeout-ms 500`. Needs cargo and python3.
 # Prints one PASS/FAIL line per check and "N passed, N failed"; exits non-zero on any
 # failure.
 set -euo pipefail
