@@ -2,8 +2,9 @@
 //! batches.
 //!
 //! Each decoder hands out one item per piece, except that partial pieces
-//! which are ready back to back are merged (up to `MAX_PIECE` bytes) so that
-//! a burst of small SSE events becomes one item. A partial piece that yields
+//! which are ready back to back are merged (up to `MAX_PIECE` bytes): for
+//! bytes and text within one response body or SSE event, for JSON also
+//! across events, so that a burst of small SSE events becomes one batch. A partial piece that yields
 //! nothing (an incomplete UTF-8 sequence, part of a JSON element) is not
 //! handed out; non-partial pieces always are, even when empty, because they
 //! carry the resumable offset and state.
@@ -77,6 +78,12 @@ fn keep_gathering(piece: &Piece, gathered: usize) -> bool {
     piece.meta.partial && piece.more_ready && gathered < MAX_PIECE
 }
 
+/// Bytes and text keep each unit (response body, SSE data event) apart, so
+/// that one SSE event is one item; JSON batches may span units.
+fn keep_gathering_in_unit(piece: &Piece, gathered: usize) -> bool {
+    !piece.unit_end && keep_gathering(piece, gathered)
+}
+
 /// The item's metadata: the piece's, starting where the first merged piece
 /// started.
 fn merged_meta(meta: ReadMeta, start: &mut Option<Offset>) -> ReadMeta {
@@ -106,7 +113,7 @@ impl Decoder for BytesDecoder {
             self.start = Some(piece.meta.start_offset.clone());
         }
         self.data.push(piece.data.clone());
-        if keep_gathering(&piece, self.data.len()) {
+        if keep_gathering_in_unit(&piece, self.data.len()) {
             return Ok(None);
         }
         Ok(Some(ByteChunk {
@@ -170,7 +177,7 @@ impl Decoder for TextDecoder {
         if self.start.is_none() {
             self.start = Some(piece.meta.start_offset.clone());
         }
-        if keep_gathering(&piece, self.text.len()) {
+        if keep_gathering_in_unit(&piece, self.text.len()) {
             return Ok(None);
         }
         Ok(Some(TextChunk {
@@ -389,9 +396,20 @@ mod tests {
             .unwrap();
         assert_eq!(batches.len(), 1);
         assert_eq!(batches[0].items, vec![1, 2, 3]);
+        // Bytes keep one item per event; only the last is positioned.
         let chunks = collect(super::bytes(stream::iter(pieces()))).await.unwrap();
+        let data: Vec<_> = chunks.iter().map(|c| c.data.clone()).collect();
+        assert_eq!(data, ["[1]", "[2]", "[3]"]);
+        assert!(chunks[0].meta.partial && chunks[1].meta.partial);
+        assert_eq!(chunks[2].meta.offset.as_str(), "end");
+        // Pieces of one unit that are ready together merge.
+        let split = vec![
+            Ok(piece(b"ab", true, false, true)),
+            Ok(piece(b"cd", true, false, true)),
+            Ok(piece(b"ef", false, true, false)),
+        ];
+        let chunks = collect(super::bytes(stream::iter(split))).await.unwrap();
         assert_eq!(chunks.len(), 1);
-        assert_eq!(chunks[0].data, "[1][2][3]");
-        assert_eq!(chunks[0].meta.offset.as_str(), "end");
+        assert_eq!(chunks[0].data, "abcdef");
     }
 }

@@ -871,3 +871,223 @@ mod tests {
         assert_eq!(c.len(), 0);
     }
 }
+
+/// Session behaviour against a scripted loopback server: reconnects,
+/// long-poll 204s, resumed bodies.
+#[cfg(test)]
+mod scripted {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use futures::StreamExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use crate::client::{ByteChunk, Client, LiveMode, Offset, ReadOptions, Result, RetryPolicy};
+
+    /// What the server does on one connection.
+    enum Step {
+        Write(Vec<u8>),
+        Sleep(u64),
+    }
+
+    /// Serves one script per connection, in order; records request lines.
+    async fn serve(scripts: Vec<Vec<Step>>) -> (String, Arc<Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/s", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        tokio::spawn(async move {
+            for script in scripts {
+                let (mut sock, _) = listener.accept().await.unwrap();
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = sock.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    head.extend_from_slice(&buf[..n]);
+                }
+                let line = String::from_utf8_lossy(&head).lines().next().unwrap_or("").to_owned();
+                log.lock().unwrap().push(line);
+                for step in script {
+                    match step {
+                        Step::Write(bytes) => {
+                            if sock.write_all(&bytes).await.is_err() {
+                                break;
+                            }
+                            sock.flush().await.unwrap();
+                        }
+                        Step::Sleep(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                    }
+                }
+            }
+        });
+        (url, seen)
+    }
+
+    fn w(s: &str) -> Step {
+        Step::Write(s.as_bytes().to_vec())
+    }
+
+    const SSE_HEAD: &str = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+
+    fn client() -> Client {
+        Client::builder()
+            .retry(RetryPolicy {
+                max_attempts: 3,
+                initial_backoff: Duration::from_millis(10),
+                max_backoff: Duration::from_millis(20),
+                multiplier: 2.0,
+            })
+            .build()
+            .unwrap()
+    }
+
+    async fn read_all(url: &str, live: LiveMode) -> Vec<Result<ByteChunk>> {
+        let stream = client().stream(url).unwrap();
+        let mut read = stream.read_bytes(ReadOptions { live, ..Default::default() });
+        let mut out = Vec::new();
+        while let Ok(Some(item)) = tokio::time::timeout(Duration::from_secs(5), read.next()).await {
+            let failed = item.is_err();
+            out.push(item);
+            if failed {
+                break;
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn sse_reconnects_with_cursor_and_stops_at_closed() {
+        let (url, seen) = serve(vec![
+            vec![
+                w(SSE_HEAD),
+                w("event: data\ndata: a\n\nevent: control\ndata: {\"streamNextOffset\":\"1\",\"streamCursor\":\"c1\",\"upToDate\":true}\n\n"),
+            ],
+            vec![
+                w(SSE_HEAD),
+                w("event: data\r\ndata: b\r\n\r\nevent: control\r\ndata: {\"streamNextOffset\":\"2\",\"streamClosed\":true}\r\n\r\n"),
+            ],
+        ])
+        .await;
+        let items = read_all(&url, LiveMode::Sse).await;
+        let items: Vec<_> = items.into_iter().map(Result::unwrap).collect();
+        let data: Vec<_> = items.iter().map(|c| c.data.clone()).collect();
+        assert_eq!(data, ["a", "b"]);
+        assert_eq!(items[0].meta.offset.as_str(), "1");
+        assert_eq!(items[0].meta.cursor.as_deref(), Some("c1"));
+        assert!(items[1].meta.stream_closed && !items[1].meta.partial);
+        assert_eq!(items[1].meta.cursor.as_deref(), Some("c1"));
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2);
+        assert!(seen[0].contains("/s?live=sse&offset=-1 "), "{}", seen[0]);
+        assert!(seen[1].contains("/s?cursor=c1&live=sse&offset=1 "), "{}", seen[1]);
+    }
+
+    #[tokio::test]
+    async fn sse_data_waits_for_its_control() {
+        let (url, _) = serve(vec![vec![
+            w(SSE_HEAD),
+            w("event: data\ndata: x\n\n"),
+            Step::Sleep(200),
+            w("event: mystery\ndata: ignored\n\n: comment\n\nevent: control\ndata: {\"streamNextOffset\":\"9\",\"streamClosed\":true}\n\n"),
+        ]])
+        .await;
+        let items: Vec<_> = read_all(&url, LiveMode::Sse).await.into_iter().map(Result::unwrap).collect();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].data, "x");
+        assert_eq!(items[0].meta.offset.as_str(), "9");
+        assert!(items[0].meta.stream_closed);
+    }
+
+    #[tokio::test]
+    async fn malformed_control_fails() {
+        let (url, _) = serve(vec![vec![w(SSE_HEAD), w("event: control\ndata: {nope\n\n")]]).await;
+        let items = read_all(&url, LiveMode::Sse).await;
+        assert!(items.last().unwrap().as_ref().unwrap_err().is_decode());
+    }
+
+    #[tokio::test]
+    async fn long_poll_204_then_closed() {
+        let (url, seen) = serve(vec![
+            vec![w("HTTP/1.1 204 No Content\r\nstream-next-offset: 5\r\nstream-cursor: k1\r\nstream-up-to-date: true\r\nconnection: close\r\n\r\n")],
+            vec![w("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nstream-next-offset: 7\r\nstream-cursor: k2\r\nstream-up-to-date: true\r\nconnection: close\r\n\r\nhi")],
+            vec![w("HTTP/1.1 204 No Content\r\nstream-next-offset: 7\r\nstream-up-to-date: true\r\nstream-closed: true\r\nconnection: close\r\n\r\n")],
+        ])
+        .await;
+        let items: Vec<_> = read_all(&url, LiveMode::LongPoll).await.into_iter().map(Result::unwrap).collect();
+        let summary: Vec<_> = items
+            .iter()
+            .map(|c| (c.data.clone(), c.meta.status, c.meta.up_to_date, c.meta.stream_closed))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("".into(), 204, true, false),
+                ("hi".into(), 200, true, false),
+                ("".into(), 204, true, true)
+            ]
+        );
+        let seen = seen.lock().unwrap().clone();
+        assert!(seen[0].contains("?live=long-poll&offset=-1 "), "{}", seen[0]);
+        assert!(seen[1].contains("?cursor=k1&live=long-poll&offset=5 "), "{}", seen[1]);
+        assert!(seen[2].contains("?cursor=k2&live=long-poll&offset=7 "), "{}", seen[2]);
+        assert_eq!(items[1].meta.start_offset, Offset::new("5"));
+    }
+
+    #[tokio::test]
+    async fn dropped_body_resumes_without_duplicates() {
+        let head = "HTTP/1.1 200 OK\r\ncontent-length: 12\r\nstream-next-offset: 12\r\nstream-up-to-date: true\r\nconnection: close\r\n\r\n";
+        let (url, seen) = serve(vec![
+            vec![w(head), w("abcd"), Step::Sleep(100), w("efgh"), Step::Sleep(100)],
+            vec![w(head), w("abcdefghijkl")],
+        ])
+        .await;
+        let items: Vec<_> = read_all(&url, LiveMode::Off).await.into_iter().map(Result::unwrap).collect();
+        let data: Vec<u8> = items.iter().flat_map(|c| c.data.to_vec()).collect();
+        assert_eq!(data, b"abcdefghijkl");
+        assert!(items[0].meta.partial);
+        assert!(!items.last().unwrap().meta.partial);
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn catch_up_stops_at_up_to_date_and_follows_chunks() {
+        let (url, seen) = serve(vec![
+            vec![w("HTTP/1.1 200 OK\r\ncontent-length: 3\r\nstream-next-offset: 3\r\nconnection: close\r\n\r\nabc")],
+            vec![w("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nstream-next-offset: 5\r\nstream-up-to-date: true\r\nconnection: close\r\n\r\nde")],
+        ])
+        .await;
+        let items: Vec<_> = read_all(&url, LiveMode::Off).await.into_iter().map(Result::unwrap).collect();
+        assert_eq!(items.len(), 2);
+        assert!(!items[0].meta.up_to_date && items[1].meta.up_to_date);
+        let seen = seen.lock().unwrap().clone();
+        assert!(seen[1].contains("?offset=3 "), "{}", seen[1]);
+    }
+
+    #[tokio::test]
+    async fn sse_drop_inside_a_delivered_event_fails() {
+        let (url, _) = serve(vec![vec![
+            w(SSE_HEAD),
+            w("event: data\ndata: aaaa"),
+            Step::Sleep(100),
+            w("bbbb"),
+            Step::Sleep(100),
+        ]])
+        .await;
+        let items = read_all(&url, LiveMode::Sse).await;
+        assert_eq!(items[0].as_ref().unwrap().data, "aaaa");
+        assert!(items[0].as_ref().unwrap().meta.partial);
+        assert!(items.last().unwrap().is_err());
+    }
+
+    #[tokio::test]
+    async fn sse_that_keeps_closing_gives_up() {
+        let (url, seen) = serve(vec![vec![w(SSE_HEAD)], vec![w(SSE_HEAD)], vec![w(SSE_HEAD)]]).await;
+        let items = read_all(&url, LiveMode::Sse).await;
+        assert!(items.last().unwrap().as_ref().unwrap_err().is_network());
+        assert_eq!(seen.lock().unwrap().len(), 3);
+    }
+}

@@ -302,12 +302,6 @@ impl SseParser {
             out.push(SseOutput::Data(self.streamed.split().freeze()));
         }
     }
-
-    /// Whether the parser is in the middle of an event (fields seen, no
-    /// blank line yet).
-    pub fn in_event(&self) -> bool {
-        self.has_fields || !self.field.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -469,16 +463,5 @@ mod tests {
         // Streamed data has no limit.
         let mut parser = SseParser::with_limit(4);
         assert!(parser.feed(b"event: data\ndata: 12345\n\n", &mut out).is_ok());
-    }
-
-    #[test]
-    fn in_event_tracks_partial_events() {
-        let mut parser = SseParser::new();
-        let mut out = Vec::new();
-        assert!(!parser.in_event());
-        parser.feed(b"event: da", &mut out).unwrap();
-        assert!(parser.in_event());
-        parser.feed(b"ta\ndata: x\n\n", &mut out).unwrap();
-        assert!(!parser.in_event());
     }
 }

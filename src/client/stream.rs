@@ -281,7 +281,9 @@ impl DurableStream {
     }
 
     /// Creates this stream as a fork of `source` (a path or URL on the same
-    /// server) at `offset` (the source's tail when `None`).
+    /// server) at `offset` (the source's tail when `None`). A relative
+    /// `source` resolves against the base URL like any stream path, or, when
+    /// the client has none, is a path on this stream's server.
     pub async fn fork(
         &self,
         source: &str,
@@ -298,7 +300,17 @@ impl DurableStream {
         offset: Option<Offset>,
         options: CreateOptions,
     ) -> Result<CreateResult> {
-        let source_url = self.client.resolve(source)?;
+        // A relative source resolves like any stream path when the client
+        // has a base URL; without one it is a path on the fork's server.
+        let source_url = match self.client.resolve(source) {
+            Ok(url) => url,
+            Err(_) if self.client.base_url().is_none() && source.starts_with('/') => {
+                self.url.join(source).map_err(|e| {
+                    Error::InvalidArgument(format!("invalid fork source {source:?}: {e}"))
+                })?
+            }
+            Err(e) => return Err(e),
+        };
         if source_url.origin() != self.url.origin() {
             return Err(Error::InvalidArgument(format!(
                 "fork source {source_url} is not on the same server as {}",
