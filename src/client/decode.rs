@@ -16,7 +16,10 @@ use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
 use super::json_scan::{JsonArrayScanner, ScanError};
-use super::read::{ByteChunk, ByteStream, JsonBatch, JsonStream, ReadMeta, TextChunk, TextStream};
+use super::read::{
+    ByteChunk, ByteStream, JsonBatch, JsonStream, ReadMeta, TextChunk,
+    TextStream,
+};
 use super::session::{Coalescer, MAX_PIECE, Piece};
 use super::{Error, Offset, Result};
 
@@ -50,27 +53,33 @@ pub(crate) fn text(
     pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
     url: url::Url,
 ) -> TextStream {
-    Box::pin(run(pieces, TextDecoder {
-        url,
-        carry: Vec::new(),
-        text: String::new(),
-        start: None,
-    }))
+    Box::pin(run(
+        pieces,
+        TextDecoder {
+            url,
+            carry: Vec::new(),
+            text: String::new(),
+            start: None,
+        },
+    ))
 }
 
 pub(crate) fn json<T: DeserializeOwned + Send + 'static>(
     pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
     url: url::Url,
 ) -> JsonStream<T> {
-    Box::pin(run(pieces, JsonDecoder::<T> {
-        url,
-        scanner: JsonArrayScanner::new(),
-        unit_bytes: 0,
-        items: Vec::new(),
-        item_bytes: 0,
-        start: None,
-        _marker: PhantomData,
-    }))
+    Box::pin(run(
+        pieces,
+        JsonDecoder::<T> {
+            url,
+            scanner: JsonArrayScanner::new(),
+            unit_bytes: 0,
+            items: Vec::new(),
+            item_bytes: 0,
+            start: None,
+            _marker: PhantomData,
+        },
+    ))
 }
 
 /// Whether to keep gathering instead of handing out now.
@@ -149,18 +158,24 @@ impl TextDecoder {
                 if e.error_len().is_some() {
                     return Err(Error::decode(
                         &self.url,
-                        format!("invalid UTF-8 in text stream at byte {valid} of a piece"),
+                        format!(
+                            "invalid UTF-8 in text stream at byte {valid} of a piece"
+                        ),
                     ));
                 }
                 // Valid up to `valid` by construction.
-                self.text
-                    .push_str(std::str::from_utf8(&bytes[..valid]).unwrap_or_default());
+                self.text.push_str(
+                    std::str::from_utf8(&bytes[..valid]).unwrap_or_default(),
+                );
                 self.carry = bytes[valid..].to_vec();
             }
         }
         if unit_end && !self.carry.is_empty() {
             self.carry.clear();
-            return Err(Error::decode(&self.url, "text ends inside a UTF-8 sequence"));
+            return Err(Error::decode(
+                &self.url,
+                "text ends inside a UTF-8 sequence",
+            ));
         }
         Ok(())
     }
@@ -215,15 +230,18 @@ impl<T: DeserializeOwned + Send + 'static> JsonDecoder<T> {
         let item_bytes = &mut self.item_bytes;
         self.scanner
             .feed(data, |element: &[u8]| -> Result<(), JsonError> {
-                items.push(serde_json::from_slice(element).map_err(JsonError::Item)?);
+                items.push(
+                    serde_json::from_slice(element).map_err(JsonError::Item)?,
+                );
                 *item_bytes += element.len();
                 Ok(())
             })
             .map_err(|e| match e {
                 JsonError::Frame(ScanError(m)) => Error::decode(&self.url, m),
-                JsonError::Item(e) => {
-                    Error::decode(&self.url, format!("invalid JSON message: {e}"))
-                }
+                JsonError::Item(e) => Error::decode(
+                    &self.url,
+                    format!("invalid JSON message: {e}"),
+                ),
             })
     }
 }
@@ -282,7 +300,12 @@ mod tests {
         }
     }
 
-    fn piece(data: &[u8], partial: bool, unit_end: bool, more_ready: bool) -> Piece {
+    fn piece(
+        data: &[u8],
+        partial: bool,
+        unit_end: bool,
+        more_ready: bool,
+    ) -> Piece {
         Piece {
             data: Bytes::copy_from_slice(data),
             meta: meta(partial, if partial { "p" } else { "end" }),
@@ -321,10 +344,12 @@ mod tests {
         let text = "aé€😀z";
         let bytes = text.as_bytes();
         for cut in 1..bytes.len() {
-            let chunks = collect(super::text(stream::iter(body(bytes, &[cut])), url()))
-                .await
-                .unwrap();
-            let joined: String = chunks.iter().map(|c| c.text.as_str()).collect();
+            let chunks =
+                collect(super::text(stream::iter(body(bytes, &[cut])), url()))
+                    .await
+                    .unwrap();
+            let joined: String =
+                chunks.iter().map(|c| c.text.as_str()).collect();
             assert_eq!(joined, text);
             assert!(chunks.last().unwrap().meta.is_resumable());
         }
@@ -332,9 +357,14 @@ mod tests {
 
     #[tokio::test]
     async fn text_rejects_bad_utf8() {
-        let bad = collect(super::text(stream::iter(body(b"ab\xffc", &[])), url())).await;
+        let bad =
+            collect(super::text(stream::iter(body(b"ab\xffc", &[])), url()))
+                .await;
         assert!(bad.unwrap_err().is_decode());
-        let truncated = collect(super::text(stream::iter(body(&"é".as_bytes()[..1], &[])), url()));
+        let truncated = collect(super::text(
+            stream::iter(body(&"é".as_bytes()[..1], &[])),
+            url(),
+        ));
         assert!(truncated.await.unwrap_err().is_decode());
     }
 
@@ -348,7 +378,8 @@ mod tests {
             ))
             .await
             .unwrap();
-            let items: Vec<_> = batches.iter().flat_map(|b| b.items.clone()).collect();
+            let items: Vec<_> =
+                batches.iter().flat_map(|b| b.items.clone()).collect();
             assert_eq!(
                 items,
                 vec![
@@ -360,22 +391,37 @@ mod tests {
             let last = batches.last().unwrap();
             assert!(!last.meta.partial);
             assert_eq!(last.meta.offset.as_str(), "end");
-            assert!(batches.iter().rev().skip(1).all(|b| b.meta.partial && !b.items.is_empty()));
+            assert!(
+                batches
+                    .iter()
+                    .rev()
+                    .skip(1)
+                    .all(|b| b.meta.partial && !b.items.is_empty())
+            );
         }
     }
 
     #[tokio::test]
     async fn json_errors_and_empty_bodies() {
         let truncated = body(br#"[{"a":1},{"b""#, &[]);
-        let err = collect(super::json::<serde_json::Value>(stream::iter(truncated), url()));
+        let err = collect(super::json::<serde_json::Value>(
+            stream::iter(truncated),
+            url(),
+        ));
         assert!(err.await.unwrap_err().is_decode());
-        let typed = collect(super::json::<u32>(stream::iter(body(br#"["x"]"#, &[])), url()));
+        let typed = collect(super::json::<u32>(
+            stream::iter(body(br#"["x"]"#, &[])),
+            url(),
+        ));
         assert!(typed.await.unwrap_err().is_decode());
         // An empty body (204) and `[]` are empty batches.
         for empty in [&b""[..], b"[]"] {
-            let batches = collect(super::json::<u32>(stream::iter(body(empty, &[])), url()))
-                .await
-                .unwrap();
+            let batches = collect(super::json::<u32>(
+                stream::iter(body(empty, &[])),
+                url(),
+            ))
+            .await
+            .unwrap();
             assert_eq!(batches.len(), 1);
             assert!(batches[0].items.is_empty());
         }
@@ -391,13 +437,15 @@ mod tests {
                 Ok(piece(b"[3]", false, true, false)),
             ]
         };
-        let batches = collect(super::json::<u32>(stream::iter(pieces()), url()))
-            .await
-            .unwrap();
+        let batches =
+            collect(super::json::<u32>(stream::iter(pieces()), url()))
+                .await
+                .unwrap();
         assert_eq!(batches.len(), 1);
         assert_eq!(batches[0].items, vec![1, 2, 3]);
         // Bytes keep one item per event; only the last is positioned.
-        let chunks = collect(super::bytes(stream::iter(pieces()))).await.unwrap();
+        let chunks =
+            collect(super::bytes(stream::iter(pieces()))).await.unwrap();
         let data: Vec<_> = chunks.iter().map(|c| c.data.clone()).collect();
         assert_eq!(data, ["[1]", "[2]", "[3]"]);
         assert!(chunks[0].meta.partial && chunks[1].meta.partial);

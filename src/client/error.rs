@@ -43,7 +43,9 @@ pub enum Error {
     #[error("conflict (409) on {url}: {message}")]
     Conflict { url: String, message: String },
     /// 403 to an idempotent producer: a newer epoch owns the producer id.
-    #[error("stale producer epoch (403) on {url}: server epoch {server_epoch:?}")]
+    #[error(
+        "stale producer epoch (403) on {url}: server epoch {server_epoch:?}"
+    )]
     StaleEpoch {
         url: String,
         server_epoch: Option<u64>,
@@ -330,7 +332,11 @@ mod tests {
 
     const URL: &str = "http://h/s";
 
-    fn map(status: u16, pairs: &[(&'static str, &str)], ctx: ErrorContext) -> Error {
+    fn map(
+        status: u16,
+        pairs: &[(&'static str, &str)],
+        ctx: ErrorContext,
+    ) -> Error {
         from_response(URL, status, &headers(pairs), "  server says no \n", ctx)
     }
 
@@ -340,7 +346,9 @@ mod tests {
         assert!(map(404, &[], ctx).is_not_found());
         assert!(map(410, &[], ctx).is_gone());
         let bad = map(400, &[], ctx);
-        assert!(matches!(&bad, Error::BadRequest { message, .. } if message == "server says no"));
+        assert!(
+            matches!(&bad, Error::BadRequest { message, .. } if message == "server says no")
+        );
         assert_eq!(bad.status(), Some(400));
         assert_eq!(bad.url(), Some(URL));
         let other = map(418, &[], ctx);
@@ -374,19 +382,36 @@ mod tests {
         ));
         let gap = map(
             409,
-            &[("producer-expected-seq", "3"), ("producer-received-seq", "5")],
+            &[
+                ("producer-expected-seq", "3"),
+                ("producer-received-seq", "5"),
+            ],
             plain,
         );
         assert!(matches!(
             gap,
-            Error::SequenceConflict { expected_seq: Some(3), received_seq: Some(5), .. }
+            Error::SequenceConflict {
+                expected_seq: Some(3),
+                received_seq: Some(5),
+                ..
+            }
         ));
-        let seq = ErrorContext { has_seq: true, ..plain };
+        let seq = ErrorContext {
+            has_seq: true,
+            ..plain
+        };
         assert!(matches!(
             map(409, &[], seq),
-            Error::SequenceConflict { expected_seq: None, received_seq: None, .. }
+            Error::SequenceConflict {
+                expected_seq: None,
+                received_seq: None,
+                ..
+            }
         ));
-        let create = ErrorContext { create: true, ..plain };
+        let create = ErrorContext {
+            create: true,
+            ..plain
+        };
         assert!(matches!(map(409, &[], create), Error::AlreadyExists { .. }));
         // Closed wins over create.
         assert!(map(409, &[("stream-closed", "true")], create).is_closed());
@@ -395,24 +420,38 @@ mod tests {
             map(409, &[("stream-closed", "false")], plain),
             Error::Conflict { .. }
         ));
-        let body_seq = from_response(URL, 409, &HeaderMap::new(), "Sequence conflict", plain);
+        let body_seq = from_response(
+            URL,
+            409,
+            &HeaderMap::new(),
+            "Sequence conflict",
+            plain,
+        );
         assert!(body_seq.is_sequence_conflict());
         assert!(body_seq.is_conflict());
     }
 
     #[test]
     fn stale_epoch_needs_producer_context() {
-        let producer = ErrorContext { has_producer: true, ..Default::default() };
+        let producer = ErrorContext {
+            has_producer: true,
+            ..Default::default()
+        };
         assert!(matches!(
             map(403, &[("producer-epoch", "7")], producer),
-            Error::StaleEpoch { server_epoch: Some(7), .. }
+            Error::StaleEpoch {
+                server_epoch: Some(7),
+                ..
+            }
         ));
         assert!(matches!(
             map(403, &[], ErrorContext::default()),
             Error::Status { status: 403, .. }
         ));
-        assert!(map(403, &[("producer-epoch", "2")], ErrorContext::default())
-            .is_stale_epoch());
+        assert!(
+            map(403, &[("producer-epoch", "2")], ErrorContext::default())
+                .is_stale_epoch()
+        );
     }
 
     #[test]

@@ -29,8 +29,11 @@ pub(crate) mod names {
 }
 
 /// Query values: everything but RFC 3986 unreserved characters is encoded.
-const QUERY_VALUE: &AsciiSet =
-    &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Largest error body read for the error message.
 const MAX_ERROR_BODY: usize = 4096;
@@ -127,7 +130,10 @@ impl Request {
         Ok(())
     }
 
-    pub fn extra_headers(&mut self, headers: &[(String, String)]) -> Result<()> {
+    pub fn extra_headers(
+        &mut self,
+        headers: &[(String, String)],
+    ) -> Result<()> {
         for (name, value) in headers {
             insert_header(&mut self.extra, name, value)?;
         }
@@ -141,8 +147,9 @@ impl Request {
 }
 
 fn insert_header(map: &mut HeaderMap, name: &str, value: &str) -> Result<()> {
-    let name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| Error::InvalidArgument(format!("invalid header name {name:?}")))?;
+    let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        Error::InvalidArgument(format!("invalid header name {name:?}"))
+    })?;
     let value = HeaderValue::from_str(value).map_err(|_| {
         Error::InvalidArgument(format!("invalid value for header {name}"))
     })?;
@@ -241,13 +248,29 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
         let retries_left = attempt < policy.max_attempts;
         match outcome {
             Attempt::Done(reply) => {
-                observe(op, &req.method, &url, Some(reply.status), &reply.headers, latency, None);
+                observe(
+                    op,
+                    &req.method,
+                    &url,
+                    Some(reply.status),
+                    &reply.headers,
+                    latency,
+                    None,
+                );
                 return Ok(reply);
             }
             Attempt::Status(response) => {
                 let status = response.status().as_u16();
                 let resp_headers = response.headers().clone();
-                observe(op, &req.method, &url, Some(response.status()), &resp_headers, latency, None);
+                observe(
+                    op,
+                    &req.method,
+                    &url,
+                    Some(response.status()),
+                    &resp_headers,
+                    latency,
+                    None,
+                );
                 if retries_left && super::retry::is_retryable_status(status) {
                     drop(response);
                     let wait = policy.delay(
@@ -259,12 +282,28 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                     continue;
                 }
                 let body = read_error_body(response, limit).await;
-                return Err(from_response(url.as_str(), status, &resp_headers, &body, req.ctx));
+                return Err(from_response(
+                    url.as_str(),
+                    status,
+                    &resp_headers,
+                    &body,
+                    req.ctx,
+                ));
             }
             Attempt::Failed(err) => {
-                observe(op, &req.method, &url, None, &HeaderMap::new(), latency, Some(err.to_string()));
+                observe(
+                    op,
+                    &req.method,
+                    &url,
+                    None,
+                    &HeaderMap::new(),
+                    latency,
+                    Some(err.to_string()),
+                );
                 if err.is_timeout() {
-                    return Err(Error::Timeout { url: url.to_string() });
+                    return Err(Error::Timeout {
+                        url: url.to_string(),
+                    });
                 }
                 // A connect error means nothing was sent; otherwise the
                 // request may have reached the server.
@@ -280,8 +319,18 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                 });
             }
             Attempt::TimedOut => {
-                observe(op, &req.method, &url, None, &HeaderMap::new(), latency, Some("timed out".into()));
-                return Err(Error::Timeout { url: url.to_string() });
+                observe(
+                    op,
+                    &req.method,
+                    &url,
+                    None,
+                    &HeaderMap::new(),
+                    latency,
+                    Some("timed out".into()),
+                );
+                return Err(Error::Timeout {
+                    url: url.to_string(),
+                });
             }
         }
     }
@@ -342,7 +391,9 @@ async fn read_error_body(
         String::from_utf8_lossy(&text).into_owned()
     };
     match limit {
-        Some(limit) => tokio::time::timeout(limit, read).await.unwrap_or_default(),
+        Some(limit) => {
+            tokio::time::timeout(limit, read).await.unwrap_or_default()
+        }
         None => read.await,
     }
 }
@@ -353,7 +404,11 @@ fn is_protocol_header(name: &str) -> bool {
         || name.starts_with("producer-")
         || matches!(
             name,
-            "content-type" | "etag" | "cache-control" | "retry-after" | "location"
+            "content-type"
+                | "etag"
+                | "cache-control"
+                | "retry-after"
+                | "location"
         )
 }
 
@@ -442,7 +497,8 @@ mod tests {
             &[],
         );
         assert_eq!(built.as_str(), "http://h/s?live=sse&offset=-1");
-        let now = build_url(&url("http://h/s"), &[("offset", "now".into())], &[]);
+        let now =
+            build_url(&url("http://h/s"), &[("offset", "now".into())], &[]);
         assert_eq!(now.as_str(), "http://h/s?offset=now");
     }
 

@@ -123,7 +123,7 @@ impl JsonArrayScanner {
             }
             match (self.top, b) {
                 (Top::Start, b'[') => self.top = Top::Open,
-                (Top::Open, b']') | (Top::AfterElement, b']') => {
+                (Top::Open | Top::AfterElement, b']') => {
                     self.top = Top::Done;
                 }
                 (Top::AfterElement, b',') => self.top = Top::Comma,
@@ -155,7 +155,9 @@ impl JsonArrayScanner {
         // a framing error too: the array is not closed.
         let outcome = match self.top {
             Top::Done => Ok(()),
-            Top::Start => Err(ScanError("empty body, expected a JSON array".into())),
+            Top::Start => {
+                Err(ScanError("empty body, expected a JSON array".into()))
+            }
             _ => Err(ScanError(format!(
                 "truncated JSON array after {} bytes",
                 self.position
@@ -350,7 +352,11 @@ mod tests {
             b"[{\"a\":1}",
             b"[\"abc",
         ] {
-            assert!(scan(&[bad]).is_err(), "{:?}", String::from_utf8_lossy(bad));
+            assert!(
+                scan(&[bad]).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

@@ -84,6 +84,7 @@ pub(crate) struct ClientInner {
 
 /// Builds a [`Client`].
 #[derive(Default)]
+#[must_use]
 pub struct ClientBuilder {
     base_url: Option<String>,
     timeout: Option<Duration>,
@@ -111,7 +112,9 @@ impl Client {
 
     /// A client with default options and no base URL.
     pub fn new() -> Self {
-        ClientBuilder::default().build().expect("default client builds")
+        ClientBuilder::default()
+            .build()
+            .expect("default client builds")
     }
 
     /// A handle for a stream URL (absolute, or relative to the base URL). No
@@ -190,7 +193,11 @@ impl ClientBuilder {
     }
 
     /// A header computed by `f` once per operation.
-    pub fn dynamic_header<F, Fut>(mut self, name: impl Into<String>, f: F) -> Self
+    pub fn dynamic_header<F, Fut>(
+        mut self,
+        name: impl Into<String>,
+        f: F,
+    ) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<String>> + Send + 'static,
@@ -207,7 +214,11 @@ impl ClientBuilder {
     }
 
     /// A query parameter computed by `f` once per operation.
-    pub fn dynamic_param<F, Fut>(mut self, name: impl Into<String>, f: F) -> Self
+    pub fn dynamic_param<F, Fut>(
+        mut self,
+        name: impl Into<String>,
+        f: F,
+    ) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<String>> + Send + 'static,
@@ -259,29 +270,32 @@ impl ClientBuilder {
         let base_url = match self.base_url {
             None => None,
             Some(base) => Some(parse_http_url(&base).map_err(|why| {
-                Error::InvalidArgument(format!("invalid base URL {base:?}: {why}"))
+                Error::InvalidArgument(format!(
+                    "invalid base URL {base:?}: {why}"
+                ))
             })?),
         };
         let retry = self.retry.unwrap_or_default();
         retry.validate()?;
-        let timeout = Some(self.timeout.unwrap_or(DEFAULT_TIMEOUT));
-        let http = match self.http {
-            Some(http) => http,
-            None => {
-                let mut builder = reqwest::Client::builder().tcp_nodelay(true);
-                if let Some(t) = timeout {
-                    builder = builder.connect_timeout(t);
-                }
-                builder.build().map_err(|e| {
-                    Error::InvalidArgument(format!("cannot build HTTP client: {e}"))
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let http = if let Some(http) = self.http {
+            http
+        } else {
+            reqwest::Client::builder()
+                .tcp_nodelay(true)
+                .connect_timeout(timeout)
+                .build()
+                .map_err(|e| {
+                    Error::InvalidArgument(format!(
+                        "cannot build HTTP client: {e}"
+                    ))
                 })?
-            }
         };
         Ok(Client {
             inner: Arc::new(ClientInner {
                 http,
                 base_url,
-                timeout,
+                timeout: Some(timeout),
                 default_headers: self.default_headers,
                 dynamic_headers: self.dynamic_headers,
                 dynamic_params: self.dynamic_params,
@@ -317,7 +331,9 @@ fn resolve(base: Option<&url::Url>, url_or_path: &str) -> Result<url::Url> {
     let input = url_or_path.trim();
     if has_scheme(input) {
         return parse_http_url(input).map_err(|why| {
-            Error::InvalidArgument(format!("invalid stream URL {input:?}: {why}"))
+            Error::InvalidArgument(format!(
+                "invalid stream URL {input:?}: {why}"
+            ))
         });
     }
     let Some(base) = base else {
@@ -365,18 +381,23 @@ mod tests {
             }
         }
         assert_eq!(
-            resolve(Some(&base("http://h:8080")), "a/b").unwrap().as_str(),
+            resolve(Some(&base("http://h:8080")), "a/b")
+                .unwrap()
+                .as_str(),
             "http://h:8080/a/b"
         );
         assert_eq!(
-            resolve(Some(&base("http://h/x")), "s?token=1").unwrap().as_str(),
+            resolve(Some(&base("http://h/x")), "s?token=1")
+                .unwrap()
+                .as_str(),
             "http://h/x/s?token=1"
         );
     }
 
     #[test]
     fn absolute_urls_are_kept() {
-        let got = resolve(Some(&base("http://h/v1")), "https://other:9/s/t").unwrap();
+        let got =
+            resolve(Some(&base("http://h/v1")), "https://other:9/s/t").unwrap();
         assert_eq!(got.as_str(), "https://other:9/s/t");
         let got = resolve(None, "HTTP://h/s").unwrap();
         assert_eq!(got.as_str(), "http://h/s");
@@ -393,9 +414,15 @@ mod tests {
     fn builder_validates() {
         assert!(Client::builder().base_url("not a url").build().is_err());
         assert!(Client::builder().base_url("ftp://h/x").build().is_err());
-        let bad_retry = RetryPolicy { max_attempts: 0, ..RetryPolicy::default() };
+        let bad_retry = RetryPolicy {
+            max_attempts: 0,
+            ..RetryPolicy::default()
+        };
         assert!(Client::builder().retry(bad_retry).build().is_err());
-        let client = Client::builder().base_url("http://h/v1/stream").build().unwrap();
+        let client = Client::builder()
+            .base_url("http://h/v1/stream")
+            .build()
+            .unwrap();
         assert_eq!(client.timeout(), Some(DEFAULT_TIMEOUT));
         assert_eq!(
             client.stream("x").unwrap().url().as_str(),

@@ -80,4 +80,5 @@ pub struct JsonBatch<T> {
 
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<ByteChunk>> + Send>>;
 pub type TextStream = Pin<Box<dyn Stream<Item = Result<TextChunk>> + Send>>;
-pub type JsonStream<T> = Pin<Box<dyn Stream<Item = Result<JsonBatch<T>>> + Send>>;
+pub type JsonStream<T> =
+    Pin<Box<dyn Stream<Item = Result<JsonBatch<T>>> + Send>>;

@@ -128,23 +128,21 @@ impl SseParser {
         }
         self.after_cr = false;
         while !input.is_empty() {
-            match input.iter().position(|&b| b == b'\n' || b == b'\r') {
-                Some(end) => {
-                    self.segment(&input[..end])?;
-                    self.end_line(out);
-                    let cr = input[end] == b'\r';
-                    input = &input[end + 1..];
-                    if cr {
-                        match input.first() {
-                            Some(b'\n') => input = &input[1..],
-                            Some(_) => {}
-                            None => self.after_cr = true,
-                        }
-                    }
-                }
-                None => {
-                    self.segment(input)?;
-                    break;
+            let Some(end) =
+                input.iter().position(|&b| b == b'\n' || b == b'\r')
+            else {
+                self.segment(input)?;
+                break;
+            };
+            self.segment(&input[..end])?;
+            self.end_line(out);
+            let cr = input[end] == b'\r';
+            input = &input[end + 1..];
+            if cr {
+                match input.first() {
+                    Some(b'\n') => input = &input[1..],
+                    Some(_) => {}
+                    None => self.after_cr = true,
                 }
             }
         }
@@ -156,17 +154,16 @@ impl SseParser {
     fn segment(&mut self, mut seg: &[u8]) -> Result<(), SseTooLarge> {
         while !seg.is_empty() {
             match self.state {
-                LineState::Field => match seg.iter().position(|&b| b == b':') {
-                    Some(colon) => {
-                        self.push_field(&seg[..colon]);
-                        self.start_value();
-                        seg = &seg[colon + 1..];
-                    }
-                    None => {
+                LineState::Field => {
+                    let Some(colon) = seg.iter().position(|&b| b == b':')
+                    else {
                         self.push_field(seg);
                         return Ok(());
-                    }
-                },
+                    };
+                    self.push_field(&seg[..colon]);
+                    self.start_value();
+                    seg = &seg[colon + 1..];
+                }
                 LineState::Value { target, at_start } => {
                     if at_start {
                         if seg[0] == b' ' {
@@ -188,7 +185,8 @@ impl SseParser {
 
     fn push_field(&mut self, bytes: &[u8]) {
         let room = MAX_FIELD.saturating_sub(self.field.len());
-        self.field.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.field
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
     }
 
     /// The field name is complete (a colon was seen).
@@ -204,7 +202,8 @@ impl SseParser {
     /// Registers the field in `self.field` and says where its value goes.
     fn begin_field(&mut self) -> Target {
         match self.field.as_slice() {
-            b"" => Target::Ignored, // a comment
+            // An empty name is a comment; `id`, `retry` and unknown
+            // fields are ignored too (see the wildcard arm).
             b"event" => {
                 self.has_fields = true;
                 Target::Event
@@ -238,7 +237,11 @@ impl SseParser {
         }
     }
 
-    fn push_value(&mut self, target: Target, seg: &[u8]) -> Result<(), SseTooLarge> {
+    fn push_value(
+        &mut self,
+        target: Target,
+        seg: &[u8],
+    ) -> Result<(), SseTooLarge> {
         match target {
             Target::Event => {
                 let room = MAX_FIELD.saturating_sub(self.field.len());
@@ -444,7 +447,10 @@ mod tests {
             parse_pieces(&[b"data: x\nevent: data\ndata: y\n\n"]),
             vec![event("data", "x\ny")]
         );
-        assert_eq!(parse_pieces(&[b"data: m\n\n"]), vec![event("message", "m")]);
+        assert_eq!(
+            parse_pieces(&[b"data: m\n\n"]),
+            vec![event("message", "m")]
+        );
     }
 
     #[test]
@@ -459,9 +465,17 @@ mod tests {
     fn buffered_limit() {
         let mut parser = SseParser::with_limit(4);
         let mut out = Vec::new();
-        assert!(parser.feed(b"event: control\ndata: 12345\n\n", &mut out).is_err());
+        assert!(
+            parser
+                .feed(b"event: control\ndata: 12345\n\n", &mut out)
+                .is_err()
+        );
         // Streamed data has no limit.
         let mut parser = SseParser::with_limit(4);
-        assert!(parser.feed(b"event: data\ndata: 12345\n\n", &mut out).is_ok());
+        assert!(
+            parser
+                .feed(b"event: data\ndata: 12345\n\n", &mut out)
+                .is_ok()
+        );
     }
 }

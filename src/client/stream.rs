@@ -2,8 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use bytes::{BufMut, Bytes, BytesMut};
 use ::http::{Method, StatusCode};
+use bytes::{BufMut, Bytes, BytesMut};
 use serde::de::DeserializeOwned;
 
 use super::error::{ErrorContext, header_is_true, header_str, header_u64};
@@ -122,7 +122,10 @@ impl DurableStream {
     }
 
     /// [`create`](Self::create), telling whether the stream was new.
-    pub async fn create_detailed(&self, options: CreateOptions) -> Result<CreateResult> {
+    pub async fn create_detailed(
+        &self,
+        options: CreateOptions,
+    ) -> Result<CreateResult> {
         self.put(options, None).await
     }
 
@@ -168,7 +171,8 @@ impl DurableStream {
         Ok(CreateResult {
             created: reply.status == StatusCode::CREATED,
             status: reply.status.as_u16(),
-            next_offset: header_str(headers, names::STREAM_NEXT_OFFSET).map(Offset::new),
+            next_offset: header_str(headers, names::STREAM_NEXT_OFFSET)
+                .map(Offset::new),
             content_type,
             closed: header_is_true(headers, names::STREAM_CLOSED),
         })
@@ -192,7 +196,11 @@ impl DurableStream {
         let data = data.into();
         let op = Op::begin(&self.client).await?;
         let content_type = self
-            .write_content_type(&op, options.content_type.as_deref(), &options.headers)
+            .write_content_type(
+                &op,
+                options.content_type.as_deref(),
+                &options.headers,
+            )
             .await?;
         let body = prepare_body(&content_type, data)?;
         let mut req = Request::new(Method::POST, &self.url, Phase::Ordinary);
@@ -209,7 +217,8 @@ impl DurableStream {
         Ok(AppendResult {
             next_offset: header_str(&reply.headers, names::STREAM_NEXT_OFFSET)
                 .map_or_else(|| Offset::new(""), Offset::new),
-            duplicate: ctx.has_producer && reply.status == StatusCode::NO_CONTENT,
+            duplicate: ctx.has_producer
+                && reply.status == StatusCode::NO_CONTENT,
         })
     }
 
@@ -223,7 +232,11 @@ impl DurableStream {
         let with_data = options.data.as_ref().is_some_and(|d| !d.is_empty());
         if with_data {
             let content_type = self
-                .write_content_type(&op, options.content_type.as_deref(), &options.headers)
+                .write_content_type(
+                    &op,
+                    options.content_type.as_deref(),
+                    &options.headers,
+                )
                 .await?;
             let data = options.data.clone().unwrap_or_default();
             req.body = Some(prepare_body(&content_type, data)?);
@@ -257,15 +270,24 @@ impl DurableStream {
         self.head_with(&op, &[]).await
     }
 
-    async fn head_with(&self, op: &Op, headers: &[(String, String)]) -> Result<StreamMetadata> {
+    async fn head_with(
+        &self,
+        op: &Op,
+        headers: &[(String, String)],
+    ) -> Result<StreamMetadata> {
         let mut req = Request::new(Method::HEAD, &self.url, Phase::Ordinary);
         req.extra_headers(headers)?;
         let reply = http::send(op, &req).await?;
         let h = &reply.headers;
-        let next_offset = header_str(h, names::STREAM_NEXT_OFFSET).ok_or_else(|| {
-            Error::decode(&reply.url, "HEAD response has no Stream-Next-Offset")
-        })?;
-        let content_type = header_str(h, names::CONTENT_TYPE).map(str::to_owned);
+        let next_offset =
+            header_str(h, names::STREAM_NEXT_OFFSET).ok_or_else(|| {
+                Error::decode(
+                    &reply.url,
+                    "HEAD response has no Stream-Next-Offset",
+                )
+            })?;
+        let content_type =
+            header_str(h, names::CONTENT_TYPE).map(str::to_owned);
         if let Some(ct) = &content_type {
             self.learn_content_type(ct);
         }
@@ -274,9 +296,11 @@ impl DurableStream {
             next_offset: Offset::new(next_offset),
             closed: header_is_true(h, names::STREAM_CLOSED),
             ttl: header_u64(h, names::STREAM_TTL),
-            expires_at: header_str(h, names::STREAM_EXPIRES_AT).map(str::to_owned),
+            expires_at: header_str(h, names::STREAM_EXPIRES_AT)
+                .map(str::to_owned),
             etag: header_str(h, names::ETAG).map(str::to_owned),
-            cache_control: header_str(h, names::CACHE_CONTROL).map(str::to_owned),
+            cache_control: header_str(h, names::CACHE_CONTROL)
+                .map(str::to_owned),
         })
     }
 
@@ -290,7 +314,9 @@ impl DurableStream {
         offset: Option<Offset>,
         options: CreateOptions,
     ) -> Result<()> {
-        self.fork_detailed(source, offset, options).await.map(|_| ())
+        self.fork_detailed(source, offset, options)
+            .await
+            .map(|_| ())
     }
 
     /// [`fork`](Self::fork), telling whether the fork was new.
@@ -304,9 +330,14 @@ impl DurableStream {
         // has a base URL; without one it is a path on the fork's server.
         let source_url = match self.client.resolve(source) {
             Ok(url) => url,
-            Err(_) if self.client.base_url().is_none() && source.starts_with('/') => {
+            Err(_)
+                if self.client.base_url().is_none()
+                    && source.starts_with('/') =>
+            {
                 self.url.join(source).map_err(|e| {
-                    Error::InvalidArgument(format!("invalid fork source {source:?}: {e}"))
+                    Error::InvalidArgument(format!(
+                        "invalid fork source {source:?}: {e}"
+                    ))
                 })?
             }
             Err(e) => return Err(e),
@@ -317,7 +348,8 @@ impl DurableStream {
                 self.url
             )));
         }
-        self.put(options, Some((source_url.path().to_owned(), offset))).await
+        self.put(options, Some((source_url.path().to_owned(), offset)))
+            .await
     }
 
     /// Reads raw bytes. See [`ReadMeta`](super::ReadMeta) for how items are
@@ -389,12 +421,15 @@ pub(crate) fn prepare_body(content_type: &str, data: Bytes) -> Result<Bytes> {
         ));
     }
     serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).map_err(|e| {
-        Error::InvalidArgument(format!("append to a JSON stream is not valid JSON: {e}"))
+        Error::InvalidArgument(format!(
+            "append to a JSON stream is not valid JSON: {e}"
+        ))
     })?;
     if trimmed[0] == b'[' {
         if trimmed[1..].trim_ascii_start().first() == Some(&b']') {
             return Err(Error::InvalidArgument(
-                "empty JSON array: an append must carry at least one message".into(),
+                "empty JSON array: an append must carry at least one message"
+                    .into(),
             ));
         }
         return Ok(data);
@@ -433,7 +468,10 @@ mod tests {
     #[test]
     fn json_refusals() {
         for bad in ["[]", " [ \n ] ", "", "  ", "{", "[1,]", "1 2", "nope"] {
-            assert!(prep(JSON, bad).unwrap_err().is_invalid_argument(), "{bad:?}");
+            assert!(
+                prep(JSON, bad).unwrap_err().is_invalid_argument(),
+                "{bad:?}"
+            );
         }
     }
 
