@@ -69,7 +69,7 @@ async fn large_text_every_mode(server: TestServer) {
     let expected = part.repeat(5);
     for live in MODES {
         let mut session = stream.read_text(from_start(live));
-        let got = support::reads::read_while(&mut session, WAIT, |text| {
+        let got = support::reads::read_while(&mut session, WAIT, |text, _| {
             text.len() >= expected.len()
         })
         .await
@@ -94,7 +94,7 @@ async fn large_binary_every_mode(server: TestServer) {
     }
     for live in MODES {
         let mut session = stream.read_bytes(from_start(live));
-        let got = support::reads::read_while(&mut session, WAIT, |bytes| {
+        let got = support::reads::read_while(&mut session, WAIT, |bytes, _| {
             bytes.len() >= data.len()
         })
         .await
@@ -143,7 +143,7 @@ async fn json_tricky_values(server: TestServer) {
         values.iter().chain(values.iter()).cloned().collect();
     for live in MODES {
         let mut session = stream.read_json::<Value>(from_start(live));
-        let got = support::reads::read_while(&mut session, WAIT, |items| {
+        let got = support::reads::read_while(&mut session, WAIT, |items, _| {
             items.len() >= expected.len()
         })
         .await

@@ -198,7 +198,7 @@ async fn sse_session_progress(server: TestServer) {
                 .append(body.message(n), AppendOptions::default())
                 .await
         });
-        let got = support::reads::read_while(&mut session, WAIT, |items| {
+        let got = support::reads::read_while(&mut session, WAIT, |items, _| {
             !items.is_empty()
         })
         .await

@@ -236,9 +236,10 @@ async fn first_request_cursor(server: TestServer) {
         ..ReadOptions::default()
     };
     let mut session = stream.read_bytes(options);
-    let got = support::reads::read_while(&mut session, WAIT, |d| !d.is_empty())
-        .await
-        .ok();
+    let got =
+        support::reads::read_while(&mut session, WAIT, |d, _| !d.is_empty())
+            .await
+            .ok();
     assert_eq!(got.data, b"x");
     drop(session);
     let first_poll = recorder

@@ -111,12 +111,13 @@ impl<D> Drained<D> {
 /// Upper bound on items per session, so no loop runs unbounded.
 pub const MAX_ITEMS: usize = 200_000;
 
-/// Reads until the session ends or fails, or until `stop(data)` holds after
-/// an item. Panics if that takes longer than `limit`.
+/// Reads until the session ends or fails, or until `stop(data, meta)` holds
+/// after an item (`meta` being that item's). Panics if that takes longer
+/// than `limit`.
 pub async fn read_while<C: Chunk>(
     session: &mut Session<C>,
     limit: Duration,
-    mut stop: impl FnMut(&C::Data) -> bool,
+    mut stop: impl FnMut(&C::Data, &Meta) -> bool,
 ) -> Drained<C::Data> {
     let deadline = Instant::now() + limit;
     let mut out = Drained::<C::Data>::default();
@@ -140,9 +141,11 @@ pub async fn read_while<C: Chunk>(
                 return out;
             }
             Some(Ok(chunk)) => {
-                out.metas.push(chunk.meta());
+                let meta = chunk.meta();
                 chunk.append_to(&mut out.data);
-                if stop(&out.data) {
+                let done = stop(&out.data, &meta);
+                out.metas.push(meta);
+                if done {
                     return out;
                 }
             }
@@ -156,7 +159,7 @@ pub async fn drain<C: Chunk>(
     session: &mut Session<C>,
     limit: Duration,
 ) -> Drained<C::Data> {
-    read_while(session, limit, |_| false).await
+    read_while(session, limit, |_, _| false).await
 }
 
 /// Asserts that the session ends (yields `None`) within `limit`.
@@ -274,27 +277,34 @@ impl Body {
         want: Option<usize>,
         limit: Duration,
     ) -> Received {
-        let enough = |count: usize| want.is_some_and(|w| count >= w);
+        // Enough messages, and at a resumable item: the rest of a response
+        // whose pieces are still `partial` may follow.
+        let enough = |count: usize, meta: &Meta| {
+            !meta.partial && want.is_some_and(|w| count >= w)
+        };
         match self {
             Body::Json => {
                 let mut s = stream.read_json::<serde_json::Value>(options);
-                let d = read_while(&mut s, limit, |d| enough(d.len())).await;
+                let d =
+                    read_while(&mut s, limit, |d, m| enough(d.len(), m)).await;
                 let numbers = d.data.iter().map(json_number).collect();
                 received(numbers, d.metas, d.ended, d.error)
             }
             Body::Text => {
                 let mut s = stream.read_text(options);
-                let d =
-                    read_while(&mut s, limit, |d| enough(d.len() / TEXT_FRAME))
-                        .await;
+                let d = read_while(&mut s, limit, |d, m| {
+                    enough(d.len() / TEXT_FRAME, m)
+                })
+                .await;
                 let numbers = text_numbers(&d.data, d.ended);
                 received(numbers, d.metas, d.ended, d.error)
             }
             Body::Binary => {
                 let mut s = stream.read_bytes(options);
-                let d =
-                    read_while(&mut s, limit, |d| enough(d.len() / BIN_FRAME))
-                        .await;
+                let d = read_while(&mut s, limit, |d, m| {
+                    enough(d.len() / BIN_FRAME, m)
+                })
+                .await;
                 let numbers = binary_numbers(&d.data, d.ended);
                 received(numbers, d.metas, d.ended, d.error)
             }
