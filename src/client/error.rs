@@ -69,8 +69,10 @@ pub enum Error {
         status: u16,
         message: String,
     },
-    /// The connection failed or dropped.
-    #[error("network error on {url}: {source}")]
+    /// The connection failed or dropped. The message names the innermost
+    /// cause (such as "connection refused"), which reqwest's own message
+    /// leaves out.
+    #[error("network error on {url}: {}", root_cause(source.as_ref()))]
     Network {
         url: String,
         #[source]
@@ -85,6 +87,19 @@ pub enum Error {
     /// The caller's arguments were refused before anything was sent.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+}
+
+/// The innermost error of a source chain.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    if std::ptr::addr_eq(current, error) {
+        error.to_string()
+    } else {
+        format!("{error}: {current}")
+    }
 }
 
 /// Longest server message kept in an error, in characters.
@@ -452,6 +467,21 @@ mod tests {
             map(403, &[("producer-epoch", "2")], ErrorContext::default())
                 .is_stale_epoch()
         );
+    }
+
+    #[test]
+    fn network_message_names_the_cause() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "refused",
+        );
+        let err = Error::Network {
+            url: URL.into(),
+            source: Box::new(io),
+        };
+        assert_eq!(err.to_string(), "network error on http://h/s: refused");
+        assert!(err.is_retryable() && err.is_network());
+        assert_eq!(err.status(), None);
     }
 
     #[test]

@@ -411,6 +411,18 @@ mod tests {
     }
 
     #[test]
+    fn handles_are_shareable() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        fn sendable<T: Send + 'static>() {}
+        shareable::<Client>();
+        shareable::<DurableStream>();
+        sendable::<ByteStream>();
+        sendable::<TextStream>();
+        sendable::<JsonStream<serde_json::Value>>();
+        sendable::<Error>();
+    }
+
+    #[test]
     fn builder_validates() {
         assert!(Client::builder().base_url("not a url").build().is_err());
         assert!(Client::builder().base_url("ftp://h/x").build().is_err());
