@@ -1,0 +1,348 @@
+//! The read session driver: issues catch-up, long-poll and SSE requests in
+//! turn and turns their bodies into raw, positioned pieces.
+//!
+//! Bodies are never buffered whole. An HTTP body is handed out as pieces of
+//! what has arrived (small network chunks that are already there are
+//! coalesced up to `MAX_PIECE`, but the driver never waits to fill a piece).
+//! The last piece of a body is held back until the body ends, so that it
+//! alone carries the response's resumable offset (`partial == false`). SSE
+//! `data` events are streamed the same way and positioned by the control
+//! event that follows them.
+//!
+//! Modes: `Off` issues catch-up GETs until a response is up to date.
+//! `LongPoll` and `Sse` are live from the first request (a live request at
+//! an offset with data answers at once, so no separate catch-up is needed,
+//! and `offset=now` costs no extra round trip). `Auto` catches up first,
+//! learns the content type from that response, then tails with SSE (JSON
+//! and `text/*`) or long-poll. Every request carries `offset` (`-1` for the
+//! start); live requests echo the last cursor. The session ends after the
+//! item that reports `Stream-Closed` / `streamClosed`, and never reconnects
+//! after it.
+//!
+//! `body.rs` drives catch-up and long-poll bodies, `events.rs` SSE.
+
+mod body;
+mod events;
+
+use std::collections::VecDeque;
+
+use ::http::Method;
+use bytes::{Bytes, BytesMut};
+use futures::Stream;
+
+use self::body::HttpBody;
+use self::events::SseConn;
+use super::http::{self, Op, Phase, Request};
+use super::read::ReadMeta;
+use super::{DurableStream, Headers, LiveMode, Offset, ReadOptions, Result};
+
+/// Largest piece assembled from chunks that are already available.
+pub(crate) const MAX_PIECE: usize = 256 * 1024;
+
+/// Raw bytes of a read, positioned.
+#[derive(Clone, Debug)]
+pub(crate) struct Piece {
+    pub data: Bytes,
+    pub meta: ReadMeta,
+    /// This piece ends an encoded unit: a response body or an SSE `data`
+    /// event (a JSON array; UTF-8 must be complete here).
+    pub unit_end: bool,
+    /// Another piece is ready right behind this one (decoders may merge).
+    pub more_ready: bool,
+}
+
+/// The raw pieces of a read session.
+pub(crate) fn pieces(
+    stream: DurableStream,
+    options: ReadOptions,
+) -> impl Stream<Item = Result<Piece>> + Send + 'static {
+    async_stream::try_stream! {
+        let mut session = Session::new(stream, options);
+        loop {
+            let more = session.step().await?;
+            while let Some(piece) = session.pop() {
+                yield piece;
+            }
+            if !more {
+                break;
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    CatchUp,
+    LongPoll,
+    Sse,
+}
+
+struct Session {
+    stream: DurableStream,
+    op: Option<Op>,
+    headers: Headers,
+    live: LiveMode,
+    offset: Offset,
+    cursor: Option<String>,
+    /// Auto mode has caught up and tails live now.
+    live_started: bool,
+    finished: bool,
+    active: Option<Active>,
+    out: VecDeque<Piece>,
+    /// SSE connections in a row that ended without any event.
+    sse_failures: u32,
+    /// (offset, up to date, closed) of the last item handed out.
+    last_state: Option<(Offset, bool, bool)>,
+}
+
+enum Active {
+    Http(Box<HttpBody>),
+    Sse(Box<SseConn>),
+}
+
+/// Gathers small chunks into one piece, copying only when there are two.
+#[derive(Default)]
+pub(crate) struct Coalescer {
+    first: Option<Bytes>,
+    buf: BytesMut,
+}
+
+impl Coalescer {
+    pub fn push(&mut self, chunk: Bytes) {
+        if chunk.is_empty() {
+            return;
+        }
+        if self.first.is_none() && self.buf.is_empty() {
+            self.first = Some(chunk);
+            return;
+        }
+        if let Some(first) = self.first.take() {
+            self.buf.reserve(first.len() + chunk.len());
+            self.buf.extend_from_slice(&first);
+        }
+        self.buf.extend_from_slice(&chunk);
+    }
+
+    pub fn len(&self) -> usize {
+        self.first.as_ref().map_or(0, Bytes::len) + self.buf.len()
+    }
+
+    pub fn take(&mut self) -> Bytes {
+        match self.first.take() {
+            Some(first) => first,
+            None => self.buf.split().freeze(),
+        }
+    }
+}
+
+/// Whether a content type is JSON (parameters ignored, any case).
+pub(crate) fn is_json(content_type: &str) -> bool {
+    essence(content_type).eq_ignore_ascii_case("application/json")
+}
+
+/// Whether a content type is `text/*`.
+pub(crate) fn is_text(content_type: &str) -> bool {
+    essence(content_type)
+        .get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case("text/"))
+}
+
+fn essence(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or("").trim()
+}
+
+impl Session {
+    fn new(stream: DurableStream, options: ReadOptions) -> Self {
+        Session {
+            stream,
+            op: None,
+            headers: options.headers,
+            live: options.live,
+            offset: options.offset,
+            cursor: options.cursor,
+            live_started: false,
+            finished: false,
+            active: None,
+            out: VecDeque::new(),
+            sse_failures: 0,
+            last_state: None,
+        }
+    }
+
+    fn pop(&mut self) -> Option<Piece> {
+        let mut piece = self.out.pop_front()?;
+        piece.more_ready = !self.out.is_empty();
+        Some(piece)
+    }
+
+    /// Makes progress; `false` once the session has ended.
+    async fn step(&mut self) -> Result<bool> {
+        if self.finished {
+            return Ok(false);
+        }
+        if self.op.is_none() {
+            self.op = Some(Op::begin(&self.stream.client).await?);
+        }
+        match self.active.take() {
+            None => self.open().await?,
+            Some(Active::Http(body)) => self.read_http(body).await?,
+            Some(Active::Sse(conn)) => self.read_sse(conn).await?,
+        }
+        Ok(!self.finished)
+    }
+
+    fn op(&self) -> &Op {
+        self.op.as_ref().expect("op begun in step")
+    }
+
+    fn policy_attempts(&self) -> u32 {
+        self.stream.client.inner.retry.max_attempts
+    }
+
+    fn mode(&self) -> Mode {
+        match self.live {
+            LiveMode::Off => Mode::CatchUp,
+            LiveMode::LongPoll => Mode::LongPoll,
+            LiveMode::Sse => Mode::Sse,
+            LiveMode::Auto if !self.live_started => Mode::CatchUp,
+            LiveMode::Auto => {
+                let sse = self
+                    .stream
+                    .content_type()
+                    .is_some_and(|ct| is_json(&ct) || is_text(&ct));
+                if sse { Mode::Sse } else { Mode::LongPoll }
+            }
+        }
+    }
+
+    /// The GET for `mode` at `offset`.
+    fn request(
+        &self,
+        mode: Mode,
+        offset: &Offset,
+        cursor: Option<&str>,
+    ) -> Result<Request> {
+        let (phase, live) = match mode {
+            Mode::CatchUp => (Phase::CatchUp, None),
+            Mode::LongPoll => (Phase::LongPoll, Some("long-poll")),
+            Mode::Sse => (Phase::Sse, Some("sse")),
+        };
+        let mut req = Request::new(Method::GET, &self.stream.url, phase);
+        req.query.push(("offset", offset.as_str().to_owned()));
+        if let Some(live) = live {
+            req.query.push(("live", live.to_owned()));
+            if let Some(cursor) = cursor {
+                req.query.push(("cursor", cursor.to_owned()));
+            }
+        }
+        req.extra_headers(&self.headers)?;
+        Ok(req)
+    }
+
+    async fn open(&mut self) -> Result<()> {
+        let mode = self.mode();
+        let cursor = if mode == Mode::CatchUp {
+            None
+        } else {
+            self.cursor.clone()
+        };
+        let req = self.request(mode, &self.offset, cursor.as_deref())?;
+        let reply = http::send(self.op(), &req).await?;
+        match mode {
+            Mode::Sse => self.start_sse(reply),
+            _ => self.start_http(reply, mode, cursor, 0, 0),
+        }
+    }
+
+    /// A response ended: hand out its last piece and move the position.
+    fn end_response(
+        &mut self,
+        data: Bytes,
+        meta: ReadMeta,
+        mode: Mode,
+        total: u64,
+    ) {
+        let requested = self.offset.clone();
+        self.apply_state(&meta);
+        let stalled = mode == Mode::CatchUp
+            && total == 0
+            && !meta.up_to_date
+            && meta.offset == requested;
+        self.out.push_back(Piece {
+            data,
+            meta,
+            unit_end: true,
+            more_ready: false,
+        });
+        let up_to_date =
+            self.last_state.as_ref().is_some_and(|s| s.1) || stalled;
+        if self.finished {
+            return;
+        }
+        match self.live {
+            LiveMode::Off if up_to_date => self.finished = true,
+            LiveMode::Auto if up_to_date => self.live_started = true,
+            _ => {}
+        }
+    }
+
+    /// Moves the session to `meta`'s position and state.
+    fn apply_state(&mut self, meta: &ReadMeta) {
+        self.offset = meta.offset.clone();
+        if meta.cursor.is_some() {
+            self.cursor.clone_from(&meta.cursor);
+        }
+        self.last_state =
+            Some((meta.offset.clone(), meta.up_to_date, meta.stream_closed));
+        if meta.stream_closed {
+            self.finished = true;
+        }
+    }
+
+    fn push_partial(&mut self, data: Bytes, meta: &ReadMeta, unit_end: bool) {
+        if data.is_empty() && !unit_end {
+            return;
+        }
+        let mut meta = meta.clone();
+        meta.partial = true;
+        meta.up_to_date = false;
+        meta.stream_closed = false;
+        self.out.push_back(Piece {
+            data,
+            meta,
+            unit_end,
+            more_ready: false,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(!is_json("application/jsonl"));
+        assert!(is_text("text/plain; charset=utf-8"));
+        assert!(is_text("TEXT/csv"));
+        assert!(!is_text("application/octet-stream"));
+        assert!(!is_text("tex"));
+    }
+
+    #[test]
+    fn coalescer_copies_only_when_needed() {
+        let mut c = Coalescer::default();
+        let one = Bytes::from_static(b"one");
+        c.push(one.clone());
+        assert_eq!(c.len(), 3);
+        let taken = c.take();
+        assert_eq!(taken.as_ptr(), one.as_ptr());
+        c.push(Bytes::from_static(b"a"));
+        c.push(Bytes::new());
+        c.push(Bytes::from_static(b"bc"));
+        assert_eq!(c.take(), "abc");
+        assert_eq!(c.len(), 0);
+    }
+}
