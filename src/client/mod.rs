@@ -1,6 +1,38 @@
 //! The async Durable Streams client: `Client` and its builder.
 //!
 //! Imports nothing from the TUI, the server or the CLI.
+//!
+//! ```no_run
+//! # async fn demo() -> dsx::client::Result<()> {
+//! use dsx::client::{
+//!     AppendOptions, Client, CreateOptions, LiveMode, ReadOptions,
+//! };
+//! use futures::StreamExt;
+//!
+//! let client = Client::builder()
+//!     .base_url("http://127.0.0.1:4437/v1/stream")
+//!     .build()?;
+//! let orders = client
+//!     .create(
+//!         "orders",
+//!         CreateOptions {
+//!             content_type: Some("application/json".into()),
+//!             ..Default::default()
+//!         },
+//!     )
+//!     .await?;
+//! orders.append(r#"{"id":1}"#, AppendOptions::default()).await?;
+//! let mut read = orders.read_json::<serde_json::Value>(ReadOptions {
+//!     live: LiveMode::Off,
+//!     ..Default::default()
+//! });
+//! while let Some(batch) = read.next().await {
+//!     let batch = batch?;
+//!     println!("{:?} -> resume at {}", batch.items, batch.meta.offset);
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 mod decode;
 mod error;
@@ -50,13 +82,22 @@ pub type DynamicValue = Arc<
 /// future protocol inspector). Secrets are the observer's to redact.
 #[derive(Clone, Debug)]
 pub struct RequestEvent {
+    /// The HTTP method, or `SSE` for a `control` event of an open SSE
+    /// response (one event each; its fields appear as `Stream-Next-Offset`,
+    /// `Stream-Cursor`, `Stream-Up-To-Date` and `Stream-Closed` in
+    /// `response_headers`).
     pub method: String,
+    /// The full request URL, query included.
     pub url: String,
+    /// The response status; `None` when no response arrived.
     pub status: Option<u16>,
+    /// Time until the response headers (for SSE controls: since connect).
     pub latency: Duration,
-    /// Protocol headers of the response (`Stream-*`, `Producer-*`, ...).
+    /// Protocol headers of the response (`Stream-*`, `Producer-*`,
+    /// `Content-Type`, `ETag`, `Cache-Control`, `Retry-After`, `Location`).
     pub response_headers: Headers,
-    /// For SSE: one event per `control` event, with `method` "SSE".
+    /// The transport error or timeout, when no response arrived. Each retry
+    /// attempt is reported as its own event.
     pub error: Option<String>,
 }
 
@@ -67,6 +108,19 @@ pub type RequestObserver = Arc<dyn Fn(&RequestEvent) + Send + Sync>;
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<ClientInner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field(
+                "base_url",
+                &self.inner.base_url.as_ref().map(url::Url::as_str),
+            )
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
 }
 
 pub(crate) struct ClientInner {
@@ -106,6 +160,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_LONG_POLL_ALLOWANCE: Duration = Duration::from_secs(35);
 
 impl Client {
+    /// Starts configuring a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -177,12 +232,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Timeout for each request (not for the life of a live read).
+    /// Timeout for each request (default 30 s): the whole exchange for
+    /// create, append, close, delete and head; for reads the wait for the
+    /// response headers and then for each body chunk. A long-poll request
+    /// may wait the timeout plus the long-poll allowance; an SSE response
+    /// has no total timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
     }
 
+    /// A header sent on every request (a per-operation header of the same
+    /// name wins).
     pub fn header(
         mut self,
         name: impl Into<String>,
@@ -192,7 +253,9 @@ impl ClientBuilder {
         self
     }
 
-    /// A header computed by `f` once per operation.
+    /// A header computed by `f` once per operation: one create, append,
+    /// close, delete or head, or one whole read session, whose requests
+    /// (retries and reconnects included) all carry the same value.
     pub fn dynamic_header<F, Fut>(
         mut self,
         name: impl Into<String>,
@@ -213,7 +276,8 @@ impl ClientBuilder {
         self
     }
 
-    /// A query parameter computed by `f` once per operation.
+    /// A query parameter computed by `f` once per operation (as for
+    /// [`dynamic_header`](Self::dynamic_header)).
     pub fn dynamic_param<F, Fut>(
         mut self,
         name: impl Into<String>,
@@ -234,6 +298,8 @@ impl ClientBuilder {
         self
     }
 
+    /// Retries for 429, 5xx and dropped connections (see
+    /// [`RetryPolicy`]); checked by [`build`](Self::build).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = Some(policy);
         self
@@ -245,6 +311,7 @@ impl ClientBuilder {
         self
     }
 
+    /// Called after every request attempt and every SSE control event.
     pub fn observer(mut self, observer: RequestObserver) -> Self {
         self.observer = Some(observer);
         self
@@ -266,6 +333,7 @@ impl ClientBuilder {
         self
     }
 
+    /// Validates the base URL and retry policy and builds the client.
     pub fn build(self) -> Result<Client> {
         let base_url = match self.base_url {
             None => None,

@@ -141,7 +141,13 @@ impl DurableStream {
             req.header(names::CONTENT_TYPE, ct)?;
         }
         if let Some(ttl) = options.ttl {
-            // Whole seconds; a fraction is dropped.
+            // The header is whole seconds; rounding a fraction either way
+            // would silently change the stream's lifetime.
+            if ttl.subsec_nanos() != 0 {
+                return Err(Error::InvalidArgument(format!(
+                    "ttl must be whole seconds, got {ttl:?}"
+                )));
+            }
             req.header(names::STREAM_TTL, &ttl.as_secs().to_string())?;
         }
         if let Some(at) = &options.expires_at {
