@@ -291,3 +291,65 @@ server_tests!(
     sse_session_progress,
     dropped_read_stops,
 );
+
+/// SSE sessions outlive the server's connection lifetime: each reconnect
+/// resumes at the last control event's offset and echoes its cursor, and
+/// every message arrives once. Only the embedded server can shorten the
+/// lifetime (the official servers keep a connection about a minute).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_reconnects_resume() {
+    let server = TestServer::start_embedded(dsx::server::ServerConfig {
+        long_poll_timeout: LONG_POLL,
+        sse_max_duration: Duration::from_millis(600),
+        ..dsx::server::ServerConfig::default()
+    })
+    .await;
+    let recorder = Recorder::default();
+    let client = recorder.builder().build().expect("client");
+    let body = Body::Json;
+    let stream = create(&server, &client, body, "sse-reconnect").await;
+    let reader = stream.clone();
+    let task = tokio::spawn(async move {
+        let options = live_from(Offset::START, LiveMode::Sse);
+        body.read(&reader, options, Some(12), Duration::from_secs(20))
+            .await
+    });
+    for n in 0..12 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        within(
+            WAIT,
+            "append",
+            stream.append(body.message(n), AppendOptions::default()),
+        )
+        .await
+        .expect("append");
+    }
+    let got = within(WAIT, "reader", task).await.expect("task").ok();
+    assert_eq!(got.numbers, numbers_of(0..12), "every message once");
+
+    let events = recorder.events();
+    let connects: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.method == "GET" && e.url.contains("live=sse"))
+        .map(|(i, _)| i)
+        .collect();
+    assert!(
+        connects.len() >= 3,
+        "2.4 s of 600 ms connections: {} SSE requests",
+        connects.len()
+    );
+    for &at in &connects[1..] {
+        let control = events[..at]
+            .iter()
+            .rev()
+            .find(|e| e.method == "SSE")
+            .expect("a control event before the reconnect");
+        let url = &events[at].url;
+        let offset = header(control, "stream-next-offset").expect("offset");
+        assert!(url.contains(&format!("offset={offset}")), "{url}");
+        if let Some(cursor) = header(control, "stream-cursor") {
+            assert!(url.contains(&format!("cursor={cursor}")), "{url}");
+        }
+    }
+}

@@ -42,29 +42,33 @@ impl TestServer {
     pub async fn start(kind: Kind) -> TestServer {
         match kind {
             Kind::Embedded => {
-                #[allow(
-                    clippy::needless_update,
-                    reason = "ServerConfig gains fields (limits, SSE, registry)"
-                )]
-                let handle = dsx::server::start(ServerConfig {
-                    addr: ([127, 0, 0, 1], 0).into(),
-                    data_dir: None,
+                Self::start_embedded(ServerConfig {
                     long_poll_timeout: LONG_POLL,
                     test_hooks: true,
                     ..ServerConfig::default()
                 })
                 .await
-                .expect("embedded server starts on 127.0.0.1:0");
-                TestServer {
-                    kind,
-                    url: handle.url.trim_end_matches('/').to_owned(),
-                    embedded: Some(handle),
-                    child: None,
-                }
             }
             Kind::OfficialRust | Kind::OfficialNode => {
                 Self::start_process(kind).await
             }
+        }
+    }
+
+    /// The embedded server with a caller's configuration (its address is
+    /// replaced by `127.0.0.1:0`), for settings only it can change.
+    pub async fn start_embedded(config: ServerConfig) -> TestServer {
+        let handle = dsx::server::start(ServerConfig {
+            addr: ([127, 0, 0, 1], 0).into(),
+            ..config
+        })
+        .await
+        .expect("embedded server starts on 127.0.0.1:0");
+        TestServer {
+            kind: Kind::Embedded,
+            url: handle.url.trim_end_matches('/').to_owned(),
+            embedded: Some(handle),
+            child: None,
         }
     }
 
