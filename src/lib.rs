@@ -1,5 +1,5 @@
 //! dsx: a terminal explorer, client and dev server for Durable Streams.
 
+pub mod cli;
 pub mod client;
 pub mod server;
-pub mod cli;
