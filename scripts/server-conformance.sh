@@ -29,7 +29,7 @@ if [[ ! -f "$DIR/node_modules/@durable-streams/server-conformance-tests/package.
     >"$DIR/npm-install.log" 2>&1 || { tail -30 "$DIR/npm-install.log" >&2; exit 1; }
 fi
 if [[ -f "$TOOLS/server-conformance.test.mjs" ]]; then
-  cp "$TOOLS/server-conformance.test.mjs" "$DIR/server-conformance.test.mjs"
+  install -m 0644 "$TOOLS/server-conformance.test.mjs" "$DIR/server-conformance.test.mjs"
 elif [[ ! -f "$DIR/server-conformance.test.mjs" ]]; then
   echo "missing $TOOLS/server-conformance.test.mjs" >&2; exit 1
 fi
