@@ -8,7 +8,7 @@ use super::offset::Offset;
 
 /// Everything a client call can fail with. Each variant carries the URL and,
 /// where a response arrived, its HTTP status.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// 404: the stream (or a fork's source) does not exist.
@@ -71,12 +71,14 @@ pub enum Error {
     },
     /// The connection failed or dropped. The message names the innermost
     /// cause (such as "connection refused"), which reqwest's own message
-    /// leaves out.
+    /// leaves out. The source is shared (`Arc`) so that the error is
+    /// `Clone`: one failure can be reported to several callers (the
+    /// producer does) with its cause chain intact.
     #[error("network error on {url}: {}", root_cause(source.as_ref()))]
     Network {
         url: String,
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
     },
     /// The request timed out.
     #[error("request timed out: {url}")]
@@ -477,11 +479,16 @@ mod tests {
         );
         let err = Error::Network {
             url: URL.into(),
-            source: Box::new(io),
+            source: std::sync::Arc::new(io),
         };
         assert_eq!(err.to_string(), "network error on http://h/s: refused");
         assert!(err.is_retryable() && err.is_network());
         assert_eq!(err.status(), None);
+        // A clone shares the source: same message, same cause chain.
+        let copy = err.clone();
+        assert_eq!(copy.to_string(), err.to_string());
+        let cause = std::error::Error::source(&copy).expect("a source");
+        assert_eq!(cause.to_string(), "refused");
     }
 
     #[test]

@@ -315,7 +315,7 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                 }
                 return Err(Error::Network {
                     url: url.to_string(),
-                    source: Box::new(err),
+                    source: std::sync::Arc::new(err),
                 });
             }
             Attempt::TimedOut => {

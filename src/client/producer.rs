@@ -42,7 +42,7 @@ use tokio::sync::{Notify, OnceCell, Semaphore, watch};
 use super::{CloseOptions, CloseResult, DurableStream, Error, Headers, Result};
 use engine::{
     MAX_CLAIMS_WITHOUT_PROGRESS, OpenBatch, Progress, Shared, State,
-    budget_for, check_message, drive, duplicate, next_epoch, wrap_one,
+    budget_for, check_message, drive, next_epoch, wrap_one,
 };
 
 /// Options for an [`IdempotentProducer`].
@@ -232,7 +232,7 @@ impl IdempotentProducer {
                 }
                 if state.in_flight == 0 && state.reclaim.is_none() {
                     if let Some(e) = &state.failure {
-                        return Err(duplicate(e));
+                        return Err(e.clone());
                     }
                     if state.sealed.is_empty() {
                         return Ok(());

@@ -237,7 +237,7 @@ impl State {
     /// Why an append is refused now, if it is.
     pub(super) fn refusal(&self, stream: &DurableStream) -> Result<()> {
         if let Some(e) = &self.failure {
-            return Err(duplicate(e));
+            return Err(e.clone());
         }
         if let Some(done) = &self.closed {
             return Err(Error::Closed {
@@ -552,70 +552,6 @@ pub(super) async fn send(shared: Arc<Shared>, d: Dispatch) -> Outcome {
                 }
             }
             Err(e) => return Outcome::Failed(d, e),
-        }
-    }
-}
-
-/// A copy of an error, for reporting one failure to several callers.
-pub(super) fn duplicate(e: &Error) -> Error {
-    match e {
-        Error::NotFound { url } => Error::NotFound { url: url.clone() },
-        Error::AlreadyExists { url, message } => Error::AlreadyExists {
-            url: url.clone(),
-            message: message.clone(),
-        },
-        Error::Closed { url, final_offset } => Error::Closed {
-            url: url.clone(),
-            final_offset: final_offset.clone(),
-        },
-        Error::SequenceConflict {
-            url,
-            expected_seq,
-            received_seq,
-            message,
-        } => Error::SequenceConflict {
-            url: url.clone(),
-            expected_seq: *expected_seq,
-            received_seq: *received_seq,
-            message: message.clone(),
-        },
-        Error::Conflict { url, message } => Error::Conflict {
-            url: url.clone(),
-            message: message.clone(),
-        },
-        Error::StaleEpoch { url, server_epoch } => Error::StaleEpoch {
-            url: url.clone(),
-            server_epoch: *server_epoch,
-        },
-        Error::Gone { url } => Error::Gone { url: url.clone() },
-        Error::BadRequest { url, message } => Error::BadRequest {
-            url: url.clone(),
-            message: message.clone(),
-        },
-        Error::RateLimited { url, retry_after } => Error::RateLimited {
-            url: url.clone(),
-            retry_after: *retry_after,
-        },
-        Error::Status {
-            url,
-            status,
-            message,
-        } => Error::Status {
-            url: url.clone(),
-            status: *status,
-            message: message.clone(),
-        },
-        Error::Network { url, source } => Error::Network {
-            url: url.clone(),
-            source: source.to_string().into(),
-        },
-        Error::Timeout { url } => Error::Timeout { url: url.clone() },
-        Error::Decode { url, message } => Error::Decode {
-            url: url.clone(),
-            message: message.clone(),
-        },
-        Error::InvalidArgument(message) => {
-            Error::InvalidArgument(message.clone())
         }
     }
 }

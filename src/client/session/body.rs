@@ -178,7 +178,7 @@ impl Session {
         if attempt >= self.policy_attempts() {
             return Err(Error::Network {
                 url: body.url.to_string(),
-                source: Box::new(err),
+                source: std::sync::Arc::new(err),
             });
         }
         let policy = self.stream.client.inner.retry.clone();

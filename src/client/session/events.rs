@@ -295,7 +295,7 @@ impl Session {
             return Err(match err {
                 Some(source) => Error::Network {
                     url: conn.url.to_string(),
-                    source: Box::new(source),
+                    source: std::sync::Arc::new(source),
                 },
                 None => Error::decode(&conn.url, message),
             });
@@ -309,11 +309,13 @@ impl Session {
             return Err(match err {
                 Some(source) => Error::Network {
                     url: conn.url.to_string(),
-                    source: Box::new(source),
+                    source: std::sync::Arc::new(source),
                 },
                 None => Error::Network {
                     url: conn.url.to_string(),
-                    source: "SSE connection kept closing without events".into(),
+                    source: std::sync::Arc::new(std::io::Error::other(
+                        "SSE connection kept closing without events",
+                    )),
                 },
             });
         }
