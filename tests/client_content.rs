@@ -155,6 +155,86 @@ async fn json_tricky_values(server: TestServer) {
     }
 }
 
+/// Reads one SSE session from the start until its first positioned item,
+/// returning each item's data and `(partial, ends_unit)`.
+async fn first_sse_unit<C>(
+    mut session: std::pin::Pin<
+        Box<dyn futures::Stream<Item = dsx::client::Result<C>> + Send>,
+    >,
+    split: impl Fn(C) -> (Vec<u8>, dsx::client::ReadMeta),
+) -> Vec<(Vec<u8>, bool, bool)> {
+    use futures::StreamExt;
+    let mut items = Vec::new();
+    // Bounded: a large event comes in at most a few hundred pieces.
+    for _ in 0..10_000 {
+        let item = within(WAIT, "SSE item", session.next())
+            .await
+            .expect("an item")
+            .expect("no error");
+        let (data, meta) = split(item);
+        let done = !meta.partial;
+        items.push((data, meta.partial, meta.ends_unit));
+        if done {
+            return items;
+        }
+    }
+    panic!("no positioned item among 10000");
+}
+
+/// Checks that the items of one large SSE data event say where it ends:
+/// several pieces, only the last one `ends_unit`, nothing lost.
+fn check_one_event(items: &[(Vec<u8>, bool, bool)], expected: &[u8]) {
+    let with_data = items.iter().filter(|(d, _, _)| !d.is_empty()).count();
+    assert!(
+        with_data >= 2,
+        "a large event arrives in pieces: {with_data}"
+    );
+    let (last, rest) = items.split_last().expect("items");
+    assert!(last.2, "the positioned item ends the event");
+    assert!(
+        rest.iter().all(|(_, partial, ends)| *partial && !*ends),
+        "earlier pieces are partial and do not end it: {:?}",
+        rest.iter()
+            .map(|i| (i.0.len(), i.1, i.2))
+            .collect::<Vec<_>>()
+    );
+    let joined: Vec<u8> = items.iter().flat_map(|i| i.0.clone()).collect();
+    assert!(joined == expected, "data differs ({} bytes)", joined.len());
+}
+
+/// One large append (720 KB of text, 1 MiB of bytes) is one SSE data
+/// event on the embedded server (its
+/// events hold up to 4 MiB); read as text and as bytes (base64), its
+/// pieces carry `ends_unit` on the last one only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_sse_event_ends_unit_once() {
+    support::run(support::Kind::Embedded, |server| async move {
+        let text = "aé€😀\n".repeat(1 << 16);
+        let stream = create(&server, "text/plain", "sse-unit-text").await;
+        append(&stream, Bytes::from(text.clone())).await;
+        let items =
+            first_sse_unit(stream.read_text(from_start(LiveMode::Sse)), |c| {
+                (c.text.into_bytes(), c.meta)
+            })
+            .await;
+        check_one_event(&items, text.as_bytes());
+
+        let data: Vec<u8> = (0..1u32 << 20)
+            .map(|i| u8::try_from((i * 31 + i / 251) % 256).expect("byte"))
+            .collect();
+        let stream =
+            create(&server, "application/octet-stream", "sse-unit-bin").await;
+        append(&stream, Bytes::from(data.clone())).await;
+        let items =
+            first_sse_unit(stream.read_bytes(from_start(LiveMode::Sse)), |c| {
+                (c.data.to_vec(), c.meta)
+            })
+            .await;
+        check_one_event(&items, &data);
+    })
+    .await;
+}
+
 server_tests!(
     large_text_every_mode,
     large_binary_every_mode,

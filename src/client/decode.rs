@@ -90,7 +90,7 @@ fn keep_gathering(piece: &Piece, gathered: usize) -> bool {
 /// Bytes and text keep each unit (response body, SSE data event) apart, so
 /// that one SSE event is one item; JSON batches may span units.
 fn keep_gathering_in_unit(piece: &Piece, gathered: usize) -> bool {
-    !piece.unit_end && keep_gathering(piece, gathered)
+    !piece.meta.ends_unit && keep_gathering(piece, gathered)
 }
 
 /// The item's metadata: the piece's, starting where the first merged piece
@@ -115,7 +115,7 @@ impl Decoder for BytesDecoder {
     type Item = ByteChunk;
 
     fn push(&mut self, piece: Piece) -> Result<Option<ByteChunk>> {
-        if piece.meta.partial && piece.data.is_empty() {
+        if piece.meta.partial && piece.data.is_empty() && self.data.len() == 0 {
             return Ok(None);
         }
         if self.start.is_none() {
@@ -185,7 +185,7 @@ impl Decoder for TextDecoder {
     type Item = TextChunk;
 
     fn push(&mut self, piece: Piece) -> Result<Option<TextChunk>> {
-        self.append(&piece.data, piece.unit_end)?;
+        self.append(&piece.data, piece.meta.ends_unit)?;
         if piece.meta.partial && self.text.is_empty() {
             return Ok(None);
         }
@@ -254,7 +254,7 @@ impl<T: DeserializeOwned + Send + 'static> Decoder for JsonDecoder<T> {
             self.unit_bytes += piece.data.len() as u64;
             self.scan(&piece.data)?;
         }
-        if piece.unit_end {
+        if piece.meta.ends_unit {
             // An empty body (a 204, a closed stream's tail) is no array at
             // all, which is fine; a started array must be complete.
             if self.unit_bytes > 0 {
@@ -286,7 +286,7 @@ mod tests {
     use super::*;
     use futures::stream;
 
-    fn meta(partial: bool, offset: &str) -> ReadMeta {
+    fn meta(partial: bool, offset: &str, ends_unit: bool) -> ReadMeta {
         ReadMeta {
             start_offset: Offset::new("s"),
             offset: Offset::new(offset),
@@ -294,6 +294,7 @@ mod tests {
             cursor: None,
             stream_closed: false,
             partial,
+            ends_unit,
             etag: None,
             cache_control: None,
             status: 200,
@@ -308,8 +309,7 @@ mod tests {
     ) -> Piece {
         Piece {
             data: Bytes::copy_from_slice(data),
-            meta: meta(partial, if partial { "p" } else { "end" }),
-            unit_end,
+            meta: meta(partial, if partial { "p" } else { "end" }, unit_end),
             more_ready,
         }
     }
@@ -448,6 +448,7 @@ mod tests {
             collect(super::bytes(stream::iter(pieces()))).await.unwrap();
         let data: Vec<_> = chunks.iter().map(|c| c.data.clone()).collect();
         assert_eq!(data, ["[1]", "[2]", "[3]"]);
+        assert!(chunks.iter().all(|c| c.meta.ends_unit), "one event each");
         assert!(chunks[0].meta.partial && chunks[1].meta.partial);
         assert_eq!(chunks[2].meta.offset.as_str(), "end");
         // Pieces of one unit that are ready together merge.
@@ -459,5 +460,6 @@ mod tests {
         let chunks = collect(super::bytes(stream::iter(split))).await.unwrap();
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].data, "abcdef");
+        assert!(chunks[0].meta.ends_unit);
     }
 }

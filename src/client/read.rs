@@ -30,6 +30,14 @@ use super::{Offset, Result};
 /// control event carried no data (an up-to-date catch-up, a long-poll 204,
 /// an SSE control that changed the position or state), so callers always
 /// see the latest offset and state.
+///
+/// `ends_unit` marks where the server's own units end: a whole catch-up or
+/// long-poll response, or a whole SSE `data` event. A large SSE event comes
+/// out as several partial items, and a partial item may also end an event
+/// (when the next event begins before a control event positions it), so
+/// `partial` alone cannot tell event boundaries; `ends_unit` can. Bytes and
+/// text items never span two units; a JSON batch may (small events ready
+/// together are merged), and then `ends_unit` says whether it ends at one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReadMeta {
     /// Where this item's data starts: the offset requested for the response
@@ -43,6 +51,11 @@ pub struct ReadMeta {
     pub stream_closed: bool,
     /// More of the same response follows; `offset` is not yet resumable.
     pub partial: bool,
+    /// This item ends a server unit: the last item of a catch-up or
+    /// long-poll response (its whole body, or an empty 200 / 204), or the
+    /// last item of an SSE `data` event. False on the earlier pieces of a
+    /// unit and on SSE items that carry only a control event's state.
+    pub ends_unit: bool,
     pub etag: Option<String>,
     pub cache_control: Option<String>,
     /// HTTP status of the response this item came from: 200, or 204 for a

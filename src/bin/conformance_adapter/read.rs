@@ -100,13 +100,9 @@ impl Adapter {
             };
             pending.extend_from_slice(&item.data);
             let meta = item.meta;
-            // A partial item is either a piece of a response body (more of
-            // it follows: keep gathering) or an SSE data event waiting for
-            // its control event, which the client positions at the last
-            // resumable offset (start and end alike). An SSE event is a
-            // chunk of its own.
-            let sse_event = meta.partial && meta.start_offset == meta.offset;
-            if meta.partial && !sse_event {
+            // One chunk per server unit (a whole response, a whole SSE data
+            // event), however many pieces the client handed it out in.
+            if !meta.ends_unit && meta.partial {
                 continue;
             }
             if !pending.is_empty() {
@@ -114,18 +110,13 @@ impl Adapter {
                     .clone()
                     .or_else(|| stream.content_type())
                     .is_some_and(|ct| is_json(Some(&ct)));
-                // The client does not say where an SSE event that came in
-                // pieces ends; on a JSON stream it ends where the gathered
-                // bytes become one JSON value.
-                let whole = !json || !meta.partial || complete_json(&pending);
-                if whole {
-                    let data = pending.split().freeze();
-                    let chunk = chunk(json, &data, &meta.offset)?;
-                    if let Some(chunk) =
-                        chunk.filter(|_| chunks.len() < max_chunks)
-                    {
-                        chunks.push(chunk);
-                    }
+                let data = pending.split().freeze();
+                // An SSE event that is not yet positioned (partial) carries
+                // the last resumable offset.
+                let chunk = chunk(json, &data, &meta.offset)?;
+                if let Some(chunk) = chunk.filter(|_| chunks.len() < max_chunks)
+                {
+                    chunks.push(chunk);
                 }
             }
             if meta.partial {
@@ -164,13 +155,6 @@ impl Adapter {
             .with_some("cursor", at.cursor);
         Ok(with_sent(reply, sent))
     }
-}
-
-/// Whether gathered bytes of a JSON stream's SSE event form the whole
-/// event (one JSON array): checked only once they end with `]`.
-fn complete_json(data: &[u8]) -> bool {
-    data.trim_ascii_end().ends_with(b"]")
-        && serde_json::from_slice::<serde::de::IgnoredAny>(data).is_ok()
 }
 
 /// The runner's chunk for one response or event, if it carries messages.
@@ -222,9 +206,6 @@ mod tests {
         assert_eq!(got["data"], r#"[{"a":1}]"#);
         assert!(chunk(true, b" [] ", &at).unwrap().is_none());
         assert!(chunk(true, br#"[{"a":"#, &at).is_err());
-        assert!(complete_json(b"[1,{\"a\":[2]}] "));
-        assert!(!complete_json(b"[1,{\"a\":[2]"));
-        assert!(!complete_json(b"[1,{\"a\":\"]\""));
         let text = chunk(false, b"[", &at).unwrap().unwrap();
         assert_eq!(text["data"], "[");
     }

@@ -59,6 +59,7 @@ impl Session {
                 .or_else(|| self.cursor.clone()),
             stream_closed: closed,
             partial: false,
+            ends_unit: false,
             etag: header_str(headers, names::ETAG).map(str::to_owned),
             cache_control: header_str(headers, names::CACHE_CONTROL)
                 .map(str::to_owned),

@@ -218,6 +218,7 @@ impl Session {
             cursor: self.cursor.clone(),
             stream_closed: false,
             partial: true,
+            ends_unit: false,
             etag: None,
             cache_control: None,
             status: 200,
@@ -233,6 +234,7 @@ impl Session {
             cursor: control.stream_cursor.or_else(|| self.cursor.clone()),
             stream_closed: closed,
             partial: false,
+            ends_unit: false,
             etag: None,
             cache_control: None,
             status: 200,
@@ -260,15 +262,16 @@ impl Session {
         let piece = match conn.held.take() {
             Some(held) => Some(Piece {
                 data: held.data,
-                meta: meta.clone(),
-                unit_end: held.unit_end,
+                meta: ReadMeta {
+                    ends_unit: held.unit_end,
+                    ..meta.clone()
+                },
                 more_ready: false,
             }),
             // A control on its own: hand out its state if it changed.
             None if self.last_state.as_ref() != Some(&state) => Some(Piece {
                 data: Bytes::new(),
                 meta: meta.clone(),
-                unit_end: false,
                 more_ready: false,
             }),
             None => None,

@@ -43,10 +43,9 @@ pub(crate) const MAX_PIECE: usize = 256 * 1024;
 #[derive(Clone, Debug)]
 pub(crate) struct Piece {
     pub data: Bytes,
+    /// `meta.ends_unit`: this piece ends an encoded unit, a response body
+    /// or an SSE `data` event (a JSON array; UTF-8 must be complete here).
     pub meta: ReadMeta,
-    /// This piece ends an encoded unit: a response body or an SSE `data`
-    /// event (a JSON array; UTF-8 must be complete here).
-    pub unit_end: bool,
     /// Another piece is ready right behind this one (decoders may merge).
     pub more_ready: bool,
 }
@@ -270,8 +269,10 @@ impl Session {
             && meta.offset == requested;
         self.out.push_back(Piece {
             data,
-            meta,
-            unit_end: true,
+            meta: ReadMeta {
+                ends_unit: true,
+                ..meta
+            },
             more_ready: false,
         });
         let up_to_date =
@@ -307,10 +308,10 @@ impl Session {
         meta.partial = true;
         meta.up_to_date = false;
         meta.stream_closed = false;
+        meta.ends_unit = unit_end;
         self.out.push_back(Piece {
             data,
             meta,
-            unit_end,
             more_ready: false,
         });
     }
