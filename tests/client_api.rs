@@ -566,7 +566,67 @@ async fn malformed_offset(server: TestServer) {
     }
 }
 
+/// A handle told its stream's content type sends an append without asking
+/// the server first; one that was not told asks with a HEAD. Either way
+/// the append lands as JSON. Clones share what a handle was told.
+async fn told_content_type(server: TestServer) {
+    let url = server.fresh_url("told-type");
+    within(
+        WAIT,
+        "create",
+        server
+            .client()
+            .create(&url, create_opts("application/json")),
+    )
+    .await
+    .expect("create");
+    let recorder = support::Recorder::default();
+    let client = recorder.builder().build().expect("client");
+    let heads = || recorder.with_method("HEAD").len();
+
+    let untold = client.stream(&url).expect("handle");
+    within(
+        WAIT,
+        "append",
+        untold.append("[1]", AppendOptions::default()),
+    )
+    .await
+    .expect("append");
+    assert_eq!(heads(), 1, "an untold handle looks the type up");
+
+    let told = client
+        .stream(&url)
+        .expect("handle")
+        .with_content_type("application/json");
+    within(WAIT, "append", told.append("[2]", AppendOptions::default()))
+        .await
+        .expect("append");
+    assert_eq!(heads(), 1, "a told handle sends no HEAD");
+
+    let handle = client.stream(&url).expect("handle");
+    let clone = handle.clone();
+    handle.set_content_type("application/json");
+    assert_eq!(clone.content_type().as_deref(), Some("application/json"));
+    within(
+        WAIT,
+        "append",
+        clone.append("[3]", AppendOptions::default()),
+    )
+    .await
+    .expect("append");
+    assert_eq!(heads(), 1, "the clone was told too");
+
+    let mut session = told.read_json::<u32>(off_from(Offset::START));
+    let got = support::reads::read_while(&mut session, WAIT, |items, _| {
+        items.len() >= 3
+    })
+    .await
+    .ok();
+    assert_eq!(got.data, vec![1, 2, 3]);
+}
+
 server_tests!(
+    told_content_type,
     lifecycle,
     client_create_and_connect,
     create_idempotent_and_conflict,

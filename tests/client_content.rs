@@ -203,9 +203,9 @@ fn check_one_event(items: &[(Vec<u8>, bool, bool)], expected: &[u8]) {
 }
 
 /// One large append (720 KB of text, 1 MiB of bytes) is one SSE data
-/// event on the embedded server (its
-/// events hold up to 4 MiB); read as text and as bytes (base64), its
-/// pieces carry `ends_unit` on the last one only.
+/// event on the embedded server (its events hold up to 4 MiB); read as
+/// text and as bytes (base64), its pieces carry `ends_unit` on the last
+/// one only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_sse_event_ends_unit_once() {
     support::run(support::Kind::Embedded, |server| async move {

@@ -103,6 +103,24 @@ impl DurableStream {
         self.content_type.lock().expect("not poisoned").clone()
     }
 
+    /// This handle, told that its stream has `content_type` (as known from
+    /// elsewhere: an earlier handle, the caller's own records), so that an
+    /// append or close without an explicit type sends it without first
+    /// asking the server with a HEAD, and an `Auto` read picks its live
+    /// transport from it. Clones of the handle share what it knows;
+    /// responses that report another type replace it.
+    #[must_use]
+    pub fn with_content_type(self, content_type: impl AsRef<str>) -> Self {
+        self.set_content_type(content_type);
+        self
+    }
+
+    /// Tells this handle (and its clones) that its stream has
+    /// `content_type`; see [`DurableStream::with_content_type`].
+    pub fn set_content_type(&self, content_type: impl AsRef<str>) {
+        self.learn_content_type(content_type.as_ref());
+    }
+
     /// Records the stream's content type (as learnt from a response).
     pub(crate) fn learn_content_type(&self, content_type: &str) {
         let mut slot = self.content_type.lock().expect("not poisoned");
