@@ -159,7 +159,16 @@ impl Adapter {
     /// The client, built on first use.
     pub fn client(&mut self) -> Result<&Client, Reply> {
         if self.client.is_none() {
-            let builder = Client::builder().timeout(REQUEST_TIMEOUT);
+            // The runner's `append-with-connection-drop` destroys the socket
+            // before any response and expects the plain append to be sent
+            // again (adapter protocol: dropped connections must be retried,
+            // for POST as for GET). The client leaves that off by default,
+            // since a server may have stored an append whose answer was
+            // lost and a resend would store it twice; the adapter opts in,
+            // as the runner requires of every client it tests.
+            let builder = Client::builder()
+                .timeout(REQUEST_TIMEOUT)
+                .retry_appends_after_drop(true);
             let client =
                 self.dynamic.install(builder).build().map_err(|e| {
                     Reply::error("init", "INTERNAL_ERROR", None, e.to_string())
