@@ -39,6 +39,10 @@ use super::{Offset, Result};
 /// text items never span two units; a JSON batch may (small events ready
 /// together are merged), and then `ends_unit` says whether it ends at one.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent facts about one read item, as the protocol has them"
+)]
 pub struct ReadMeta {
     /// Where this item's data starts: the offset requested for the response
     /// (or SSE position) it belongs to; may be the sentinel `now` for the
