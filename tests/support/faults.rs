@@ -36,6 +36,12 @@ impl Fault {
         Fault::default().with("corruptBody", json!(true))
     }
 
+    /// Cut the body of a GET answer that carries data after `bytes` bytes
+    /// (the embedded server cuts SSE bodies too, then ends them cleanly).
+    pub fn truncate_body_bytes(bytes: u64) -> Self {
+        Fault::default().with("truncateBodyBytes", json!(bytes))
+    }
+
     /// Write an extra SSE event before the normal output of an SSE response.
     pub fn sse_event(event_type: &str, data: &str) -> Self {
         Fault::default().with(

@@ -1,7 +1,7 @@
 //! Shared support for the integration tests.
 //!
 //! Client tests: servers to run against (`server`), fault injection
-//! (`faults`), read helpers (`reads`) and the test macros, bounded waits and
+//! (`faults`, and `cutter` for a connection cut mid-body), read helpers (`reads`) and the test macros, bounded waits and
 //! request recorder (`harness`, re-exported here). Server tests: the real
 //! `dsx` binary as a child process (`process`).
 //!
@@ -10,12 +10,14 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 #![allow(unused_imports, reason = "each test binary uses a different subset")]
 
+pub mod cutter;
 pub mod faults;
 pub mod harness;
 pub mod process;
 pub mod reads;
 pub mod server;
 
+pub use cutter::CutRelay;
 pub use faults::Fault;
 pub use harness::*;
 pub use process::*;
