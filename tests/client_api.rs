@@ -10,21 +10,10 @@ use dsx::client::{
     AppendOptions, CloseOptions, CreateOptions, Error, LiveMode, Offset,
     ReadOptions,
 };
-use support::{Body, TestServer, WAIT, within};
-
-fn create_opts(content_type: &str) -> CreateOptions {
-    CreateOptions {
-        content_type: Some(content_type.to_owned()),
-        ..CreateOptions::default()
-    }
-}
+use support::{Body, TestServer, WAIT, append, create_opts, read_opts, within};
 
 fn off_from(offset: Offset) -> ReadOptions {
-    ReadOptions {
-        offset,
-        live: LiveMode::Off,
-        ..ReadOptions::default()
-    }
+    read_opts(offset, LiveMode::Off)
 }
 
 /// create, head, append, delete and the metadata each reports.
@@ -81,13 +70,7 @@ async fn client_create_and_connect(server: TestServer) {
     )
     .await
     .expect("client.create");
-    within(
-        WAIT,
-        "append",
-        created.append(r#"{"a":1}"#, AppendOptions::default()),
-    )
-    .await
-    .expect("append");
+    append(&created, r#"{"a":1}"#).await;
 
     let connected = within(WAIT, "connect", client.connect(&url))
         .await
@@ -345,13 +328,7 @@ async fn close_and_closed_error(server: TestServer) {
     )
     .await
     .expect("create");
-    within(
-        WAIT,
-        "append",
-        last.append("first;", AppendOptions::default()),
-    )
-    .await
-    .expect("append");
+    append(&last, "first;").await;
     let closed = within(
         WAIT,
         "close with data",
@@ -585,13 +562,7 @@ async fn told_content_type(server: TestServer) {
     let heads = || recorder.with_method("HEAD").len();
 
     let untold = client.stream(&url).expect("handle");
-    within(
-        WAIT,
-        "append",
-        untold.append("[1]", AppendOptions::default()),
-    )
-    .await
-    .expect("append");
+    append(&untold, "[1]").await;
     assert_eq!(heads(), 1, "an untold handle looks the type up");
 
     let told = client
@@ -607,13 +578,7 @@ async fn told_content_type(server: TestServer) {
     let clone = handle.clone();
     handle.set_content_type("application/json");
     assert_eq!(clone.content_type().as_deref(), Some("application/json"));
-    within(
-        WAIT,
-        "append",
-        clone.append("[3]", AppendOptions::default()),
-    )
-    .await
-    .expect("append");
+    append(&clone, "[3]").await;
     assert_eq!(heads(), 1, "the clone was told too");
 
     let mut session = told.read_json::<u32>(off_from(Offset::START));

@@ -6,11 +6,9 @@
 mod support;
 
 use bytes::Bytes;
-use dsx::client::{
-    AppendOptions, CreateOptions, DurableStream, LiveMode, Offset, ReadOptions,
-};
+use dsx::client::{DurableStream, LiveMode, Offset, ReadOptions};
 use serde_json::{Value, json};
-use support::{TestServer, WAIT, within};
+use support::{TestServer, WAIT, append, create_at, read_opts, within};
 
 const MODES: [LiveMode; 4] = [
     LiveMode::Off,
@@ -19,42 +17,17 @@ const MODES: [LiveMode; 4] = [
     LiveMode::Sse,
 ];
 
+/// A fresh stream of `content_type`, made with a default client.
 async fn create(
-    server: &support::TestServer,
+    server: &TestServer,
     content_type: &str,
     prefix: &str,
 ) -> DurableStream {
-    within(
-        WAIT,
-        "create",
-        server.client().create(
-            &server.fresh_url(prefix),
-            CreateOptions {
-                content_type: Some(content_type.to_owned()),
-                ..CreateOptions::default()
-            },
-        ),
-    )
-    .await
-    .expect("create")
-}
-
-async fn append(stream: &DurableStream, data: Bytes) {
-    within(
-        WAIT,
-        "append",
-        stream.append(data, AppendOptions::default()),
-    )
-    .await
-    .expect("append");
+    create_at(&server.client(), &server.fresh_url(prefix), content_type).await
 }
 
 fn from_start(live: LiveMode) -> ReadOptions {
-    ReadOptions {
-        offset: Offset::START,
-        live,
-        ..ReadOptions::default()
-    }
+    read_opts(Offset::START, live)
 }
 
 /// About 550 KB of 1- to 4-byte UTF-8 characters, in five appends,

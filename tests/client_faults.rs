@@ -12,52 +12,13 @@ mod support;
 use std::time::{Duration, Instant};
 
 use dsx::client::{
-    AppendOptions, Client, CreateOptions, DurableStream, Error,
-    IdempotentProducer, LiveMode, Offset, ProducerOptions, ReadOptions,
+    AppendOptions, Client, Error, IdempotentProducer, LiveMode, Offset,
+    ProducerOptions,
 };
 use support::{
-    Body, Fault, Recorder, TestServer, WAIT, fast_retry, numbers_of, within,
+    Body, Fault, Recorder, TestServer, WAIT, append, create, fast_retry,
+    numbers_of, read_opts, recording, try_append, within,
 };
-
-async fn create(
-    server: &TestServer,
-    client: &Client,
-    body: Body,
-    prefix: &str,
-) -> DurableStream {
-    within(
-        WAIT,
-        "create",
-        client.create(
-            &server.fresh_url(prefix),
-            CreateOptions {
-                content_type: Some(body.content_type().to_owned()),
-                ..CreateOptions::default()
-            },
-        ),
-    )
-    .await
-    .expect("create")
-}
-
-fn read_opts(offset: Offset, live: LiveMode) -> ReadOptions {
-    ReadOptions {
-        offset,
-        live,
-        ..ReadOptions::default()
-    }
-}
-
-/// A recording client with fast retries of `attempts` tries.
-fn recording(attempts: u32) -> (Client, Recorder) {
-    let recorder = Recorder::default();
-    let client = recorder
-        .builder()
-        .retry(fast_retry(attempts))
-        .build()
-        .expect("client");
-    (client, recorder)
-}
 
 fn statuses(recorder: &Recorder, method: &str) -> Vec<Option<u16>> {
     recorder
@@ -105,13 +66,7 @@ async fn retries_429_with_retry_after(server: TestServer) {
         .expect("client");
     let body = Body::Json;
     let stream = create(&server, &client, body, "retry-429").await;
-    within(
-        WAIT,
-        "append",
-        stream.append(body.message(0), AppendOptions::default()),
-    )
-    .await
-    .expect("append");
+    append(&stream, body.message(0)).await;
     let url = stream.url().to_string();
     server
         .inject(&url, Fault::status(429).retry_after(1).method("GET"))
@@ -159,12 +114,7 @@ async fn retries_dropped_connection(server: TestServer) {
     server
         .inject(&url, Fault::drop_connection().method("POST"))
         .await;
-    let plain = within(
-        WAIT,
-        "append",
-        stream.append(body.message(8), AppendOptions::default()),
-    )
-    .await;
+    let plain = try_append(&stream, body.message(8)).await;
     assert!(
         matches!(plain, Err(Error::Network { .. })),
         "a plain append is not replayed by default: {plain:?}"
@@ -194,14 +144,7 @@ async fn reads_retry_503(server: TestServer) {
     let (client, _recorder) = recording(4);
     let body = Body::Binary;
     let stream = create(&server, &client, body, "read-503").await;
-    let tail = within(
-        WAIT,
-        "append",
-        stream.append(body.message(0), AppendOptions::default()),
-    )
-    .await
-    .expect("append")
-    .next_offset;
+    let tail = append(&stream, body.message(0)).await;
     let url = stream.url().to_string();
     server
         .inject(&url, Fault::status(503).count(2).method("GET"))
@@ -217,13 +160,7 @@ async fn reads_retry_503(server: TestServer) {
         body.read(&reader, options, Some(1), WAIT).await
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    within(
-        WAIT,
-        "append",
-        stream.append(body.message(1), AppendOptions::default()),
-    )
-    .await
-    .expect("append");
+    append(&stream, body.message(1)).await;
     let got = within(WAIT, "reader", task).await.expect("task").ok();
     assert_eq!(got.numbers, vec![1]);
 }
@@ -262,12 +199,7 @@ async fn rate_limited(server: TestServer) {
     server
         .inject(&url, Fault::status(429).count(10).method("POST"))
         .await;
-    let result = within(
-        WAIT,
-        "append",
-        stream.append(body.message(0), AppendOptions::default()),
-    )
-    .await;
+    let result = try_append(&stream, body.message(0)).await;
     match result {
         Err(Error::RateLimited { url: u, .. }) => assert_eq!(u, url),
         other => panic!("429 after all retries: {other:?}"),
@@ -296,12 +228,7 @@ async fn status_errors(server: TestServer) {
     server
         .inject(&url, Fault::status(418).count(10).method("POST"))
         .await;
-    let result = within(
-        WAIT,
-        "append",
-        stream.append(body.message(0), AppendOptions::default()),
-    )
-    .await;
+    let result = try_append(&stream, body.message(0)).await;
     match result {
         Err(Error::Status {
             status: 418,
@@ -344,13 +271,7 @@ async fn decode_corrupt_json(server: TestServer) {
     let body = Body::Json;
     let stream = create(&server, &client, body, "corrupt").await;
     for n in 0..20 {
-        within(
-            WAIT,
-            "append",
-            stream.append(body.message(n), AppendOptions::default()),
-        )
-        .await
-        .expect("append");
+        append(&stream, body.message(n)).await;
     }
     let url = stream.url().to_string();
     server
@@ -373,13 +294,7 @@ async fn decode_sse_control(server: TestServer) {
     let client = server.client();
     let body = Body::Json;
     let stream = create(&server, &client, body, "sse-bad").await;
-    within(
-        WAIT,
-        "append",
-        stream.append(body.message(0), AppendOptions::default()),
-    )
-    .await
-    .expect("append");
+    append(&stream, body.message(0)).await;
     let url = stream.url().to_string();
 
     server

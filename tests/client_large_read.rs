@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use dsx::client::{
-    AppendOptions, CreateOptions, DurableStream, LiveMode, Offset, ReadOptions,
+    AppendOptions, DurableStream, LiveMode, Offset, ReadOptions,
 };
 use futures::StreamExt;
 use support::{Kind, TestServer, within};
@@ -149,20 +149,8 @@ fn chunk(index: usize) -> Bytes {
 }
 
 async fn create(server: &TestServer, content_type: &str) -> DurableStream {
-    let client = server.client();
-    within(
-        support::WAIT,
-        "create",
-        client.create(
-            &server.fresh_url("large"),
-            CreateOptions {
-                content_type: Some(content_type.to_owned()),
-                ..CreateOptions::default()
-            },
-        ),
-    )
-    .await
-    .expect("create")
+    let url = server.fresh_url("large");
+    support::create_at(&server.client(), &url, content_type).await
 }
 
 async fn large_binary_read(kind: Kind) {

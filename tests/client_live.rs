@@ -6,42 +6,12 @@ mod support;
 
 use std::time::Duration;
 
-use dsx::client::{
-    AppendOptions, CreateOptions, DurableStream, LiveMode, Offset, ReadOptions,
-};
+use dsx::client::{AppendOptions, LiveMode, Offset};
 use futures::StreamExt;
 use support::{
-    Body, LONG_POLL, Recorder, TestServer, WAIT, header, numbers_of, within,
+    Body, LONG_POLL, Recorder, TestServer, WAIT, append, create, header,
+    numbers_of, read_opts, within,
 };
-
-fn live_from(offset: Offset, live: LiveMode) -> ReadOptions {
-    ReadOptions {
-        offset,
-        live,
-        ..ReadOptions::default()
-    }
-}
-
-async fn create(
-    server: &support::TestServer,
-    client: &dsx::client::Client,
-    body: Body,
-    prefix: &str,
-) -> DurableStream {
-    within(
-        WAIT,
-        "create",
-        client.create(
-            &server.fresh_url(prefix),
-            CreateOptions {
-                content_type: Some(body.content_type().to_owned()),
-                ..CreateOptions::default()
-            },
-        ),
-    )
-    .await
-    .expect("create")
-}
 
 /// Appends numbered messages `0..total` in small groups with uneven pauses
 /// (some longer than the long-poll hold), while a long-poll and an SSE
@@ -57,7 +27,7 @@ async fn exactly_once(server: support::TestServer, body: Body) {
             let reader = stream.clone();
             let want = usize::try_from(TOTAL).expect("fits");
             tokio::spawn(async move {
-                let options = live_from(Offset::START, live);
+                let options = read_opts(Offset::START, live);
                 (live, body.read(&reader, options, Some(want), limit).await)
             })
         })
@@ -74,13 +44,7 @@ async fn exactly_once(server: support::TestServer, body: Body) {
         } else {
             body.batch(n..n + group)
         };
-        within(
-            WAIT,
-            "append",
-            stream.append(data, AppendOptions::default()),
-        )
-        .await
-        .expect("append");
+        append(&stream, data).await;
         n += group;
         round += 1;
         let pause = match round % 10 {
@@ -123,30 +87,17 @@ async fn long_poll_session_progress(server: TestServer) {
     let client = recorder.builder().build().expect("client");
     let body = Body::Binary;
     let stream = create(&server, &client, body, "lp-progress").await;
-    let start = within(
-        WAIT,
-        "append",
-        stream.append(body.message(0), AppendOptions::default()),
-    )
-    .await
-    .expect("append")
-    .next_offset;
+    let start = append(&stream, body.message(0)).await;
     let reader = stream.clone();
     let task = tokio::spawn(async move {
-        let options = live_from(start, LiveMode::LongPoll);
+        let options = read_opts(start, LiveMode::LongPoll);
         body.read(&reader, options, Some(4), Duration::from_secs(20))
             .await
     });
     for n in 1..=4 {
         // Longer than the hold: the poll in flight answers 204 first.
         tokio::time::sleep(LONG_POLL + Duration::from_millis(200)).await;
-        within(
-            WAIT,
-            "append",
-            stream.append(body.message(n), AppendOptions::default()),
-        )
-        .await
-        .expect("append");
+        append(&stream, body.message(n)).await;
     }
     let got = within(WAIT, "reader", task).await.expect("task").ok();
     assert_eq!(got.numbers, numbers_of(1..5));
@@ -189,7 +140,7 @@ async fn sse_session_progress(server: TestServer) {
     let body = Body::Json;
     let stream = create(&server, &client, body, "sse-progress").await;
     let mut session = stream
-        .read_json::<serde_json::Value>(live_from(Offset::NOW, LiveMode::Sse));
+        .read_json::<serde_json::Value>(read_opts(Offset::NOW, LiveMode::Sse));
     for n in 0..4u32 {
         let appender = stream.clone();
         let append = tokio::spawn(async move {
@@ -224,7 +175,7 @@ async fn dropped_read_stops(server: TestServer) {
         let reader = stream.clone();
         let (first_tx, first_rx) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(async move {
-            let mut session = reader.read_bytes(live_from(Offset::NOW, live));
+            let mut session = reader.read_bytes(read_opts(Offset::NOW, live));
             // Skip items without data (a client may report up-to-date
             // or a poll timeout as an empty item).
             let mut first = None;
@@ -245,13 +196,7 @@ async fn dropped_read_stops(server: TestServer) {
         });
         // Let the read from `now` reach the server before appending.
         tokio::time::sleep(Duration::from_millis(400)).await;
-        within(
-            WAIT,
-            "append",
-            stream.append(body.message(1), AppendOptions::default()),
-        )
-        .await
-        .expect("append");
+        append(&stream, body.message(1)).await;
         let first = within(WAIT, "first item", first_rx)
             .await
             .expect("reader sent its first item")
@@ -275,7 +220,7 @@ async fn dropped_read_stops(server: TestServer) {
     assert!(!meta.closed);
 
     // Dropping a session that never got anything is fine as well.
-    let session = stream.read_json::<serde_json::Value>(live_from(
+    let session = stream.read_json::<serde_json::Value>(read_opts(
         Offset::START,
         LiveMode::Sse,
     ));
@@ -310,19 +255,13 @@ async fn sse_reconnects_resume() {
     let stream = create(&server, &client, body, "sse-reconnect").await;
     let reader = stream.clone();
     let task = tokio::spawn(async move {
-        let options = live_from(Offset::START, LiveMode::Sse);
+        let options = read_opts(Offset::START, LiveMode::Sse);
         body.read(&reader, options, Some(12), Duration::from_secs(20))
             .await
     });
     for n in 0..12 {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        within(
-            WAIT,
-            "append",
-            stream.append(body.message(n), AppendOptions::default()),
-        )
-        .await
-        .expect("append");
+        append(&stream, body.message(n)).await;
     }
     let got = within(WAIT, "reader", task).await.expect("task").ok();
     assert_eq!(got.numbers, numbers_of(0..12), "every message once");

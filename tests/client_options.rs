@@ -28,22 +28,13 @@ async fn append(
     stream: &DurableStream,
     data: &'static str,
 ) -> dsx::client::Result<()> {
-    within(
-        WAIT,
-        "append",
-        stream.append(data, AppendOptions::default()),
-    )
-    .await
-    .map(|_| ())
+    support::try_append(stream, data).await.map(|_| ())
 }
 
 /// The whole stream, read in catch-up mode.
 async fn read_all(stream: &DurableStream) -> Vec<u8> {
-    let mut session = stream.read_bytes(ReadOptions {
-        offset: Offset::START,
-        live: LiveMode::Off,
-        ..ReadOptions::default()
-    });
+    let mut session =
+        stream.read_bytes(support::read_opts(Offset::START, LiveMode::Off));
     support::reads::drain(&mut session, WAIT).await.ok().data
 }
 

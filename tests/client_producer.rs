@@ -6,34 +6,11 @@ mod support;
 
 use std::time::Duration;
 
-use dsx::client::{
-    AppendOptions, CreateOptions, DurableStream, Error, IdempotentProducer,
-    ProducerOptions,
-};
+use dsx::client::{AppendOptions, Error, IdempotentProducer, ProducerOptions};
 use support::{
-    Body, Fault, Recorder, TestServer, WAIT, header, numbers_of, within,
+    Body, Fault, Recorder, TestServer, WAIT, create, header, numbers_of,
+    try_append, within,
 };
-
-async fn create(
-    server: &TestServer,
-    client: &dsx::client::Client,
-    body: Body,
-    prefix: &str,
-) -> DurableStream {
-    within(
-        WAIT,
-        "create",
-        client.create(
-            &server.fresh_url(prefix),
-            CreateOptions {
-                content_type: Some(body.content_type().to_owned()),
-                ..CreateOptions::default()
-            },
-        ),
-    )
-    .await
-    .expect("create")
-}
 
 /// Appends `range` through `producer` one message at a time.
 async fn produce(
@@ -142,12 +119,7 @@ async fn producer_close(server: TestServer) {
     let got = body.read_all(&stream).await.ok();
     assert_eq!(got.numbers, numbers_of(0..25));
     assert!(got.last().stream_closed);
-    let late = within(
-        WAIT,
-        "append",
-        stream.append(body.message(99), AppendOptions::default()),
-    )
-    .await;
+    let late = try_append(&stream, body.message(99)).await;
     assert!(matches!(late, Err(Error::Closed { .. })), "{late:?}");
 }
 

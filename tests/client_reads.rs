@@ -7,33 +7,22 @@ mod support;
 use std::time::Duration;
 
 use dsx::client::{
-    AppendOptions, CloseOptions, CreateOptions, DurableStream, LiveMode,
-    Offset, ReadOptions,
+    CloseOptions, CreateOptions, DurableStream, LiveMode, Offset,
 };
-use support::{Body, Recorder, TestServer, WAIT, numbers_of, within};
+use support::{
+    Body, Recorder, TestServer, WAIT, numbers_of, read_opts, try_append, within,
+};
 
 /// Long enough for a live read to have its request in flight at the server.
 /// (If a poll expires meanwhile, the next one starts at the tail it was
 /// told, so nothing appended after that is missed.)
 const SETTLE: Duration = Duration::from_millis(400);
 
-fn options(offset: Offset, live: LiveMode) -> ReadOptions {
-    ReadOptions {
-        offset,
-        live,
-        ..ReadOptions::default()
-    }
-}
-
 async fn append(stream: &DurableStream, body: Body, n: u32) -> Offset {
-    within(
-        WAIT,
-        "append",
-        stream.append(body.message(n), AppendOptions::default()),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("append {n}: {e}"))
-    .next_offset
+    try_append(stream, body.message(n))
+        .await
+        .unwrap_or_else(|e| panic!("append {n}: {e}"))
+        .next_offset
 }
 
 /// The whole read contract for one content kind in one live mode.
@@ -63,7 +52,7 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
 
     // From the start (-1).
     let from_start = body
-        .read(&stream, options(Offset::START, live), want(3), WAIT)
+        .read(&stream, read_opts(Offset::START, live), want(3), WAIT)
         .await
         .ok();
     assert_eq!(from_start.numbers, numbers_of(0..3), "from -1");
@@ -78,7 +67,7 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
 
     // From a mid-stream offset taken from an append result.
     let from_mid = body
-        .read(&stream, options(after_first.clone(), live), want(2), WAIT)
+        .read(&stream, read_opts(after_first.clone(), live), want(2), WAIT)
         .await
         .ok();
     assert_eq!(from_mid.numbers, numbers_of(1..3), "from mid-stream");
@@ -88,7 +77,7 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
     // offset to resume from afterwards is the read's own checkpoint.
     let checkpoint = if live == LiveMode::Off {
         let now = body
-            .read(&stream, options(Offset::NOW, live), None, WAIT)
+            .read(&stream, read_opts(Offset::NOW, live), None, WAIT)
             .await
             .ok();
         assert!(now.numbers.is_empty(), "now skips existing data");
@@ -101,7 +90,7 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
     } else {
         let reader = stream.clone();
         let waiting = tokio::spawn(async move {
-            body.read(&reader, options(Offset::NOW, live), Some(1), WAIT)
+            body.read(&reader, read_opts(Offset::NOW, live), Some(1), WAIT)
                 .await
         });
         tokio::time::sleep(SETTLE).await;
@@ -125,7 +114,7 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
         let reader = stream.clone();
         let tail = tail.clone();
         Some(tokio::spawn(async move {
-            body.read(&reader, options(tail, live), None, WAIT).await
+            body.read(&reader, read_opts(tail, live), None, WAIT).await
         }))
     };
     tokio::time::sleep(SETTLE).await;
@@ -146,7 +135,7 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
 
     // A closed stream read from -1: all data, then EOF, in every mode.
     let all = body
-        .read(&stream, options(Offset::START, live), None, WAIT)
+        .read(&stream, read_opts(Offset::START, live), None, WAIT)
         .await
         .ok();
     assert_eq!(all.numbers, numbers_of(0..5));
@@ -158,7 +147,7 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
     // From now on a closed stream: EOF at once, with no long-poll hold.
     let started = std::time::Instant::now();
     let now = body
-        .read(&stream, options(Offset::NOW, live), None, WAIT)
+        .read(&stream, read_opts(Offset::NOW, live), None, WAIT)
         .await
         .ok();
     assert!(
@@ -266,7 +255,7 @@ async fn json_empty_reads(server: TestServer) {
     assert!(empty.ended);
     let tail = append(&stream, body, 0).await;
     let at_tail = body
-        .read(&stream, options(tail.clone(), LiveMode::Off), None, WAIT)
+        .read(&stream, read_opts(tail.clone(), LiveMode::Off), None, WAIT)
         .await
         .ok();
     assert!(at_tail.numbers.is_empty());

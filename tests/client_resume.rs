@@ -18,50 +18,13 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use dsx::client::{
-    AppendOptions, Client, CreateOptions, DurableStream, LiveMode, Offset,
-    ReadOptions,
-};
+use dsx::client::{LiveMode, Offset};
 use dsx::server::ServerConfig;
 use futures::StreamExt;
 use support::{
-    CutRelay, Fault, Recorder, TestServer, WAIT, fast_retry, header, within,
+    CutRelay, Fault, Recorder, TestServer, WAIT, append, create_at, header,
+    read_opts, recording, within,
 };
-
-async fn create(client: &Client, url: &str, content_type: &str) {
-    within(
-        WAIT,
-        "create",
-        client.create(
-            url,
-            CreateOptions {
-                content_type: Some(content_type.to_owned()),
-                ..CreateOptions::default()
-            },
-        ),
-    )
-    .await
-    .expect("create");
-}
-
-async fn append(stream: &DurableStream, data: impl Into<Bytes>) -> Offset {
-    within(
-        WAIT,
-        "append",
-        stream.append(data, AppendOptions::default()),
-    )
-    .await
-    .expect("append")
-    .next_offset
-}
-
-fn read_opts(offset: Offset, live: LiveMode) -> ReadOptions {
-    ReadOptions {
-        offset,
-        live,
-        ..ReadOptions::default()
-    }
-}
 
 /// The value of query parameter `name` in a request URL.
 fn query(url: &str, name: &str) -> Option<String> {
@@ -80,7 +43,7 @@ fn query(url: &str, name: &str) -> Option<String> {
 async fn catch_up_body_cut_resumes() {
     support::run(support::Kind::Embedded, |server| async move {
         let url = server.fresh_url("cut-body");
-        create(&server.client(), &url, "application/octet-stream").await;
+        create_at(&server.client(), &url, "application/octet-stream").await;
         let writer = server.client().stream(&url).expect("handle");
         let data: Vec<u8> = (0..600 * 1024u32)
             .map(|i| u8::try_from((i * 13 + i / 509) % 256).expect("byte"))
@@ -93,12 +56,7 @@ async fn catch_up_body_cut_resumes() {
             CutRelay::start(server.url(), 300_000, Duration::from_millis(300))
                 .await;
         let relayed = url.replacen(server.url(), &relay.url, 1);
-        let recorder = Recorder::default();
-        let client = recorder
-            .builder()
-            .retry(fast_retry(4))
-            .build()
-            .expect("client");
+        let (client, recorder) = recording(4);
         let stream = client.stream(&relayed).expect("handle");
         let mut session =
             stream.read_bytes(read_opts(Offset::START, LiveMode::Off));
@@ -156,7 +114,7 @@ async fn long_poll_204_run_then_data() {
     .await;
     let body = async {
         let url = server.fresh_url("lp-204s");
-        create(&server.client(), &url, "text/plain").await;
+        create_at(&server.client(), &url, "text/plain").await;
         let writer = server.client().stream(&url).expect("handle");
         let tail = append(&writer, "first").await;
 
@@ -267,7 +225,7 @@ async fn first_event_bytes(url: &str) -> usize {
 async fn sse_cut_mid_event_resumes() {
     support::run(support::Kind::Embedded, |server| async move {
         let url = server.fresh_url("sse-cut");
-        create(&server.client(), &url, "text/plain").await;
+        create_at(&server.client(), &url, "text/plain").await;
         let writer = server.client().stream(&url).expect("handle");
         let first = "a".repeat(100);
         append(&writer, first.clone()).await;
@@ -278,12 +236,7 @@ async fn sse_cut_mid_event_resumes() {
             .inject(&url, Fault::truncate_body_bytes(cut as u64).method("GET"))
             .await;
 
-        let recorder = Recorder::default();
-        let client = recorder
-            .builder()
-            .retry(fast_retry(4))
-            .build()
-            .expect("client");
+        let (client, recorder) = recording(4);
         let reader = client.stream(&url).expect("handle");
         let mut session =
             reader.read_text(read_opts(Offset::START, LiveMode::Sse));

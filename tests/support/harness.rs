@@ -140,6 +140,17 @@ pub fn client() -> Client {
     Client::builder().build().expect("default client builds")
 }
 
+/// A recording client with fast retries of `attempts` tries.
+pub fn recording(attempts: u32) -> (Client, Recorder) {
+    let recorder = Recorder::default();
+    let client = recorder
+        .builder()
+        .retry(fast_retry(attempts))
+        .build()
+        .expect("client");
+    (client, recorder)
+}
+
 /// Every `RequestEvent` a client's observer saw, in order, with the time
 /// each was reported.
 #[derive(Clone, Default)]

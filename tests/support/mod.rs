@@ -1,9 +1,11 @@
 //! Shared support for the integration tests.
 //!
 //! Client tests: servers to run against (`server`), fault injection
-//! (`faults`, and `cutter` for a connection cut mid-body), read helpers (`reads`) and the test macros, bounded waits and
-//! request recorder (`harness`, re-exported here). Server tests: the real
-//! `dsx` binary as a child process (`process`).
+//! (`faults`, and `cutter` for a connection cut mid-body), read helpers
+//! (`reads`), stream helpers (`streams`: create, append, read options) and
+//! the test macros, bounded waits and request recorder (`harness`,
+//! re-exported here). Server tests: the real `dsx` binary as a child
+//! process (`process`).
 //!
 //! Every test file compiles its own copy of this module and uses only part
 //! of it, hence the crate-wide `dead_code` allowance.
@@ -16,6 +18,7 @@ pub mod harness;
 pub mod process;
 pub mod reads;
 pub mod server;
+pub mod streams;
 
 pub use cutter::CutRelay;
 pub use faults::Fault;
@@ -23,3 +26,6 @@ pub use harness::*;
 pub use process::*;
 pub use reads::{Body, Chunk, Drained, Meta, numbers_of};
 pub use server::{Kind, TestServer};
+pub use streams::{
+    append, create, create_at, create_opts, read_opts, try_append,
+};
