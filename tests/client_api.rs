@@ -10,7 +10,9 @@ use dsx::client::{
     AppendOptions, CloseOptions, CreateOptions, Error, LiveMode, Offset,
     ReadOptions,
 };
-use support::{Body, TestServer, WAIT, append, create_opts, read_opts, within};
+use support::{
+    Body, TestServer, WAIT, append, create_opts, read_opts, try_append, within,
+};
 
 fn off_from(offset: Offset) -> ReadOptions {
     read_opts(offset, LiveMode::Off)
@@ -31,13 +33,7 @@ async fn lifecycle(server: TestServer) {
     assert_eq!(empty.content_type.as_deref(), Some("text/plain"));
     assert!(!empty.closed);
 
-    let appended = within(
-        WAIT,
-        "append",
-        stream.append("hello", AppendOptions::default()),
-    )
-    .await
-    .expect("append");
+    let appended = try_append(&stream, "hello").await.expect("append");
     assert!(!appended.duplicate);
     assert_ne!(appended.next_offset, empty.next_offset);
     let meta = within(WAIT, "head", stream.head()).await.expect("head");
@@ -159,12 +155,7 @@ async fn create_closed_with_data(server: TestServer) {
     assert!(got.last().stream_closed);
     assert_eq!(got.last().offset, meta.next_offset);
 
-    let result = within(
-        WAIT,
-        "append",
-        stream.append("more", AppendOptions::default()),
-    )
-    .await;
+    let result = try_append(&stream, "more").await;
     match result {
         Err(Error::Closed { final_offset, .. }) => {
             assert_eq!(final_offset, Some(meta.next_offset));
@@ -238,14 +229,7 @@ async fn json_appends(server: TestServer) {
     .expect("create");
     let append = |body: &'static str| {
         let stream = stream.clone();
-        async move {
-            within(
-                WAIT,
-                "append",
-                stream.append(body, AppendOptions::default()),
-            )
-            .await
-        }
+        async move { try_append(&stream, body).await }
     };
     append(r#"{"n":1}"#).await.expect("one value");
     append(r#"[{"n":2},{"n":3}]"#).await.expect("array");
@@ -294,9 +278,7 @@ async fn close_and_closed_error(server: TestServer) {
     )
     .await
     .expect("create");
-    within(WAIT, "append", stream.append("a", AppendOptions::default()))
-        .await
-        .expect("append");
+    append(&stream, "a").await;
     let closed = within(WAIT, "close", stream.close(CloseOptions::default()))
         .await
         .expect("close");
@@ -309,9 +291,7 @@ async fn close_and_closed_error(server: TestServer) {
         .expect("closing a closed stream is idempotent");
     assert_eq!(again.final_offset, closed.final_offset);
 
-    let result =
-        within(WAIT, "append", stream.append("b", AppendOptions::default()))
-            .await;
+    let result = try_append(&stream, "b").await;
     match result {
         Err(Error::Closed { final_offset, url }) => {
             assert_eq!(final_offset, Some(closed.final_offset.clone()));
@@ -392,20 +372,12 @@ async fn fork_and_gone(server: TestServer) {
     )
     .await
     .expect("create source");
-    let first = within(
-        WAIT,
-        "append",
-        source.append(body.message(0), AppendOptions::default()),
-    )
-    .await
-    .expect("append 0");
-    within(
-        WAIT,
-        "append",
-        source.append(body.message(1), AppendOptions::default()),
-    )
-    .await
-    .expect("append 1");
+    let first = try_append(&source, body.message(0))
+        .await
+        .expect("append 0");
+    try_append(&source, body.message(1))
+        .await
+        .expect("append 1");
 
     // Fork at the offset after message 0, naming the source by URL.
     let mid = client.stream(&server.fresh_url("fork-mid")).expect("url");
@@ -431,13 +403,9 @@ async fn fork_and_gone(server: TestServer) {
     )
     .await
     .expect("fork at tail");
-    within(
-        WAIT,
-        "append",
-        mid.append(body.message(7), AppendOptions::default()),
-    )
-    .await
-    .expect("append to fork");
+    try_append(&mid, body.message(7))
+        .await
+        .expect("append to fork");
 
     assert_eq!(body.read_all(&mid).await.ok().numbers, vec![0, 7]);
     assert_eq!(body.read_all(&tail).await.ok().numbers, vec![0, 1]);
@@ -466,12 +434,7 @@ async fn fork_and_gone(server: TestServer) {
         .expect("delete source");
     let head = within(WAIT, "head", source.head()).await;
     assert!(matches!(head, Err(Error::Gone { .. })), "head: {head:?}");
-    let append = within(
-        WAIT,
-        "append",
-        source.append(body.message(2), AppendOptions::default()),
-    )
-    .await;
+    let append = try_append(&source, body.message(2)).await;
     assert!(
         matches!(append, Err(Error::Gone { .. })),
         "append: {append:?}"
@@ -491,9 +454,7 @@ async fn not_found_everywhere(server: TestServer) {
     let client = server.client();
     let url = server.fresh_url("missing");
     let stream = client.stream(&url).expect("url");
-    let append =
-        within(WAIT, "append", stream.append("x", AppendOptions::default()))
-            .await;
+    let append = try_append(&stream, "x").await;
     assert!(matches!(append, Err(Error::NotFound { .. })), "{append:?}");
     let close =
         within(WAIT, "close", stream.close(CloseOptions::default())).await;
@@ -524,9 +485,7 @@ async fn malformed_offset(server: TestServer) {
     )
     .await
     .expect("create");
-    within(WAIT, "append", stream.append("x", AppendOptions::default()))
-        .await
-        .expect("append");
+    append(&stream, "x").await;
     for live in [LiveMode::Off, LiveMode::LongPoll] {
         let options = ReadOptions {
             offset: Offset::new("not-an-offset"),
@@ -569,9 +528,7 @@ async fn told_content_type(server: TestServer) {
         .stream(&url)
         .expect("handle")
         .with_content_type("application/json");
-    within(WAIT, "append", told.append("[2]", AppendOptions::default()))
-        .await
-        .expect("append");
+    append(&told, "[2]").await;
     assert_eq!(heads(), 1, "a told handle sends no HEAD");
 
     let handle = client.stream(&url).expect("handle");

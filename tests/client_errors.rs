@@ -11,14 +11,7 @@ use dsx::client::{
     AppendOptions, Client, CloseOptions, CreateOptions, Error, Offset,
     RetryPolicy,
 };
-use support::{Body, TestServer, WAIT, within};
-
-fn typed(content_type: &str) -> CreateOptions {
-    CreateOptions {
-        content_type: Some(content_type.to_owned()),
-        ..CreateOptions::default()
-    }
-}
+use support::{Body, TestServer, WAIT, create_opts, try_append, within};
 
 /// Checks the helpers that every HTTP error shares.
 fn check_helpers(e: &Error, status: u16, url: &str) {
@@ -37,7 +30,7 @@ async fn detailed_create_and_fork(server: TestServer) {
     let stream = client.stream(&url).expect("url");
     let opts = CreateOptions {
         data: Some(Body::Text.message(0)),
-        ..typed("text/plain")
+        ..create_opts("text/plain")
     };
     let first = within(WAIT, "create", stream.create_detailed(opts.clone()))
         .await
@@ -51,7 +44,7 @@ async fn detailed_create_and_fork(server: TestServer) {
     let again = within(
         WAIT,
         "create again",
-        stream.create_detailed(typed("text/plain")),
+        stream.create_detailed(create_opts("text/plain")),
     )
     .await
     .expect("idempotent create");
@@ -73,7 +66,7 @@ async fn detailed_create_and_fork(server: TestServer) {
     let made = within(
         WAIT,
         "fork",
-        fork.fork_detailed(&url, at.clone(), typed("text/plain")),
+        fork.fork_detailed(&url, at.clone(), create_opts("text/plain")),
     )
     .await
     .expect("fork");
@@ -82,7 +75,7 @@ async fn detailed_create_and_fork(server: TestServer) {
     let repeat = within(
         WAIT,
         "fork again",
-        fork.fork_detailed(&url, at, typed("text/plain")),
+        fork.fork_detailed(&url, at, create_opts("text/plain")),
     )
     .await
     .expect("the same fork again is idempotent");
@@ -94,15 +87,18 @@ async fn detailed_create_and_fork(server: TestServer) {
 async fn conflicts_told_apart(server: TestServer) {
     let client = server.client();
     let url = server.fresh_url("conflicts");
-    let stream =
-        within(WAIT, "create", client.create(&url, typed("text/plain")))
-            .await
-            .expect("create");
+    let stream = within(
+        WAIT,
+        "create",
+        client.create(&url, create_opts("text/plain")),
+    )
+    .await
+    .expect("create");
 
     let exists = within(
         WAIT,
         "create",
-        stream.create(typed("application/octet-stream")),
+        stream.create(create_opts("application/octet-stream")),
     )
     .await
     .expect_err("another content type");
@@ -142,10 +138,9 @@ async fn conflicts_told_apart(server: TestServer) {
     within(WAIT, "close", stream.close(CloseOptions::default()))
         .await
         .expect("close");
-    let closed =
-        within(WAIT, "append", stream.append("c", AppendOptions::default()))
-            .await
-            .expect_err("append after close");
+    let closed = try_append(&stream, "c")
+        .await
+        .expect_err("append after close");
     assert!(closed.is_closed(), "{closed:?}");
     check_helpers(&closed, 409, &url);
 }
@@ -164,7 +159,7 @@ async fn error_helpers(server: TestServer) {
     let source = within(
         WAIT,
         "create",
-        client.create(&source_url, typed("text/plain")),
+        client.create(&source_url, create_opts("text/plain")),
     )
     .await
     .expect("create");

@@ -38,13 +38,9 @@ async fn append_retries_503(server: TestServer) {
     server
         .inject(&url, Fault::status(503).count(2).method("POST"))
         .await;
-    within(
-        WAIT,
-        "append",
-        stream.append(body.message(0), AppendOptions::default()),
-    )
-    .await
-    .expect("append succeeds after two 503s");
+    try_append(&stream, body.message(0))
+        .await
+        .expect("append succeeds after two 503s");
     assert_eq!(
         statuses(&recorder, "POST"),
         vec![Some(503), Some(503), Some(204)]
@@ -129,13 +125,9 @@ async fn retries_dropped_connection(server: TestServer) {
     server
         .inject(&url, Fault::drop_connection().method("POST"))
         .await;
-    within(
-        WAIT,
-        "append",
-        same.append(body.message(9), AppendOptions::default()),
-    )
-    .await
-    .expect("replayed after the drop when opted in");
+    try_append(&same, body.message(9))
+        .await
+        .expect("replayed after the drop when opted in");
     assert_eq!(body.read_all(&stream).await.ok().numbers, vec![7, 9]);
 }
 
@@ -368,8 +360,6 @@ async fn network_error_on_closed_port() {
             .iter()
             .all(|e| e.status.is_none() && e.error.is_some())
     );
-    let result =
-        within(WAIT, "append", stream.append("x", AppendOptions::default()))
-            .await;
+    let result = try_append(&stream, "x").await;
     assert!(matches!(result, Err(Error::Network { .. })), "{result:?}");
 }

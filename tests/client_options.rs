@@ -13,10 +13,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use dsx::client::{
-    AppendOptions, Client, CreateOptions, DurableStream, Error, LiveMode,
-    Offset, ReadOptions,
+    Client, CreateOptions, DurableStream, Error, LiveMode, Offset, ReadOptions,
 };
-use support::{Fault, Recorder, TestServer, WAIT, fast_retry, within};
+use support::{
+    Fault, Recorder, TestServer, WAIT, fast_retry, try_append, within,
+};
 
 async fn create(client: &Client, url: &str) -> DurableStream {
     within(WAIT, "create", client.create(url, CreateOptions::default()))
@@ -28,7 +29,7 @@ async fn append(
     stream: &DurableStream,
     data: &'static str,
 ) -> dsx::client::Result<()> {
-    support::try_append(stream, data).await.map(|_| ())
+    try_append(stream, data).await.map(|_| ())
 }
 
 /// The whole stream, read in catch-up mode.
@@ -157,10 +158,7 @@ async fn observer_sees_requests(server: TestServer) {
     let client = recorder.builder().build().expect("client");
     let url = server.fresh_url("observed");
     let stream = create(&client, &url).await;
-    let appended =
-        within(WAIT, "append", stream.append("x", AppendOptions::default()))
-            .await
-            .expect("append");
+    let appended = try_append(&stream, "x").await.expect("append");
     within(WAIT, "head", stream.head()).await.expect("head");
     within(WAIT, "delete", stream.delete())
         .await
