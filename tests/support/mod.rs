@@ -24,7 +24,7 @@ pub use cutter::CutRelay;
 pub use faults::Fault;
 pub use harness::*;
 pub use process::*;
-pub use reads::{Body, Chunk, Drained, Meta, numbers_of};
+pub use reads::{Body, Chunk, Drained, numbers_of};
 pub use server::{Kind, TestServer};
 pub use streams::{
     append, create, create_at, create_opts, read_opts, try_append,

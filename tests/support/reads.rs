@@ -7,48 +7,25 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use dsx::client::{
-    ByteChunk, DurableStream, Error, JsonBatch, Offset, ReadOptions, TextChunk,
+    ByteChunk, DurableStream, Error, JsonBatch, Offset, ReadMeta, ReadOptions,
+    TextChunk,
 };
 use futures::{Stream, StreamExt};
 use tokio::time::Instant;
-
-/// A copy of an item's read metadata (the client's own type is not
-/// nameable from outside the crate).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Meta {
-    pub start_offset: Offset,
-    pub offset: Offset,
-    pub up_to_date: bool,
-    pub cursor: Option<String>,
-    pub stream_closed: bool,
-    pub partial: bool,
-}
-
-macro_rules! meta_of {
-    ($m:expr) => {
-        Meta {
-            start_offset: $m.start_offset.clone(),
-            offset: $m.offset.clone(),
-            up_to_date: $m.up_to_date,
-            cursor: $m.cursor.clone(),
-            stream_closed: $m.stream_closed,
-            partial: $m.partial,
-        }
-    };
-}
 
 /// One item of a read session: its metadata and its data.
 pub trait Chunk: Send + 'static {
     /// Everything read so far, concatenated.
     type Data: Default + Send;
-    fn meta(&self) -> Meta;
+    /// A copy of the item's metadata (the client's own `ReadMeta`).
+    fn meta(&self) -> ReadMeta;
     fn append_to(self, out: &mut Self::Data);
 }
 
 impl Chunk for ByteChunk {
     type Data = Vec<u8>;
-    fn meta(&self) -> Meta {
-        meta_of!(self.meta)
+    fn meta(&self) -> ReadMeta {
+        self.meta.clone()
     }
     fn append_to(self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.data);
@@ -57,8 +34,8 @@ impl Chunk for ByteChunk {
 
 impl Chunk for TextChunk {
     type Data = String;
-    fn meta(&self) -> Meta {
-        meta_of!(self.meta)
+    fn meta(&self) -> ReadMeta {
+        self.meta.clone()
     }
     fn append_to(self, out: &mut String) {
         out.push_str(&self.text);
@@ -67,8 +44,8 @@ impl Chunk for TextChunk {
 
 impl<T: Send + 'static> Chunk for JsonBatch<T> {
     type Data = Vec<T>;
-    fn meta(&self) -> Meta {
-        meta_of!(self.meta)
+    fn meta(&self) -> ReadMeta {
+        self.meta.clone()
     }
     fn append_to(self, out: &mut Vec<T>) {
         out.extend(self.items);
@@ -84,7 +61,7 @@ pub type Session<C> =
 pub struct Drained<D> {
     pub data: D,
     /// One entry per item, in order.
-    pub metas: Vec<Meta>,
+    pub metas: Vec<ReadMeta>,
     /// The session yielded `None`.
     pub ended: bool,
     /// The session yielded this error (reading stopped there).
@@ -93,18 +70,26 @@ pub struct Drained<D> {
 
 impl<D> Drained<D> {
     /// The last item's metadata.
-    pub fn last(&self) -> &Meta {
-        self.metas
-            .last()
-            .expect("the read yielded at least one item")
+    pub fn last(&self) -> &ReadMeta {
+        last_meta(&self.metas)
     }
 
     /// Panics with the error if the session failed.
     pub fn ok(self) -> Self {
-        if let Some(e) = &self.error {
-            panic!("read failed: {e} ({e:?})");
-        }
+        panic_on(self.error.as_ref());
         self
+    }
+}
+
+/// The last of a read's item metadata; panics if there was no item.
+fn last_meta(metas: &[ReadMeta]) -> &ReadMeta {
+    metas.last().expect("the read yielded at least one item")
+}
+
+/// Panics with a read's error, if it has one.
+fn panic_on(error: Option<&Error>) {
+    if let Some(e) = error {
+        panic!("read failed: {e} ({e:?})");
     }
 }
 
@@ -117,7 +102,7 @@ pub const MAX_ITEMS: usize = 200_000;
 pub async fn read_while<C: Chunk>(
     session: &mut Session<C>,
     limit: Duration,
-    mut stop: impl FnMut(&C::Data, &Meta) -> bool,
+    mut stop: impl FnMut(&C::Data, &ReadMeta) -> bool,
 ) -> Drained<C::Data> {
     let deadline = Instant::now() + limit;
     let mut out = Drained::<C::Data>::default();
@@ -197,22 +182,20 @@ const BIN_MARK: [u8; 4] = [0xff, 0x00, 0x0d, 0x0a];
 #[derive(Debug, Default)]
 pub struct Received {
     pub numbers: Vec<u32>,
-    pub metas: Vec<Meta>,
+    pub metas: Vec<ReadMeta>,
     pub ended: bool,
     pub error: Option<Error>,
 }
 
 impl Received {
-    pub fn last(&self) -> &Meta {
-        self.metas
-            .last()
-            .expect("the read yielded at least one item")
+    /// The last item's metadata.
+    pub fn last(&self) -> &ReadMeta {
+        last_meta(&self.metas)
     }
 
+    /// Panics with the error if the read failed.
     pub fn ok(self) -> Self {
-        if let Some(e) = &self.error {
-            panic!("read failed: {e} ({e:?})");
-        }
+        panic_on(self.error.as_ref());
         self
     }
 }
@@ -279,7 +262,7 @@ impl Body {
     ) -> Received {
         // Enough messages, and at a resumable item: the rest of a response
         // whose pieces are still `partial` may follow.
-        let enough = |count: usize, meta: &Meta| {
+        let enough = |count: usize, meta: &ReadMeta| {
             !meta.partial && want.is_some_and(|w| count >= w)
         };
         match self {
@@ -314,7 +297,7 @@ impl Body {
 
 fn received(
     numbers: Vec<u32>,
-    metas: Vec<Meta>,
+    metas: Vec<ReadMeta>,
     ended: bool,
     error: Option<Error>,
 ) -> Received {
