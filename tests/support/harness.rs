@@ -29,36 +29,7 @@ pub const OFFICIAL_IGNORE: &str = "needs the official servers; see README";
 #[macro_export]
 macro_rules! server_tests {
     ($($name:ident),+ $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn embedded() {
-                $crate::support::run(
-                    $crate::support::Kind::Embedded,
-                    super::$name,
-                )
-                .await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = "needs the official servers; see README"]
-            async fn rust() {
-                $crate::support::run(
-                    $crate::support::Kind::OfficialRust,
-                    super::$name,
-                )
-                .await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = "needs the official servers; see README"]
-            async fn node() {
-                $crate::support::run(
-                    $crate::support::Kind::OfficialNode,
-                    super::$name,
-                )
-                .await;
-            }
-        }
+        $crate::variant_tests!($name, rust: OfficialRust, node: OfficialNode);
     )+};
 }
 
@@ -69,6 +40,16 @@ macro_rules! server_tests {
 #[macro_export]
 macro_rules! fault_tests {
     ($($name:ident),+ $(,)?) => {$(
+        $crate::variant_tests!($name, node: OfficialNode);
+    )+};
+}
+
+/// The module `name` behind [`server_tests!`] and [`fault_tests!`]: an
+/// `embedded` test, and one `#[ignore]`d test per official server listed
+/// as `variant: Kind`, each running `super::name` against its server.
+#[macro_export]
+macro_rules! variant_tests {
+    ($name:ident $(, $variant:ident: $kind:ident)*) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn embedded() {
@@ -78,18 +59,19 @@ macro_rules! fault_tests {
                 )
                 .await;
             }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = "needs the official servers; see README"]
-            async fn node() {
-                $crate::support::run(
-                    $crate::support::Kind::OfficialNode,
-                    super::$name,
-                )
-                .await;
-            }
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs the official servers; see README"]
+                async fn $variant() {
+                    $crate::support::run(
+                        $crate::support::Kind::$kind,
+                        super::$name,
+                    )
+                    .await;
+                }
+            )*
         }
-    )+};
+    };
 }
 
 /// Starts a server of `kind` and runs `body` against it, bounded by
