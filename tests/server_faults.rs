@@ -42,10 +42,22 @@ async fn json_stream(http: &Client, srv: &ServerHandle) -> (String, String) {
     (url, path)
 }
 
-async fn inject(http: &Client, srv: &ServerHandle, body: &str) {
+/// A server with test hooks, a client, and a JSON stream on that server as
+/// [`json_stream`] makes it: `(srv, http, url, path)`.
+async fn hooked_stream() -> (ServerHandle, Client, String, String) {
+    let srv = server(true).await;
+    let http = client();
+    let (url, path) = json_stream(&http, &srv).await;
+    (srv, http, url, path)
+}
+
+/// Arms a fault for `path`: `fields` are the fault's JSON fields after
+/// `"path"`.
+async fn inject(http: &Client, srv: &ServerHandle, path: &str, fields: &str) {
+    let body = format!(r#"{{"path":"{path}",{fields}}}"#);
     let resp = http
         .post(format!("{}{INJECT}", srv.url))
-        .body(body.to_owned())
+        .body(body.clone())
         .send()
         .await
         .unwrap();
@@ -56,6 +68,14 @@ async fn inject(http: &Client, srv: &ServerHandle, body: &str) {
 async fn read_all(http: &Client, url: &str) -> (StatusCode, String) {
     let resp = http.get(format!("{url}?offset=-1")).send().await.unwrap();
     (resp.status(), resp.text().await.unwrap())
+}
+
+/// Opens an SSE read of `url` from the start.
+async fn sse_from_start(http: &Client, url: &str) -> reqwest::Response {
+    http.get(format!("{url}?offset=-1&live=sse"))
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Reads an SSE body until `enough` holds or 5 s pass.
@@ -109,15 +129,12 @@ async fn control_endpoint_validates_like_the_node_server() {
 
 #[tokio::test]
 async fn status_fault_is_used_up_by_count_requests() {
-    let srv = server(true).await;
-    let http = client();
-    let (url, path) = json_stream(&http, &srv).await;
+    let (srv, http, url, path) = hooked_stream().await;
     inject(
         &http,
         &srv,
-        &format!(
-            r#"{{"path":"{path}","status":503,"retryAfter":2,"count":2}}"#
-        ),
+        &path,
+        r#""status":503,"retryAfter":2,"count":2"#,
     )
     .await;
     for _ in 0..2 {
@@ -137,23 +154,16 @@ async fn status_fault_is_used_up_by_count_requests() {
 
 #[tokio::test]
 async fn any_method_uses_a_fault_unless_method_is_set() {
-    let srv = server(true).await;
-    let http = client();
-    let (url, path) = json_stream(&http, &srv).await;
+    let (srv, http, url, path) = hooked_stream().await;
 
     // No method filter: a HEAD uses the fault up, the GET after it is fine.
-    inject(&http, &srv, &format!(r#"{{"path":"{path}","status":500}}"#)).await;
+    inject(&http, &srv, &path, r#""status":500"#).await;
     let head = http.head(&url).send().await.unwrap();
     assert_eq!(head.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(read_all(&http, &url).await.0, StatusCode::OK);
 
     // With a filter (any case), only that method triggers it.
-    inject(
-        &http,
-        &srv,
-        &format!(r#"{{"path":"{path}","status":429,"method":"post"}}"#),
-    )
-    .await;
+    inject(&http, &srv, &path, r#""status":429,"method":"post""#).await;
     assert_eq!(
         http.head(&url).send().await.unwrap().status(),
         StatusCode::OK
@@ -177,20 +187,13 @@ async fn any_method_uses_a_fault_unless_method_is_set() {
 
 #[tokio::test]
 async fn delete_clears_and_probability_zero_never_fires() {
-    let srv = server(true).await;
-    let http = client();
-    let (url, path) = json_stream(&http, &srv).await;
-    inject(&http, &srv, &format!(r#"{{"path":"{path}","status":500}}"#)).await;
+    let (srv, http, url, path) = hooked_stream().await;
+    inject(&http, &srv, &path, r#""status":500"#).await;
     let resp = http.delete(format!("{}{INJECT}", srv.url)).send().await;
     assert_eq!(resp.unwrap().status(), StatusCode::OK);
     assert_eq!(read_all(&http, &url).await.0, StatusCode::OK);
 
-    inject(
-        &http,
-        &srv,
-        &format!(r#"{{"path":"{path}","status":500,"probability":0}}"#),
-    )
-    .await;
+    inject(&http, &srv, &path, r#""status":500,"probability":0"#).await;
     for _ in 0..5 {
         assert_eq!(read_all(&http, &url).await.0, StatusCode::OK);
     }
@@ -199,15 +202,8 @@ async fn delete_clears_and_probability_zero_never_fires() {
 
 #[tokio::test]
 async fn delay_then_normal_answer() {
-    let srv = server(true).await;
-    let http = client();
-    let (url, path) = json_stream(&http, &srv).await;
-    inject(
-        &http,
-        &srv,
-        &format!(r#"{{"path":"{path}","delayMs":300}}"#),
-    )
-    .await;
+    let (srv, http, url, path) = hooked_stream().await;
+    inject(&http, &srv, &path, r#""delayMs":300"#).await;
     let started = Instant::now();
     let (status, body) = read_all(&http, &url).await;
     assert!(started.elapsed() >= Duration::from_millis(300));
@@ -217,15 +213,8 @@ async fn delay_then_normal_answer() {
 
 #[tokio::test]
 async fn dropped_connection_gets_no_response() {
-    let srv = server(true).await;
-    let http = client();
-    let (url, path) = json_stream(&http, &srv).await;
-    inject(
-        &http,
-        &srv,
-        &format!(r#"{{"path":"{path}","dropConnection":true,"count":3}}"#),
-    )
-    .await;
+    let (srv, http, url, path) = hooked_stream().await;
+    inject(&http, &srv, &path, r#""dropConnection":true,"count":3"#).await;
     let get = http.get(format!("{url}?offset=-1")).send().await;
     assert!(get.is_err(), "expected no response, got {get:?}");
     let head = http.head(&url).send().await;
@@ -247,28 +236,16 @@ async fn dropped_connection_gets_no_response() {
 
 #[tokio::test]
 async fn truncated_and_corrupted_catch_up_bodies() {
-    let srv = server(true).await;
-    let http = client();
-    let (url, path) = json_stream(&http, &srv).await;
+    let (srv, http, url, path) = hooked_stream().await;
 
-    inject(
-        &http,
-        &srv,
-        &format!(r#"{{"path":"{path}","truncateBodyBytes":10}}"#),
-    )
-    .await;
+    inject(&http, &srv, &path, r#""truncateBodyBytes":10"#).await;
     let (status, body) = read_all(&http, &url).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, JSON_BODY[..10]);
     assert!(serde_json::from_str::<serde_json::Value>(&body).is_err());
     assert_eq!(read_all(&http, &url).await.1, JSON_BODY);
 
-    inject(
-        &http,
-        &srv,
-        &format!(r#"{{"path":"{path}","corruptBody":true}}"#),
-    )
-    .await;
+    inject(&http, &srv, &path, r#""corruptBody":true"#).await;
     let (status, body) = read_all(&http, &url).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.starts_with("XY"), "{body}");
@@ -278,12 +255,7 @@ async fn truncated_and_corrupted_catch_up_bodies() {
 
     // As on the Node server, `offset=now` catch-up is answered unmodified
     // (the fault is still used up).
-    inject(
-        &http,
-        &srv,
-        &format!(r#"{{"path":"{path}","corruptBody":true}}"#),
-    )
-    .await;
+    inject(&http, &srv, &path, r#""corruptBody":true"#).await;
     let now = http.get(format!("{url}?offset=now")).send().await.unwrap();
     assert_eq!(now.text().await.unwrap(), "[]");
     assert_eq!(read_all(&http, &url).await.1, JSON_BODY);
@@ -292,21 +264,13 @@ async fn truncated_and_corrupted_catch_up_bodies() {
 
 #[tokio::test]
 async fn stray_sse_event_comes_first_and_only_on_sse() {
-    let srv = server(true).await;
-    let http = client();
-    let (url, path) = json_stream(&http, &srv).await;
-    let fault = format!(
-        r#"{{"path":"{path}","count":2,
-            "injectSseEvent":{{"eventType":"mystery","data":"{{bad"}}}}"#
-    );
-    inject(&http, &srv, &fault).await;
+    let (srv, http, url, path) = hooked_stream().await;
+    let fault = r#""count":2,
+        "injectSseEvent":{"eventType":"mystery","data":"{bad"}"#;
+    inject(&http, &srv, &path, fault).await;
     // A plain GET uses up one count and is unaffected.
     assert_eq!(read_all(&http, &url).await.1, JSON_BODY);
-    let resp = http
-        .get(format!("{url}?offset=-1&live=sse"))
-        .send()
-        .await
-        .unwrap();
+    let resp = sse_from_start(&http, &url).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let (text, _) = read_sse_until(resp, |t| t.contains("\"second\"")).await;
     assert!(
@@ -315,11 +279,7 @@ async fn stray_sse_event_comes_first_and_only_on_sse() {
     );
     assert!(text.contains("event: data"), "SSE body: {text:?}");
     // Used up: the next SSE read starts with real events.
-    let resp = http
-        .get(format!("{url}?offset=-1&live=sse"))
-        .send()
-        .await
-        .unwrap();
+    let resp = sse_from_start(&http, &url).await;
     let (text, _) = read_sse_until(resp, |t| t.contains("\"second\"")).await;
     assert!(!text.contains("mystery"), "SSE body: {text:?}");
     srv.shutdown().await;
@@ -327,20 +287,9 @@ async fn stray_sse_event_comes_first_and_only_on_sse() {
 
 #[tokio::test]
 async fn truncation_cuts_an_sse_body_mid_stream() {
-    let srv = server(true).await;
-    let http = client();
-    let (url, path) = json_stream(&http, &srv).await;
-    inject(
-        &http,
-        &srv,
-        &format!(r#"{{"path":"{path}","truncateBodyBytes":20}}"#),
-    )
-    .await;
-    let resp = http
-        .get(format!("{url}?offset=-1&live=sse"))
-        .send()
-        .await
-        .unwrap();
+    let (srv, http, url, path) = hooked_stream().await;
+    inject(&http, &srv, &path, r#""truncateBodyBytes":20"#).await;
+    let resp = sse_from_start(&http, &url).await;
     let (text, ended) = read_sse_until(resp, |_| false).await;
     assert!(ended, "the cut SSE body should end, got {text:?}");
     assert_eq!(text.len(), 20, "{text:?}");
