@@ -11,7 +11,8 @@ use dsx::client::{
     ReadOptions,
 };
 use support::{
-    Body, TestServer, WAIT, append, create_opts, read_opts, try_append, within,
+    Body, TestServer, WAIT, append, create_at, create_opts, read_opts,
+    try_append, within,
 };
 
 fn off_from(offset: Offset) -> ReadOptions {
@@ -220,13 +221,7 @@ async fn create_ttl_and_expiry(server: TestServer) {
 async fn json_appends(server: TestServer) {
     let client = server.client();
     let url = server.fresh_url("json");
-    let stream = within(
-        WAIT,
-        "create",
-        client.create(&url, create_opts("application/json")),
-    )
-    .await
-    .expect("create");
+    let stream = create_at(&client, &url, "application/json").await;
     let append = |body: &'static str| {
         let stream = stream.clone();
         async move { try_append(&stream, body).await }
@@ -271,13 +266,8 @@ async fn json_appends(server: TestServer) {
 /// on append, and close with a final message.
 async fn close_and_closed_error(server: TestServer) {
     let client = server.client();
-    let stream = within(
-        WAIT,
-        "create",
-        client.create(&server.fresh_url("close"), create_opts("text/plain")),
-    )
-    .await
-    .expect("create");
+    let stream =
+        create_at(&client, &server.fresh_url("close"), "text/plain").await;
     append(&stream, "a").await;
     let closed = within(WAIT, "close", stream.close(CloseOptions::default()))
         .await
@@ -300,14 +290,8 @@ async fn close_and_closed_error(server: TestServer) {
         other => panic!("append after close: {other:?}"),
     }
 
-    let last = within(
-        WAIT,
-        "create",
-        client
-            .create(&server.fresh_url("close-data"), create_opts("text/plain")),
-    )
-    .await
-    .expect("create");
+    let url = server.fresh_url("close-data");
+    let last = create_at(&client, &url, "text/plain").await;
     append(&last, "first;").await;
     let closed = within(
         WAIT,
@@ -507,15 +491,7 @@ async fn malformed_offset(server: TestServer) {
 /// the append lands as JSON. Clones share what a handle was told.
 async fn told_content_type(server: TestServer) {
     let url = server.fresh_url("told-type");
-    within(
-        WAIT,
-        "create",
-        server
-            .client()
-            .create(&url, create_opts("application/json")),
-    )
-    .await
-    .expect("create");
+    create_at(&server.client(), &url, "application/json").await;
     let recorder = support::Recorder::default();
     let client = recorder.builder().build().expect("client");
     let heads = || recorder.with_method("HEAD").len();

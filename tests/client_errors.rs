@@ -11,7 +11,9 @@ use dsx::client::{
     AppendOptions, Client, CloseOptions, CreateOptions, Error, Offset,
     RetryPolicy,
 };
-use support::{Body, TestServer, WAIT, create_opts, try_append, within};
+use support::{
+    Body, TestServer, WAIT, create_at, create_opts, try_append, within,
+};
 
 /// Checks the helpers that every HTTP error shares.
 fn check_helpers(e: &Error, status: u16, url: &str) {
@@ -87,13 +89,7 @@ async fn detailed_create_and_fork(server: TestServer) {
 async fn conflicts_told_apart(server: TestServer) {
     let client = server.client();
     let url = server.fresh_url("conflicts");
-    let stream = within(
-        WAIT,
-        "create",
-        client.create(&url, create_opts("text/plain")),
-    )
-    .await
-    .expect("create");
+    let stream = create_at(&client, &url, "text/plain").await;
 
     let exists = within(
         WAIT,
@@ -156,13 +152,7 @@ async fn error_helpers(server: TestServer) {
     check_helpers(&e, 404, &missing);
 
     let source_url = server.fresh_url("helpers-src");
-    let source = within(
-        WAIT,
-        "create",
-        client.create(&source_url, create_opts("text/plain")),
-    )
-    .await
-    .expect("create");
+    let source = create_at(&client, &source_url, "text/plain").await;
     let fork = client
         .stream(&server.fresh_url("helpers-fork"))
         .expect("url");

@@ -6,11 +6,10 @@ mod support;
 
 use std::time::Duration;
 
-use dsx::client::{
-    CloseOptions, CreateOptions, DurableStream, LiveMode, Offset,
-};
+use dsx::client::{CloseOptions, DurableStream, LiveMode, Offset};
 use support::{
-    Body, Recorder, TestServer, WAIT, numbers_of, read_opts, try_append, within,
+    Body, Recorder, TestServer, WAIT, create_at, numbers_of, read_opts,
+    try_append, within,
 };
 
 /// Long enough for a live read to have its request in flight at the server.
@@ -30,19 +29,7 @@ async fn roundtrip(server: TestServer, body: Body, live: LiveMode) {
     let recorder = Recorder::default();
     let client = recorder.builder().build().expect("client");
     let url = server.fresh_url(&format!("rt-{body:?}-{live:?}").to_lowercase());
-    let stream = within(
-        WAIT,
-        "create",
-        client.create(
-            &url,
-            CreateOptions {
-                content_type: Some(body.content_type().to_owned()),
-                ..CreateOptions::default()
-            },
-        ),
-    )
-    .await
-    .expect("create");
+    let stream = create_at(&client, &url, body.content_type()).await;
     let after_first = append(&stream, body, 0).await;
     append(&stream, body, 1).await;
     let tail = append(&stream, body, 2).await;
@@ -236,19 +223,8 @@ async fn binary_sse(server: TestServer) {
 /// error, and a read from the tail offset is the same.
 async fn json_empty_reads(server: TestServer) {
     let client = server.client();
-    let stream = within(
-        WAIT,
-        "create",
-        client.create(
-            &server.fresh_url("json-empty"),
-            CreateOptions {
-                content_type: Some("application/json".to_owned()),
-                ..CreateOptions::default()
-            },
-        ),
-    )
-    .await
-    .expect("create");
+    let url = server.fresh_url("json-empty");
+    let stream = create_at(&client, &url, "application/json").await;
     let body = Body::Json;
     let empty = body.read_all(&stream).await.ok();
     assert!(empty.numbers.is_empty());
