@@ -471,11 +471,7 @@ async fn malformed_offset(server: TestServer) {
     .expect("create");
     append(&stream, "x").await;
     for live in [LiveMode::Off, LiveMode::LongPoll] {
-        let options = ReadOptions {
-            offset: Offset::new("not-an-offset"),
-            live,
-            ..ReadOptions::default()
-        };
+        let options = read_opts(Offset::new("not-an-offset"), live);
         let mut read = stream.read_bytes(options);
         let got = support::reads::drain(&mut read, WAIT).await;
         assert!(

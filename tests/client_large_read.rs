@@ -11,9 +11,7 @@ mod support;
 use std::time::Duration;
 
 use bytes::Bytes;
-use dsx::client::{
-    AppendOptions, DurableStream, LiveMode, Offset, ReadOptions,
-};
+use dsx::client::{AppendOptions, DurableStream, LiveMode, Offset};
 use futures::StreamExt;
 use support::{Kind, TestServer, within};
 
@@ -176,11 +174,8 @@ async fn large_binary_read(kind: Kind) {
         .next_offset;
 
     let mut peak = PeakRss::start();
-    let mut session = stream.read_bytes(ReadOptions {
-        offset: Offset::START,
-        live: LiveMode::Off,
-        ..ReadOptions::default()
-    });
+    let mut session =
+        stream.read_bytes(support::read_opts(Offset::START, LiveMode::Off));
     let mut sum = Checksum::default();
     let mut items = 0u64;
     let mut last = None;
@@ -257,11 +252,8 @@ async fn large_json_read(kind: Kind) {
     }
 
     let mut peak = PeakRss::start();
-    let mut session = stream.read_json::<Message>(ReadOptions {
-        offset: Offset::START,
-        live: LiveMode::Off,
-        ..ReadOptions::default()
-    });
+    let mut session = stream
+        .read_json::<Message>(support::read_opts(Offset::START, LiveMode::Off));
     let mut next = 0u64;
     let mut batches = 0u64;
     let pad = PAD.repeat(5);

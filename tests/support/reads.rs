@@ -243,11 +243,8 @@ impl Body {
 
     /// Reads the whole stream from the start in catch-up mode.
     pub async fn read_all(self, stream: &DurableStream) -> Received {
-        let options = ReadOptions {
-            offset: Offset::START,
-            live: dsx::client::LiveMode::Off,
-            ..ReadOptions::default()
-        };
+        let options =
+            super::read_opts(Offset::START, dsx::client::LiveMode::Off);
         self.read(stream, options, None, super::WAIT).await
     }
 
