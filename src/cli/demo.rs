@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use super::DemoArgs;
+use super::{DemoArgs, shutdown_signal};
 use crate::server::{self, ServerConfig, demo};
 
 /// Starts the server on loopback, seeds the demo streams, prints them and
@@ -68,20 +68,4 @@ fn print_banner(url: &str, stream_base: &str, streams: &[demo::DemoStream]) {
     );
     let _ = writeln!(out, "press Ctrl-C to stop");
     let _ = out.flush();
-}
-
-/// Waits for Ctrl-C (or SIGTERM on Unix); names the one that came.
-async fn shutdown_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            return tokio::select! {
-                _ = tokio::signal::ctrl_c() => "interrupted",
-                _ = term.recv() => "terminated",
-            };
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    "interrupted"
 }

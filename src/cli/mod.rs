@@ -51,3 +51,19 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 0)]
     pub port: u16,
 }
+
+/// Waits for Ctrl-C (or SIGTERM on Unix); names the one that came.
+pub(crate) async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "interrupted",
+                _ = term.recv() => "terminated",
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    "interrupted"
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use tokio_util::sync::CancellationToken;
 
-use super::ServeArgs;
+use super::{ServeArgs, shutdown_signal};
 use crate::server::{self, Limits, ServerConfig, demo};
 
 /// Validates the flags, starts the server, prints its URL first on stdout,
@@ -117,20 +117,4 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
         registry: !args.no_registry,
         ..ServerConfig::default()
     })
-}
-
-/// Waits for Ctrl-C (or SIGTERM on Unix); names the one that came.
-async fn shutdown_signal() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            return tokio::select! {
-                _ = tokio::signal::ctrl_c() => "interrupted",
-                _ = term.recv() => "terminated",
-            };
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    "interrupted"
 }
