@@ -3,16 +3,17 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use dsx::cli::{DemoArgs, ServeArgs};
+use dsx::cli::{DEFAULT_BASE_URL, DemoArgs, GlobalArgs, ServeArgs};
 
 /// dsx: explore, tail, append to and serve Durable Streams.
 #[derive(Debug, Parser)]
 #[command(name = "dsx", version, about, long_about = None)]
 struct Cli {
-    /// Server or stream URL to open in the explorer (the explorer is not
-    /// built yet; see README).
+    /// Server base URL or stream URL to open in the explorer.
     #[arg(env = "STREAM_URL")]
     url: Option<String>,
+    #[command(flatten)]
+    global: GlobalArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -39,11 +40,11 @@ fn main() -> ExitCode {
             Some(Command::Serve(args)) => dsx::cli::serve::run(args).await,
             Some(Command::Demo(args)) => dsx::cli::demo::run(args).await,
             None => {
-                eprintln!(
-                    "dsx: the explorer is not built yet; try `dsx serve` or \
-                     `dsx demo` (see `dsx --help`)"
-                );
-                Ok(())
+                dsx::tui::explore(dsx::tui::ExploreOptions {
+                    url: cli.url.unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+                    global: cli.global,
+                })
+                .await
             }
         }
     });

@@ -9,16 +9,14 @@
 //! handed out; non-partial pieces always are, even when empty, because they
 //! carry the resumable offset and state.
 
-use std::marker::PhantomData;
-
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
 use super::json_scan::{JsonArrayScanner, ScanError};
 use super::read::{
-    ByteChunk, ByteStream, JsonBatch, JsonStream, ReadMeta, TextChunk,
-    TextStream,
+    ByteChunk, ByteStream, JsonBatch, JsonStream, RawJsonBatch, RawJsonStream,
+    ReadMeta, TextChunk, TextStream,
 };
 use super::session::{Coalescer, MAX_PIECE, Piece};
 use super::{Error, Offset, Result};
@@ -68,18 +66,7 @@ pub(crate) fn json<T: DeserializeOwned + Send + 'static>(
     pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
     url: url::Url,
 ) -> JsonStream<T> {
-    Box::pin(run(
-        pieces,
-        JsonDecoder::<T> {
-            url,
-            scanner: JsonArrayScanner::new(),
-            unit_bytes: 0,
-            items: Vec::new(),
-            item_bytes: 0,
-            start: None,
-            _marker: PhantomData,
-        },
-    ))
+    Box::pin(run(pieces, JsonDecoder::new(url, Typed::<T>(Vec::new()))))
 }
 
 /// Whether to keep gathering instead of handing out now.
@@ -202,15 +189,86 @@ impl Decoder for TextDecoder {
     }
 }
 
-struct JsonDecoder<T> {
+/// Collects a JSON batch's elements, typed or raw.
+trait JsonSink: Send + 'static {
+    type Batch: Send + 'static;
+    /// Validates and keeps one element.
+    fn push(&mut self, element: &[u8]) -> Result<(), serde_json::Error>;
+    fn is_empty(&self) -> bool;
+    /// Hands out what was collected.
+    fn take(&mut self, meta: ReadMeta) -> Self::Batch;
+}
+
+/// Deserializes each element as `T`.
+struct Typed<T>(Vec<T>);
+
+impl<T: DeserializeOwned + Send + 'static> JsonSink for Typed<T> {
+    type Batch = JsonBatch<T>;
+
+    fn push(&mut self, element: &[u8]) -> Result<(), serde_json::Error> {
+        self.0.push(serde_json::from_slice(element)?);
+        Ok(())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn take(&mut self, meta: ReadMeta) -> JsonBatch<T> {
+        JsonBatch {
+            items: std::mem::take(&mut self.0),
+            meta,
+        }
+    }
+}
+
+/// Keeps each validated element's bytes, packed into one buffer.
+#[derive(Default)]
+struct Raw {
+    data: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl JsonSink for Raw {
+    type Batch = RawJsonBatch;
+
+    fn push(&mut self, element: &[u8]) -> Result<(), serde_json::Error> {
+        serde_json::from_slice::<serde::de::IgnoredAny>(element)?;
+        self.data.extend_from_slice(element);
+        // A batch is bounded by MAX_PIECE plus one element, far below 4 GiB.
+        self.ends
+            .push(u32::try_from(self.data.len()).unwrap_or(u32::MAX));
+        Ok(())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn take(&mut self, meta: ReadMeta) -> RawJsonBatch {
+        RawJsonBatch {
+            data: Bytes::from(std::mem::take(&mut self.data)),
+            ends: std::mem::take(&mut self.ends),
+            meta,
+        }
+    }
+}
+
+pub(crate) fn json_raw(
+    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
+    url: url::Url,
+) -> RawJsonStream {
+    Box::pin(run(pieces, JsonDecoder::new(url, Raw::default())))
+}
+
+struct JsonDecoder<S> {
     url: url::Url,
     scanner: JsonArrayScanner,
     /// Bytes of the current unit (response or SSE event) seen so far.
     unit_bytes: u64,
-    items: Vec<T>,
+    items: S,
     item_bytes: usize,
     start: Option<Offset>,
-    _marker: PhantomData<fn() -> T>,
 }
 
 enum JsonError {
@@ -224,15 +282,24 @@ impl From<ScanError> for JsonError {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> JsonDecoder<T> {
+impl<S: JsonSink> JsonDecoder<S> {
+    fn new(url: url::Url, items: S) -> Self {
+        JsonDecoder {
+            url,
+            scanner: JsonArrayScanner::new(),
+            unit_bytes: 0,
+            items,
+            item_bytes: 0,
+            start: None,
+        }
+    }
+
     fn scan(&mut self, data: &Bytes) -> Result<()> {
         let items = &mut self.items;
         let item_bytes = &mut self.item_bytes;
         self.scanner
             .feed(data, |element: &[u8]| -> Result<(), JsonError> {
-                items.push(
-                    serde_json::from_slice(element).map_err(JsonError::Item)?,
-                );
+                items.push(element).map_err(JsonError::Item)?;
                 *item_bytes += element.len();
                 Ok(())
             })
@@ -246,10 +313,10 @@ impl<T: DeserializeOwned + Send + 'static> JsonDecoder<T> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> Decoder for JsonDecoder<T> {
-    type Item = JsonBatch<T>;
+impl<S: JsonSink> Decoder for JsonDecoder<S> {
+    type Item = S::Batch;
 
-    fn push(&mut self, piece: Piece) -> Result<Option<JsonBatch<T>>> {
+    fn push(&mut self, piece: Piece) -> Result<Option<S::Batch>> {
         if !piece.data.is_empty() {
             self.unit_bytes += piece.data.len() as u64;
             self.scan(&piece.data)?;
@@ -274,10 +341,8 @@ impl<T: DeserializeOwned + Send + 'static> Decoder for JsonDecoder<T> {
             return Ok(None);
         }
         self.item_bytes = 0;
-        Ok(Some(JsonBatch {
-            items: std::mem::take(&mut self.items),
-            meta: merged_meta(piece.meta, &mut self.start),
-        }))
+        let meta = merged_meta(piece.meta, &mut self.start);
+        Ok(Some(self.items.take(meta)))
     }
 }
 
@@ -399,6 +464,31 @@ mod tests {
                     .all(|b| b.meta.partial && !b.items.is_empty())
             );
         }
+    }
+
+    #[tokio::test]
+    async fn raw_json_items_keep_the_sent_bytes_across_pieces() {
+        let bytes = br#"[ {"a": 1} ,"x\"]",[2, 3]]"#;
+        for cut in 0..=bytes.len() {
+            let batches = collect(super::json_raw(
+                stream::iter(body(bytes, &[cut])),
+                url(),
+            ))
+            .await
+            .unwrap();
+            let items: Vec<Vec<u8>> = batches
+                .iter()
+                .flat_map(|b| b.items().map(<[u8]>::to_vec).collect::<Vec<_>>())
+                .collect();
+            let want: [&[u8]; 3] = [br#"{"a": 1}"#, br#""x\"]""#, b"[2, 3]"];
+            assert_eq!(items, want.map(<[u8]>::to_vec), "cut at {cut}");
+            assert!(!batches.last().unwrap().meta.partial);
+        }
+        let invalid = body(br#"[{"a":1},{"b":}]"#, &[]);
+        let err = collect(super::json_raw(stream::iter(invalid), url()))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("invalid JSON message"), "{err}");
     }
 
     #[tokio::test]

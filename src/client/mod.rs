@@ -60,8 +60,8 @@ pub use options::{
 };
 pub use producer::{IdempotentProducer, ProducerOptions};
 pub use read::{
-    ByteChunk, ByteStream, JsonBatch, JsonStream, ReadMeta, TextChunk,
-    TextStream,
+    ByteChunk, ByteStream, JsonBatch, JsonStream, RawJsonBatch, RawJsonStream,
+    ReadMeta, TextChunk, TextStream,
 };
 pub use stream::{
     AppendResult, CloseResult, CreateResult, DurableStream, StreamMetadata,

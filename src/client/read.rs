@@ -95,6 +95,43 @@ pub struct JsonBatch<T> {
     pub meta: ReadMeta,
 }
 
+/// JSON messages as the server sent them (each validated), packed into one
+/// buffer: no per-message allocation, for readers that only pass messages
+/// on or keep millions of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawJsonBatch {
+    /// The messages' bytes, back to back.
+    pub data: Bytes,
+    /// Where each message ends in `data`.
+    pub ends: Vec<u32>,
+    pub meta: ReadMeta,
+}
+
+impl RawJsonBatch {
+    /// How many messages the batch holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Each message's bytes: one complete JSON value, which may contain
+    /// whitespace and newlines as the writer sent it.
+    pub fn items(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        let mut start = 0usize;
+        self.ends.iter().map(move |&end| {
+            let end = end as usize;
+            let item = &self.data[start..end];
+            start = end;
+            item
+        })
+    }
+}
+
+pub type RawJsonStream =
+    Pin<Box<dyn Stream<Item = Result<RawJsonBatch>> + Send>>;
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<ByteChunk>> + Send>>;
 pub type TextStream = Pin<Box<dyn Stream<Item = Result<TextChunk>> + Send>>;
 pub type JsonStream<T> =

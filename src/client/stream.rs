@@ -11,7 +11,7 @@ use super::http::{self, Op, Phase, Request, names};
 use super::session::{self, is_json};
 use super::{
     AppendOptions, ByteStream, Client, CloseOptions, CreateOptions, Error,
-    JsonStream, Offset, ReadOptions, Result, TextStream, decode,
+    JsonStream, Offset, RawJsonStream, ReadOptions, Result, TextStream, decode,
 };
 
 /// The type the servers give a stream created without one.
@@ -395,6 +395,15 @@ impl DurableStream {
         options: ReadOptions,
     ) -> JsonStream<T> {
         decode::json(session::pieces(self.clone(), options), self.url.clone())
+    }
+
+    /// Reads the messages of a JSON stream without deserializing them: each
+    /// is validated and kept as the bytes the server sent.
+    pub fn read_json_raw(&self, options: ReadOptions) -> RawJsonStream {
+        decode::json_raw(
+            session::pieces(self.clone(), options),
+            self.url.clone(),
+        )
     }
 
     /// The content type for a write: the caller's, the one learnt, or one
