@@ -76,11 +76,13 @@ impl TerminalGuard {
     pub fn enter()
     -> io::Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
         install_panic_hook();
-        // Set before the first change so that a failure or panic in
-        // between still restores what was done.
+        // Not a terminal: fail before anything would need restoring, so no
+        // escape sequences go to a pipe.
+        enable_raw_mode()?;
+        // Set before the next change so that a failure or panic part-way
+        // still restores what was done (the guard drops on `?`).
         ENTERED.store(true, Ordering::SeqCst);
         let guard = TerminalGuard { _private: () };
-        enable_raw_mode()?;
         execute!(
             io::stdout(),
             EnterAlternateScreen,
