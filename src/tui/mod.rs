@@ -17,3 +17,8 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
     let _ = options;
     anyhow::bail!("the explorer is being built")
 }
+
+pub mod format;
+pub mod sanitize;
+pub mod state;
+pub mod view;

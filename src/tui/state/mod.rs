@@ -1,0 +1,3 @@
+//! Explorer state: data and key handling, no drawing.
+
+pub mod detail;

@@ -1,0 +1,3 @@
+//! Explorer drawing: reads state, never changes it.
+
+pub mod detail;
