@@ -12,7 +12,7 @@
 pub mod hex;
 pub mod json;
 
-use ratatui::style::{Color, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
 pub use hex::{hex_line, hex_line_count, hex_lines};
@@ -50,6 +50,8 @@ pub struct Theme {
     pub dim: Style,
     pub hex_addr: Style,
     pub hex_ascii: Style,
+    /// The cursor line.
+    pub selection: Style,
 }
 
 impl Default for Theme {
@@ -66,6 +68,7 @@ impl Default for Theme {
             dim: Style::new().fg(Color::DarkGray),
             hex_addr: Style::new().fg(Color::DarkGray),
             hex_ascii: Style::new().fg(Color::Cyan),
+            selection: Style::new().add_modifier(Modifier::REVERSED),
         }
     }
 }
