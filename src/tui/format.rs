@@ -5,7 +5,7 @@
 //!
 //! JSON strings are shown as JSON string literals (`"a\"b"`), except that
 //! characters unsafe for the terminal are spelled the [`sanitize`] way: a
-//! string holding ESC shows `\x1b` (serde_json would write `\u001b`), C1 and
+//! string holding ESC shows `\x1b` (`serde_json` would write `\u001b`), C1 and
 //! bidi controls show `\u{9b}`. Escapes that stand for safe characters
 //! (`\u00e9`) show decoded (`é`).
 
@@ -214,12 +214,10 @@ fn print(
         }
         // What follows a finished value decides its comma and line break.
         match parser.peek()?.map(|i| i.event) {
-            None => {}
-            Some(Event::EndObject | Event::EndArray) => {
-                if pretty {
-                    sink.newline(depth - 1);
-                }
+            Some(Event::EndObject | Event::EndArray) if pretty => {
+                sink.newline(depth - 1);
             }
+            None | Some(Event::EndObject | Event::EndArray) => {}
             Some(_) => {
                 sink.span(|| Span::styled(",", theme.punct));
                 if pretty {
@@ -269,7 +267,10 @@ pub fn json_line_count(raw: &[u8], style: JsonStyle) -> usize {
 /// A text stream's message as lines (see [`sanitize::text_lines`]).
 pub fn text_message_lines(raw: &[u8], theme: &Theme) -> Vec<Line<'static>> {
     let _ = theme;
-    sanitize::text_lines(raw).into_iter().map(Line::raw).collect()
+    sanitize::text_lines(raw)
+        .into_iter()
+        .map(Line::raw)
+        .collect()
 }
 
 #[cfg(test)]

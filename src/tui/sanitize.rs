@@ -126,25 +126,27 @@ pub fn text_lines(b: &[u8]) -> Vec<String> {
     let body = b.strip_suffix(b"\n").unwrap_or(b);
     body.split(|&byte| byte == b'\n')
         .map(|line| {
+            if let Ok(s) = std::str::from_utf8(line) {
+                return escape_line(s).into_owned();
+            }
             let line = line.strip_suffix(b"\r").unwrap_or(line);
-            match std::str::from_utf8(line) {
-                Ok(s) => escape_line(s).into_owned(),
-                Err(_) => {
-                    let mut out = String::with_capacity(line.len() + 8);
-                    for chunk in line.utf8_chunks() {
-                        push_line(&mut out, chunk.valid().chars());
-                        for byte in chunk.invalid() {
-                            let _ = write!(out, "\\x{byte:02x}");
-                        }
-                    }
-                    out
+            let mut out = String::with_capacity(line.len() + 8);
+            for chunk in line.utf8_chunks() {
+                push_line(&mut out, chunk.valid().chars());
+                for byte in chunk.invalid() {
+                    let _ = write!(out, "\\x{byte:02x}");
                 }
             }
+            out
         })
         .collect()
 }
 
 /// How many lines [`text_lines`] returns for `b`, without building them.
+#[allow(
+    clippy::naive_bytecount,
+    reason = "one pass over one message; not worth a dependency"
+)]
 pub fn text_line_count(b: &[u8]) -> usize {
     let body = b.strip_suffix(b"\n").unwrap_or(b);
     body.iter().filter(|&&byte| byte == b'\n').count() + 1
@@ -170,21 +172,28 @@ mod tests {
     #[test]
     fn c0_controls_and_del() {
         assert_eq!(escape_str("a\nb\rc\td"), "a\\nb\\rc\\td");
-        assert_eq!(escape_str("\u{0}\u{1}\u{1b}\u{1f}"), "\\x00\\x01\\x1b\\x1f");
+        assert_eq!(
+            escape_str("\u{0}\u{1}\u{1b}\u{1f}"),
+            "\\x00\\x01\\x1b\\x1f"
+        );
         assert_eq!(escape_str("x\u{7f}"), "x\\x7f");
     }
 
     #[test]
     fn c1_controls() {
-        assert_eq!(escape_str("\u{80}\u{85}\u{9b}\u{9f}"), "\\u{80}\\u{85}\\u{9b}\\u{9f}");
+        assert_eq!(
+            escape_str("\u{80}\u{85}\u{9b}\u{9f}"),
+            "\\u{80}\\u{85}\\u{9b}\\u{9f}"
+        );
         assert_eq!(escape_str("\u{a0}"), "\u{a0}");
     }
 
     #[test]
     fn bidi_and_invisible_format_chars() {
-        for c in ['\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200b}',
-            '\u{200f}', '\u{2028}', '\u{2029}', '\u{feff}']
-        {
+        for c in [
+            '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200b}',
+            '\u{200f}', '\u{2028}', '\u{2029}', '\u{feff}',
+        ] {
             let out = escape_str(&c.to_string()).into_owned();
             assert_eq!(out, format!("\\u{{{:x}}}", u32::from(c)));
         }
@@ -204,7 +213,8 @@ mod tests {
 
     #[test]
     fn hostile_sequences_become_inert() {
-        let nasty = "\u{1b}]0;title\u{7}\u{1b}[2J\u{9b}31m\rover\u{202e}gnp.exe";
+        let nasty =
+            "\u{1b}]0;title\u{7}\u{1b}[2J\u{9b}31m\rover\u{202e}gnp.exe";
         let out = escape_str(nasty);
         assert!(is_inert(&out));
         assert!(out.contains("\\x1b]0;title\\x07\\x1b[2J\\u{9b}31m\\rover"));
@@ -224,11 +234,15 @@ mod tests {
         assert_eq!(text_lines(b"\n\n"), ["", ""]);
         assert_eq!(text_lines(b"\xff\tx\r"), ["\\xff    x"]);
         assert_eq!(escape_line("a\tb\r"), "a   b");
+        // Only one `\r` belongs to the line break.
+        assert_eq!(text_lines(b"a\r\r\nb"), ["a\\r", "b"]);
     }
 
     #[test]
     fn text_line_count_matches() {
-        for input in [&b""[..], b"\n", b"a", b"a\n", b"a\nb", b"\n\n\n", b"x\r\ny"] {
+        for input in
+            [&b""[..], b"\n", b"a", b"a\n", b"a\nb", b"\n\n\n", b"x\r\ny"]
+        {
             assert_eq!(text_line_count(input), text_lines(input).len());
         }
     }

@@ -1,10 +1,10 @@
 //! Binary messages as a classic hex dump, 16 bytes a line.
 
-use std::fmt::Write as _;
-
 use ratatui::text::{Line, Span};
 
 use super::Theme;
+
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// Bytes shown on one hex line.
 pub const BYTES_PER_LINE: usize = 16;
@@ -15,7 +15,11 @@ pub fn hex_line_count(len: usize) -> usize {
 }
 
 /// The whole hex dump of `raw`, addresses counted from `start_addr`.
-pub fn hex_lines(raw: &[u8], start_addr: u64, theme: &Theme) -> Vec<Line<'static>> {
+pub fn hex_lines(
+    raw: &[u8],
+    start_addr: u64,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     (0..hex_line_count(raw.len()))
         .map(|index| hex_line(raw, index, start_addr, theme))
         .collect()
@@ -44,7 +48,11 @@ pub fn hex_line(
         }
         match chunk.get(slot) {
             Some(&byte) => {
-                let _ = write!(hex, "{byte:02x} ");
+                // A table, not `write!`: the formatting machinery per byte
+                // was most of the cost of a dump.
+                hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+                hex.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+                hex.push(' ');
                 // Only printable ASCII: everything else could be a control.
                 ascii.push(if byte.is_ascii_graphic() || byte == b' ' {
                     char::from(byte)

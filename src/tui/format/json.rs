@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-/// Deepest nesting accepted, as serde_json's default; deeper input is shown
+/// Deepest nesting accepted, as `serde_json`'s default; deeper input is shown
 /// as text, which also bounds indentation.
 pub const MAX_DEPTH: usize = 128;
 
@@ -110,7 +110,6 @@ impl<'a> Parser<'a> {
                 };
             };
             match (self.expect, b) {
-                (Expect::Done, _) => return Err(Invalid),
                 (Expect::CommaOrEnd, b',') => {
                     self.pos += 1;
                     self.expect = if self.stack.last() == Some(&true) {
@@ -235,8 +234,9 @@ impl<'a> Parser<'a> {
                 None => return Err(Invalid),
                 Some(b'"') => break,
                 Some(b'\\') => match bytes.get(i + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r'
-                    | b't') => i += 2,
+                    Some(
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't',
+                    ) => i += 2,
                     Some(b'u') => {
                         let hex = bytes.get(i + 2..i + 6).ok_or(Invalid)?;
                         if !hex.iter().all(u8::is_ascii_hexdigit) {
@@ -409,9 +409,26 @@ mod tests {
     #[test]
     fn rejects_malformed() {
         for bad in [
-            "", "{", "[1,]", "{\"a\" 1}", "{\"a\":1,}", "[1 2]", "01", "1.",
-            "-", "1e", "tru", "\"a", "\"\u{1}\"", "\"\\x\"", "\"\\u12g4\"",
-            "[}", "{]", "1 2", "{1:2}", "[\"a\":1]",
+            "",
+            "{",
+            "[1,]",
+            "{\"a\" 1}",
+            "{\"a\":1,}",
+            "[1 2]",
+            "01",
+            "1.",
+            "-",
+            "1e",
+            "tru",
+            "\"a",
+            "\"\u{1}\"",
+            "\"\\x\"",
+            "\"\\u12g4\"",
+            "[}",
+            "{]",
+            "1 2",
+            "{1:2}",
+            "[\"a\":1]",
         ] {
             assert!(!is_valid(bad), "{bad:?}");
         }

@@ -10,7 +10,11 @@ fn texts(lines: &[Line<'_>]) -> Vec<String> {
 }
 
 fn pretty(src: &str) -> Vec<String> {
-    texts(&json_lines(src.as_bytes(), JsonStyle::Pretty, &Theme::default()))
+    texts(&json_lines(
+        src.as_bytes(),
+        JsonStyle::Pretty,
+        &Theme::default(),
+    ))
 }
 
 fn compact(src: &str) -> String {
@@ -89,11 +93,8 @@ fn invalid_json_falls_back_to_warning_text() {
 #[test]
 fn syntax_classes_get_their_styles() {
     let theme = Theme::default();
-    let lines = json_lines(
-        br#"{"k":["s",1,false,null]}"#,
-        JsonStyle::Compact,
-        &theme,
-    );
+    let lines =
+        json_lines(br#"{"k":["s",1,false,null]}"#, JsonStyle::Compact, &theme);
     let styled: Vec<(String, Style)> = lines[0]
         .spans
         .iter()

@@ -1,6 +1,8 @@
 //! The detail overlay's state: one message, a cursor, and (for JSON) a tree
 //! of foldable containers. Drawing lives in `view::detail`.
 
+use std::fmt::Write as _;
+
 use bytes::Bytes;
 use ratatui::text::{Line, Span};
 
@@ -90,7 +92,11 @@ pub struct DetailState {
 impl DetailState {
     /// Opens `raw` as `kind`; JSON that does not parse is shown as text with
     /// a warning.
-    pub fn new(raw: impl Into<Bytes>, kind: ContentKind, title: String) -> Self {
+    pub fn new(
+        raw: impl Into<Bytes>,
+        kind: ContentKind,
+        title: String,
+    ) -> Self {
         let raw = raw.into();
         let mut warning = None;
         let body = match kind {
@@ -199,7 +205,9 @@ impl DetailState {
     /// bracket lines); the cursor lands on its first line.
     pub fn toggle(&mut self) {
         let Some(row) = self.json_row() else { return };
-        let Body::Json(tree) = &mut self.body else { return };
+        let Body::Json(tree) = &mut self.body else {
+            return;
+        };
         if tree.foldable(row.node) {
             let folded = !tree.folded[row.node];
             tree.folded[row.node] = folded;
@@ -211,7 +219,9 @@ impl DetailState {
     /// members show.
     pub fn fold_all(&mut self) {
         let Some(row) = self.json_row() else { return };
-        let Body::Json(tree) = &mut self.body else { return };
+        let Body::Json(tree) = &mut self.body else {
+            return;
+        };
         for (index, folded) in tree.folded.iter_mut().enumerate() {
             *folded = index != 0;
         }
@@ -220,7 +230,9 @@ impl DetailState {
 
     pub fn unfold_all(&mut self) {
         let Some(row) = self.json_row() else { return };
-        let Body::Json(tree) = &mut self.body else { return };
+        let Body::Json(tree) = &mut self.body else {
+            return;
+        };
         tree.folded.fill(false);
         self.relayout_row(row);
     }
@@ -229,7 +241,9 @@ impl DetailState {
     /// parent container's first line.
     pub fn collapse_or_parent(&mut self) {
         let Some(row) = self.json_row() else { return };
-        let Body::Json(tree) = &mut self.body else { return };
+        let Body::Json(tree) = &mut self.body else {
+            return;
+        };
         if tree.foldable(row.node) && !tree.folded[row.node] {
             tree.folded[row.node] = true;
             self.relayout(row.node);
@@ -243,7 +257,9 @@ impl DetailState {
     /// an open one.
     pub fn expand(&mut self) {
         let Some(row) = self.json_row() else { return };
-        let Body::Json(tree) = &mut self.body else { return };
+        let Body::Json(tree) = &mut self.body else {
+            return;
+        };
         if !tree.foldable(row.node) || row.close {
             return;
         }
@@ -269,18 +285,22 @@ impl DetailState {
     }
 
     fn relayout_row(&mut self, want: Row) {
-        let Body::Json(tree) = &mut self.body else { return };
+        let Body::Json(tree) = &mut self.body else {
+            return;
+        };
         tree.layout();
         let exact = tree.rows.iter().position(|r| *r == want);
         let mut node = want.node;
-        let line = exact.unwrap_or_else(|| loop {
-            let open = Row { node, close: false };
-            if let Some(i) = tree.rows.iter().position(|r| *r == open) {
-                break i;
-            }
-            match tree.nodes[node].parent {
-                NO_PARENT => break 0,
-                parent => node = parent,
+        let line = exact.unwrap_or_else(|| {
+            loop {
+                let open = Row { node, close: false };
+                if let Some(i) = tree.rows.iter().position(|r| *r == open) {
+                    break i;
+                }
+                match tree.nodes[node].parent {
+                    NO_PARENT => break 0,
+                    parent => node = parent,
+                }
             }
         });
         self.move_to(line);
@@ -316,7 +336,9 @@ impl DetailState {
                 None => String::new(),
             },
             Body::Text(_) => String::from_utf8_lossy(&self.raw).into_owned(),
-            Body::Binary => line_text(&self.line(self.cursor, &Theme::default())),
+            Body::Binary => {
+                line_text(&self.line(self.cursor, &Theme::default()))
+            }
         }
     }
 
@@ -433,10 +455,16 @@ impl JsonTree {
                 if self.nodes[top].last >= index {
                     break;
                 }
-                self.rows.push(Row { node: top, close: true });
+                self.rows.push(Row {
+                    node: top,
+                    close: true,
+                });
                 open.pop();
             }
-            self.rows.push(Row { node: index, close: false });
+            self.rows.push(Row {
+                node: index,
+                close: false,
+            });
             if self.foldable(index) {
                 if self.folded[index] {
                     index = self.nodes[index].last + 1;
@@ -447,7 +475,10 @@ impl JsonTree {
             index += 1;
         }
         while let Some(top) = open.pop() {
-            self.rows.push(Row { node: top, close: true });
+            self.rows.push(Row {
+                node: top,
+                close: true,
+            });
         }
     }
 
@@ -468,7 +499,9 @@ impl JsonTree {
         for &at in chain.iter().rev() {
             match self.nodes[at].label {
                 Label::Root => {}
-                Label::Index(i) => out.push_str(&format!("[{i}]")),
+                Label::Index(i) => {
+                    let _ = write!(out, "[{i}]");
+                }
                 Label::Key(from, to) => {
                     let key = json::decode_string(&self.text[from..to]);
                     let plain = key.starts_with(|c: char| {
@@ -483,7 +516,7 @@ impl JsonTree {
                         // serde_json quoting makes a valid jq path.
                         let quoted = serde_json::to_string(key.as_ref())
                             .unwrap_or_default();
-                        out.push_str(&format!("[{quoted}]"));
+                        let _ = write!(out, "[{quoted}]");
                     }
                 }
             }
@@ -504,7 +537,8 @@ impl JsonTree {
             spans.push(Span::styled(close, theme.punct));
         } else {
             if let Label::Key(from, to) = node.label {
-                spans.push(format::string_span(&self.text[from..to], theme.key));
+                spans
+                    .push(format::string_span(&self.text[from..to], theme.key));
                 spans.push(Span::styled(": ", theme.punct));
             }
             let value = &self.text[node.start..node.end];
@@ -519,7 +553,11 @@ impl JsonTree {
                 }
                 _ if node.children == 0 => {
                     spans.push(Span::styled(
-                        if node.kind == NodeKind::Object { "{}" } else { "[]" },
+                        if node.kind == NodeKind::Object {
+                            "{}"
+                        } else {
+                            "[]"
+                        },
                         theme.punct,
                     ));
                 }

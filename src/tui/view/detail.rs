@@ -19,7 +19,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &DetailState, theme: &Theme) {
     let path = sanitize::escape_str(&state.cursor_path()).into_owned();
     let mut block = Block::new()
         .borders(Borders::ALL)
-        .title(Line::from(vec![Span::raw(" "), Span::raw(title), Span::raw(" ")]))
+        .title(Line::from(vec![
+            Span::raw(" "),
+            Span::raw(title),
+            Span::raw(" "),
+        ]))
         .title_bottom(Line::from(vec![
             Span::raw(" "),
             Span::styled(path, theme.key),

@@ -6,8 +6,11 @@ const DOC: &str = r#"{"id": 7, "items": [{"name": "a"}, {"name": "b"}, []],
     "meta": {"a b": null, "x": {}}}"#;
 
 fn state(src: &str) -> DetailState {
-    let mut state =
-        DetailState::new(src.as_bytes().to_vec(), ContentKind::Json, "t".into());
+    let mut state = DetailState::new(
+        src.as_bytes().to_vec(),
+        ContentKind::Json,
+        "t".into(),
+    );
     state.set_viewport_height(5);
     state
 }
@@ -132,10 +135,10 @@ fn selected_value_is_compact_json() {
         r#"[{"name":"a"},{"name":"b"},[]]"#
     );
     state.home();
-    assert!(serde_json::from_str::<serde_json::Value>(
-        &state.selected_value_text()
-    )
-    .is_ok());
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&state.selected_value_text())
+            .is_ok()
+    );
 }
 
 #[test]
@@ -180,7 +183,10 @@ fn invalid_json_is_text_with_a_warning() {
     );
     assert!(state.warning().is_some());
     assert_eq!(shown(&state), ["{\"a\": \\x1b"]);
-    assert_eq!(state.line(0, &Theme::default()).style, Theme::default().warning);
+    assert_eq!(
+        state.line(0, &Theme::default()).style,
+        Theme::default().warning
+    );
 }
 
 #[test]
