@@ -212,8 +212,14 @@ async fn mode_switches_show_every_message_once_and_y_copies() {
         .await;
         press(&keys, 'q');
     };
-    let run = run_explorer(&mut terminal, input, setup, std::future::pending());
-    let (state, ()) = tokio::time::timeout(Duration::from_secs(60), async {
+    // Boxed: the explorer's future is large.
+    let run = Box::pin(run_explorer(
+        &mut terminal,
+        input,
+        setup,
+        std::future::pending(),
+    ));
+    let (state, ()) = tokio::time::timeout(Duration::from_mins(1), async {
         tokio::join!(run, script)
     })
     .await
