@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{begin_tail, kind_of, restart_reader};
+use super::{jump_to, kind_of, restart_reader};
 use crate::client::LiveMode;
 use crate::client::{Error, StreamMetadata};
 use crate::tui::effect::Effect;
@@ -127,7 +127,9 @@ pub(super) fn head(
                 }
                 if let Some(from) = state.pending_start.take() {
                     state.tail.kind = kind_of(meta.content_type.as_deref());
-                    begin_tail(state, from, fx);
+                    // The HEAD answered: start even when it named no type
+                    // (the bytes are shown as binary), or it never would.
+                    jump_to(state, &from, fx);
                 }
                 state.meta.head = Some(meta);
                 state.meta.head_at = Some(at);
