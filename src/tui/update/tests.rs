@@ -417,3 +417,18 @@ fn a_closed_batch_ends_the_stream() {
     assert_eq!(s.streams.entries[0].closed, Some(true));
     assert!(fx.iter().any(|e| matches!(e, Effect::Head { .. })));
 }
+
+#[test]
+fn a_head_without_a_content_type_still_starts_the_tail() {
+    let mut s = new_state();
+    let mut fx = Vec::new();
+    open_stream(&mut s, "untyped", &mut fx);
+    let url = format!("{BASE}/untyped");
+    let fx = head(&mut s, url, Ok(metadata(None, None)));
+    // Bytes of no declared type are shown as binary.
+    assert_eq!(
+        starts(&fx),
+        [(1, "-1".into(), LiveMode::Sse, ContentKind::Binary)]
+    );
+    assert!(s.pending_start.is_none());
+}
