@@ -221,3 +221,95 @@ fn list_navigation_and_registry_deletes() {
     );
     assert_eq!(s.streams.entries.len(), 2);
 }
+
+fn mouse(
+    s: &mut State,
+    kind: MouseEventKind,
+    column: u16,
+    row: u16,
+) -> Vec<Effect> {
+    update(
+        s,
+        Message::Input(Event::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })),
+    )
+}
+
+#[test]
+fn clicks_focus_and_open_and_the_wheel_scrolls() {
+    let mut s = tail_with(3);
+    s.focus = Pane::Streams;
+    for p in ["a", "b"] {
+        update(
+            &mut s,
+            Message::Registry(RegistryEvent::Created {
+                path: p.into(),
+                content_type: Some("text/plain".into()),
+            }),
+        );
+    }
+    let areas = layout::areas(screen(&s), false, s.focus);
+    // Rows: a, b, s. A click on the second opens b.
+    let fx = mouse(
+        &mut s,
+        MouseEventKind::Down(MouseButton::Left),
+        areas.streams.x + 3,
+        areas.streams.y + 2,
+    );
+    assert_eq!(s.open.as_ref().unwrap().path, "b");
+    assert_eq!(starts(&fx)[0].3, ContentKind::Text);
+    // A click in the metadata pane focuses it.
+    mouse(
+        &mut s,
+        MouseEventKind::Down(MouseButton::Left),
+        areas.meta.x + 1,
+        areas.meta.y + 1,
+    );
+    assert_eq!(s.focus, Pane::Meta);
+    // The wheel over the tail pauses and moves up.
+    let mut s = tail_with(3);
+    let areas = layout::areas(screen(&s), false, s.focus);
+    let last = s.tail.last_item().unwrap();
+    mouse(
+        &mut s,
+        MouseEventKind::ScrollUp,
+        areas.tail.x + 2,
+        areas.tail.y + 2,
+    );
+    assert!(!s.tail.follow);
+    assert_eq!(s.tail.selected, Some(last - 3));
+    // Under an overlay the mouse does nothing.
+    ch(&mut s, '?');
+    mouse(
+        &mut s,
+        MouseEventKind::ScrollDown,
+        areas.tail.x + 2,
+        areas.tail.y + 2,
+    );
+    assert_eq!(s.tail.selected, Some(last - 3));
+}
+
+#[test]
+fn paste_goes_to_what_has_the_keyboard() {
+    let mut s = new_state();
+    ch(&mut s, '/');
+    update(&mut s, Message::Input(Event::Paste("or\u{1b}d\n".into())));
+    assert_eq!(s.streams.filter, "ord");
+    press(&mut s, KeyCode::Esc);
+    ch(&mut s, 'o');
+    update(&mut s, Message::Input(Event::Paste("x\ny".into())));
+    assert!(matches!(
+        &s.overlay,
+        Some(Overlay::Dialog(d)) if d.kind == DialogKind::Open(LineInput::new("x y"))
+    ));
+    press(&mut s, KeyCode::Esc);
+    ch(&mut s, 'a');
+    update(&mut s, Message::Input(Event::Paste("[1,\n2]".into())));
+    assert_eq!(s.composer.text(), "[1,\n2]");
+    update(&mut s, Message::Input(Event::Resize(120, 40)));
+    assert_eq!(s.size, (120, 40));
+}
