@@ -141,42 +141,51 @@ async fn append_range(
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mode_switches_show_every_message_once_and_y_copies() {
-    let server = start(ServerConfig {
+async fn dev_server() -> dsx::server::ServerHandle {
+    start(ServerConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         ..ServerConfig::default()
     })
     .await
-    .expect("dev server");
-    let base = server.stream_base();
-    let client = Client::builder().base_url(&base).build().unwrap();
+    .expect("dev server")
+}
+
+async fn create(
+    client: &Client,
+    path: &str,
+    content_type: &str,
+) -> DurableStream {
+    let options = CreateOptions {
+        content_type: Some(content_type.into()),
+        ..CreateOptions::default()
+    };
+    tokio::time::timeout(WAIT, client.create(path, options))
+        .await
+        .expect("create in time")
+        .expect("create")
+}
+
+/// The explorer's setup for `base`, opening `open`, as `explore` builds it
+/// (a tail client that does not retry by itself).
+fn setup(
+    base: &str,
+    open: &str,
+    copied: &Arc<Mutex<Vec<String>>>,
+    dir: &tempfile::TempDir,
+) -> Setup {
+    let client = Client::builder().base_url(base).build().unwrap();
     let tail_client = Client::builder()
-        .base_url(&base)
+        .base_url(base)
         .retry(RetryPolicy {
             max_attempts: 1,
             ..RetryPolicy::default()
         })
         .build()
         .unwrap();
-    let stream = client
-        .create(
-            "flow/orders",
-            CreateOptions {
-                content_type: Some("application/json".into()),
-                ..CreateOptions::default()
-            },
-        )
-        .await
-        .expect("create");
-    append_range(&stream, 1..=20).await;
-
-    let dir = tempfile::tempdir().unwrap();
-    let copied = Arc::new(Mutex::new(Vec::new()));
-    let setup = Setup {
-        base_url: base.clone(),
-        open: Some("flow/orders".into()),
-        client: client.clone(),
+    Setup {
+        base_url: base.to_owned(),
+        open: Some(open.to_owned()),
+        client,
         tail_client,
         clipboard: Box::new(MemoryClipboard {
             copied: copied.clone(),
@@ -184,7 +193,20 @@ async fn mode_switches_show_every_message_once_and_y_copies() {
         bookmarks_path: Some(dir.path().join("bookmarks.json")),
         limits: Limits::default(),
         notices: Vec::new(),
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mode_switches_show_every_message_once_and_y_copies() {
+    let server = dev_server().await;
+    let base = server.stream_base();
+    let client = Client::builder().base_url(&base).build().unwrap();
+    let stream = create(&client, "flow/orders", "application/json").await;
+    append_range(&stream, 1..=20).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let copied = Arc::new(Mutex::new(Vec::new()));
+    let setup = setup(&base, "flow/orders", &copied, &dir);
     let screen = Shared(Arc::new(Mutex::new(TestBackend::new(160, 48))));
     let mut terminal = Terminal::new(screen.clone()).unwrap();
     let (keys, input) = mpsc::unbounded_channel();
@@ -246,5 +268,78 @@ async fn mode_switches_show_every_message_once_and_y_copies() {
     // Quitting kept where the tail was.
     let url = format!("{base}/flow/orders");
     assert!(state.bookmarks.last_position(&url).is_some());
+    server.shutdown().await;
+}
+
+/// Every byte of a text stream exactly once, in order, across live-mode
+/// switches made while a large backlog is still being read (the reader
+/// restarts in the middle of partial data and must skip what was shown).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switches_during_catch_up_of_a_text_backlog() {
+    let server = dev_server().await;
+    let base = server.stream_base();
+    let client = Client::builder().base_url(&base).build().unwrap();
+    let stream = create(&client, "flow/log", "text/plain").await;
+    let mut expected = Vec::new();
+    // About 3 MB: enough that reading it takes a while.
+    for chunk in 0..50 {
+        let mut body = String::new();
+        for line in 0..5000 {
+            body.push_str(&format!("line {:06}\n", chunk * 5000 + line));
+        }
+        expected.extend_from_slice(body.as_bytes());
+        tokio::time::timeout(
+            WAIT,
+            stream.append(body, AppendOptions::default()),
+        )
+        .await
+        .expect("append in time")
+        .expect("append");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copied = Arc::new(Mutex::new(Vec::new()));
+    let setup = setup(&base, "flow/log", &copied, &dir);
+    let screen = Shared(Arc::new(Mutex::new(TestBackend::new(80, 24))));
+    let mut terminal = Terminal::new(screen.clone()).unwrap();
+    let (keys, input) = mpsc::unbounded_channel();
+    let input = UnboundedReceiverStream::new(input);
+    let script = async {
+        // Switch as soon as anything shows, and again right after.
+        wait_until(&screen, "the first lines", || {
+            screen.screen().contains("line ")
+        })
+        .await;
+        for key in ['2', '1', '4', '1'] {
+            press(&keys, key);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        wait_until(&screen, "the last line", || {
+            screen.screen().contains("line 249999")
+        })
+        .await;
+        press(&keys, 'q');
+    };
+    let run = Box::pin(run_explorer(
+        &mut terminal,
+        input,
+        setup,
+        std::future::pending(),
+    ));
+    let (state, ()) = tokio::time::timeout(Duration::from_mins(1), async {
+        tokio::join!(run, script)
+    })
+    .await
+    .expect("the flow ends in time");
+    let state = state.expect("the explorer ran");
+    let shown: Vec<u8> = state
+        .tail
+        .batches
+        .iter()
+        .flat_map(|b| b.data.iter().copied())
+        .collect();
+    assert_eq!(state.tail.evicted_bytes, 0);
+    assert_eq!(shown.len(), expected.len());
+    assert!(shown == expected, "the bytes differ from what was appended");
+    assert!(state.next_reader >= 6, "{}", state.next_reader);
     server.shutdown().await;
 }
