@@ -283,10 +283,9 @@ async fn switches_during_catch_up_of_a_text_backlog() {
     let mut expected = Vec::new();
     // About 3 MB: enough that reading it takes a while.
     for chunk in 0..50 {
-        let mut body = String::new();
-        for line in 0..5000 {
-            body.push_str(&format!("line {:06}\n", chunk * 5000 + line));
-        }
+        let body: String = (0..5000)
+            .map(|line| format!("line {:06}\n", chunk * 5000 + line))
+            .collect();
         expected.extend_from_slice(body.as_bytes());
         tokio::time::timeout(
             WAIT,
