@@ -3,6 +3,7 @@
 //! `TestBackend`: live-mode switches while messages are appended must show
 //! every message exactly once, in order, and `y` must reach the clipboard.
 
+use std::fmt::Write as _;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -283,9 +284,10 @@ async fn switches_during_catch_up_of_a_text_backlog() {
     let mut expected = Vec::new();
     // About 3 MB: enough that reading it takes a while.
     for chunk in 0..50 {
-        let body: String = (0..5000)
-            .map(|line| format!("line {:06}\n", chunk * 5000 + line))
-            .collect();
+        let mut body = String::new();
+        for line in 0..5000 {
+            writeln!(body, "line {:06}", chunk * 5000 + line).unwrap();
+        }
         expected.extend_from_slice(body.as_bytes());
         tokio::time::timeout(
             WAIT,
