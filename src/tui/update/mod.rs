@@ -206,7 +206,14 @@ fn paste(state: &mut State, text: &str) {
     if let Some(d) = state.dialog_mut() {
         dialogs::paste(d, text);
     } else if state.focus == Pane::Composer {
-        state.composer.editor.insert_str(text);
+        // Pasted control characters would reach the terminal through the
+        // editor; keep newlines and tabs only.
+        let clean: String = text
+            .replace("\r\n", "\n")
+            .chars()
+            .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+            .collect();
+        state.composer.editor.insert_str(clean);
     } else if state.focus == Pane::Streams && state.streams.filtering {
         state
             .streams

@@ -232,7 +232,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
         .iter()
         .map(|l| l.width().div_ceil(inner_width).max(1))
         .sum();
-    let r = centered(area, width, u16::try_from(rows + 2).unwrap_or(u16::MAX));
+    // Word wrapping can take a row more than the width alone says.
+    let r = centered(area, width, u16::try_from(rows + 3).unwrap_or(u16::MAX));
     frame.render_widget(Clear, r);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(

@@ -51,7 +51,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         .iter()
         .map(|l| l.width().div_ceil(inner_width).max(1))
         .sum();
-    let height = u16::try_from(rows + 2).unwrap_or(u16::MAX);
+    // Word wrapping can take a row more than the width alone says.
+    let height = u16::try_from(rows + 3).unwrap_or(u16::MAX);
     let r = centered(area, width, height);
     frame.render_widget(Clear, r);
     frame.render_widget(
