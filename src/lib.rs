@@ -2,5 +2,6 @@
 
 pub mod cli;
 pub mod client;
+pub mod jq;
 pub mod server;
 pub mod tui;
