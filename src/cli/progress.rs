@@ -119,7 +119,7 @@ mod tests {
         let mut p = Progress::new("read", false);
         p.add(10, 2048);
         let line = p.line(Duration::from_secs(2));
-        assert_eq!(line, "read 10 messages, 2.0 KiB (5 msg/s, 1024 B/s)");
+        assert_eq!(line, "read 10 messages, 2.0 KiB (5 msg/s, 1.0 KiB/s)");
         let raw = Progress::new("read", false).bytes_only();
         assert_eq!(raw.line(Duration::from_secs(1)), "read 0 B (0 B/s)");
         assert_eq!(p.messages(), 10);
