@@ -44,19 +44,25 @@ impl Filter {
             .chain(jaq_json::funs());
         let arena = Arena::default();
         let modules = Loader::new(defs)
-            .load(&arena, File { code: src, path: () })
+            .load(
+                &arena,
+                File {
+                    code: src,
+                    path: (),
+                },
+            )
             .map_err(|errors| {
                 let mut parts = Vec::new();
                 for (_, error) in errors {
                     describe_load_error(src, &error, &mut parts);
                 }
-                JqError::Compile(join_or(parts, "cannot parse the filter"))
+                JqError::Compile(join_or(&parts, "cannot parse the filter"))
             })?;
         let program = jaq_core::Compiler::default()
             .with_funs(funs)
             .compile(modules)
             .map_err(|errors| {
-                let parts = errors
+                let parts: Vec<String> = errors
                     .iter()
                     .flat_map(|(_, undefined)| undefined)
                     .map(|(name, what)| {
@@ -67,7 +73,7 @@ impl Filter {
                         )
                     })
                     .collect();
-                JqError::Compile(join_or(parts, "cannot compile the filter"))
+                JqError::Compile(join_or(&parts, "cannot compile the filter"))
             })?;
         Ok(Filter { program })
     }
@@ -77,10 +83,8 @@ impl Filter {
     pub fn run(&self, message: &[u8]) -> Result<Vec<String>, JqError> {
         let input = jaq_json::read::parse_single(message)
             .map_err(|e| JqError::Input(e.to_string()))?;
-        let ctx = Ctx::<data::JustLut<Val>>::new(
-            &self.program.lut,
-            Vars::new([]),
-        );
+        let ctx =
+            Ctx::<data::JustLut<Val>>::new(&self.program.lut, Vars::new([]));
         let compact = jaq_json::write::Pp::default();
         let mut out = Vec::new();
         let mut buf = Vec::new();
@@ -139,7 +143,7 @@ fn position(src: &str, part: &str) -> String {
     format!("character {}", chars + 1)
 }
 
-fn join_or(parts: Vec<String>, fallback: &str) -> String {
+fn join_or(parts: &[String], fallback: &str) -> String {
     if parts.is_empty() {
         fallback.to_owned()
     } else {
@@ -152,7 +156,10 @@ mod tests {
     use super::*;
 
     fn run(filter: &str, input: &str) -> Vec<String> {
-        Filter::compile(filter).unwrap().run(input.as_bytes()).unwrap()
+        Filter::compile(filter)
+            .unwrap()
+            .run(input.as_bytes())
+            .unwrap()
     }
 
     #[test]

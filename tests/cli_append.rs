@@ -79,8 +79,12 @@ async fn json_body_is_one_message(server: TestServer) {
 async fn lines_go_through_the_producer(server: TestServer) {
     let (stream, url) =
         new_stream(&server, "app-lines", "application/json").await;
-    let input: String = (0..2000).map(|n| format!("{{\"n\":{n}}}\n")).collect();
-    let input = input + "\n"; // a blank line is skipped
+    let mut input = String::new();
+    for n in 0..2000 {
+        input.push_str(&serde_json::json!({ "n": n }).to_string());
+        input.push('\n');
+    }
+    input.push('\n'); // a blank line is skipped
     let out = dsx_stdin(&["append", &url, "--lines"], input.as_bytes()).await;
     out.ok();
     let tail = stream.head().await.expect("head").next_offset;

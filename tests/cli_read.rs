@@ -109,13 +109,13 @@ async fn start_offsets(server: TestServer) {
 
 /// A live read prints a message appended after it started, then stops on
 /// Ctrl-C with exit 130.
-async fn live_read_sees_later_appends(server: TestServer, live: &str) {
-    let (stream, _) = json_stream(&server, &format!("read-{live}")).await;
+async fn live_read_sees_later_appends(server: TestServer, mode: &str) {
+    let (stream, _) = json_stream(&server, &format!("read-{mode}")).await;
     let mut read = Running::spawn(&[
         "read",
         stream.url().as_str(),
         "--live",
-        live,
+        mode,
         "--from",
         "now",
     ]);

@@ -4,7 +4,7 @@
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncReadExt;
 
-use super::exit::{Interrupted, UsageError};
+use super::exit::{Interrupted, usage};
 use super::output::{escape_controls, human_bytes};
 use super::progress::Progress;
 use super::{Context, is_json};
@@ -57,7 +57,7 @@ pub struct AppendArgs {
 /// Runs `dsx append`.
 pub async fn run(ctx: &Context, args: AppendArgs) -> anyhow::Result<()> {
     if args.epoch.is_some() && args.producer_id.is_none() && !args.lines {
-        return Err(UsageError::new("--epoch needs --producer-id"));
+        return Err(usage("--epoch needs --producer-id"));
     }
     let stream = ctx.stream(&args.stream)?;
     if args.lines {
@@ -87,9 +87,7 @@ pub async fn run(ctx: &Context, args: AppendArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let Some(data) = data else {
-        return Err(UsageError::new(
-            "nothing to append: give DATA or pipe it to stdin",
-        ));
+        return Err(usage("nothing to append: give DATA or pipe it to stdin"));
     };
     let seq = if args.producer_id.is_none() {
         args.seq.clone()
@@ -120,7 +118,7 @@ fn producer_headers(args: &AppendArgs) -> anyhow::Result<Headers> {
     let seq = match &args.seq {
         None => 0,
         Some(seq) => seq.parse::<u64>().map_err(|_| {
-            UsageError::new(format!(
+            usage(format!(
                 "--seq {seq:?}: a producer's sequence is a whole number"
             ))
         })?,
@@ -137,7 +135,7 @@ fn producer_headers(args: &AppendArgs) -> anyhow::Result<Headers> {
 fn one_json_message(data: &[u8]) -> anyhow::Result<Bytes> {
     let trimmed = data.trim_ascii();
     serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).map_err(|e| {
-        UsageError::new(format!("--json: the body is not one JSON value: {e}"))
+        usage(format!("--json: the body is not one JSON value: {e}"))
     })?;
     let mut body = Vec::with_capacity(trimmed.len() + 2);
     body.push(b'[');
@@ -237,7 +235,7 @@ async fn lines(stream: DurableStream, args: &AppendArgs) -> anyhow::Result<()> {
         return Err(Interrupted(why).into());
     }
     if let Some(message) = invalid {
-        return Err(UsageError::new(message));
+        return Err(usage(message));
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::Context;
-use super::exit::UsageError;
+use super::exit::usage;
 use crate::client::CreateOptions;
 
 /// `dsx create`: create a stream.
@@ -40,7 +40,7 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> anyhow::Result<()> {
             &time::format_description::well_known::Rfc3339,
         )
         .map_err(|e| {
-            UsageError::new(format!("--expires-at {at:?}: not RFC 3339: {e}"))
+            usage(format!("--expires-at {at:?}: not RFC 3339: {e}"))
         })?;
     }
     let stream = ctx.stream(&args.stream)?;

@@ -40,11 +40,9 @@ Environment:
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-impl UsageError {
-    /// A usage error as an `anyhow::Error`.
-    pub fn new(message: impl Into<String>) -> anyhow::Error {
-        anyhow::Error::new(UsageError(message.into()))
-    }
+/// A usage error as an `anyhow::Error`.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(message.into()))
 }
 
 /// Ctrl-C or SIGTERM stopped the command (exit 130, no message).
@@ -90,7 +88,7 @@ pub fn client_code(err: &client::Error) -> u8 {
 /// Whether the message for `err` should be printed (an interruption is
 /// silent).
 pub fn is_silent(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| c.is::<Interrupted>())
+    err.chain().any(<dyn std::error::Error>::is::<Interrupted>)
 }
 
 #[cfg(test)]
@@ -139,7 +137,7 @@ mod tests {
 
     #[test]
     fn local_errors() {
-        assert_eq!(code_for(&UsageError::new("bad")), USAGE);
+        assert_eq!(code_for(&usage("bad")), USAGE);
         let interrupted = anyhow::Error::new(Interrupted("interrupted"));
         assert_eq!(code_for(&interrupted), INTERRUPTED);
         assert!(is_silent(&interrupted));

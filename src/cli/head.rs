@@ -1,5 +1,6 @@
 //! `dsx head`: a stream's metadata, for people or as JSON.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use super::Context;
@@ -71,10 +72,8 @@ fn human(url: &str, meta: &StreamMetadata) -> String {
     for (key, value) in rows {
         let value = escape_controls(value.as_bytes());
         let key = format!("{key}:");
-        text.push_str(&format!(
-            "{key:<width$} {}\n",
-            String::from_utf8_lossy(&value)
-        ));
+        let _ =
+            writeln!(text, "{key:<width$} {}", String::from_utf8_lossy(&value));
     }
     text
 }

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 
 use crate::client::{Client, ClientBuilder, DurableStream};
-use exit::UsageError;
+use exit::usage;
 
 /// The base URL when neither an argument nor `STREAM_URL` names one.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:4437/v1/stream";
@@ -95,8 +95,8 @@ impl Context {
         let builder = self
             .global
             .client_builder(&self.base_url)
-            .map_err(|e| UsageError::new(format!("{e:#}")))?;
-        builder.build().map_err(|e| UsageError::new(format!("{e}")))
+            .map_err(|e| usage(format!("{e:#}")))?;
+        builder.build().map_err(|e| usage(format!("{e}")))
     }
 
     /// The handle of `stream`: a full `http(s)` URL, or a path relative to
@@ -104,7 +104,7 @@ impl Context {
     pub fn stream(&self, stream: &str) -> anyhow::Result<DurableStream> {
         self.client()?
             .stream(stream)
-            .map_err(|e| UsageError::new(format!("{e}")))
+            .map_err(|e| usage(format!("{e}")))
     }
 }
 

@@ -86,7 +86,12 @@ impl Progress {
         }
     }
 
-    #[allow(clippy::cast_precision_loss, reason = "an approximate rate")]
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "an approximate, non-negative rate"
+    )]
     fn line(&self, elapsed: Duration) -> String {
         let secs = elapsed.as_secs_f64().max(0.001);
         let rate = human_bytes((self.bytes as f64 / secs) as u64);

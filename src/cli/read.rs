@@ -7,7 +7,7 @@ use std::pin::Pin;
 use anyhow::Context as _;
 use futures::{Stream, StreamExt};
 
-use super::exit::{Interrupted, UsageError};
+use super::exit::{Interrupted, usage};
 use super::output::{Out, is_closed_pipe};
 use super::print::{self, Batches, Jq};
 use super::progress::Progress;
@@ -45,8 +45,8 @@ pub enum Format {
     Raw,
     /// One JSON message per line (JSON streams).
     Ndjson,
-    /// One JSON object per batch: offset, up_to_date, closed and the
-    /// messages (or `data` / `data_base64` for other streams).
+    /// One JSON object per batch: its offset, up-to-date and closed flags
+    /// and its messages (or its data, for other streams).
     Batches,
 }
 
@@ -97,7 +97,7 @@ impl Plan {
         let live = args.live.or(args.follow.then_some(Live::Auto));
         let live = match (live, args.until) {
             (Some(Live::Off), Some(Until::Closed)) => {
-                return Err(UsageError::new(
+                return Err(usage(
                     "--until closed needs a live mode: --live auto, \
                      long-poll or sse",
                 ));
@@ -127,7 +127,7 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
     let filter = match &args.jq {
         Some(src) => Some(
             Filter::compile(src)
-                .map_err(|e| UsageError::new(format!("--jq {src:?}: {e}")))?,
+                .map_err(|e| usage(format!("--jq {src:?}: {e}")))?,
         ),
         None => None,
     };
@@ -151,7 +151,7 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
         } else {
             "--format ndjson"
         };
-        return Err(UsageError::new(format!(
+        return Err(usage(format!(
             "{what} needs a JSON stream; {} is not (use --format raw)",
             stream.url()
         )));
@@ -212,7 +212,7 @@ fn start_offset(
 ) -> anyhow::Result<Offset> {
     if let Some(name) = &args.from_bookmark {
         let _ = stream;
-        return Err(UsageError::new(format!(
+        return Err(usage(format!(
             "--from-bookmark {name:?}: bookmarks are not available in this \
              build yet"
         )));
