@@ -1,6 +1,9 @@
 //! The explorer: a terminal UI over the client (see DESIGN.md, "How a change
 //! travels").
 
+pub mod clipboard;
+pub mod terminal;
+
 use crate::cli::GlobalArgs;
 
 /// What to open: a base URL (stream list) or one stream's URL.
