@@ -6,7 +6,9 @@ mod support;
 
 use std::time::Duration;
 
+use dsx::bookmarks::{Bookmark, Bookmarks};
 use dsx::client::{CloseOptions, DurableStream};
+use support::cli::{command, run};
 use support::{
     Running, TestServer, WAIT, append, create_at, dead_port, dsx, within,
 };
@@ -206,6 +208,56 @@ async fn closed_pipe_stops_quietly(server: TestServer) {
     assert!(stderr.is_empty(), "not quiet: {stderr}");
 }
 
+/// `--from-bookmark` starts at a bookmark saved (by the explorer's API)
+/// for this stream; an unknown name exits 2 listing the known ones.
+async fn from_bookmark(server: TestServer) {
+    let (stream, after_first) = json_stream(&server, "read-mark").await;
+    let url = stream.url().as_str();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut marks = Bookmarks::default();
+    marks
+        .add(
+            url,
+            Bookmark {
+                name: "second".into(),
+                offset: after_first,
+                created_at: "2026-01-01T00:00:00Z".into(),
+            },
+        )
+        .expect("add");
+    marks
+        .save(&dir.path().join("bookmarks.json"))
+        .expect("save");
+    let with_marks = |args: &[&str]| {
+        let mut command = command(args);
+        command.env("DSX_DATA_DIR", dir.path());
+        command
+    };
+    let out = run(
+        with_marks(&["read", url, "--from-bookmark", "second"]),
+        None,
+    )
+    .await;
+    let lines = out.ok().lines();
+    assert_eq!(lines.len(), 2, "{out:#?}");
+    assert_eq!(parse(lines[0])["n"], 2);
+    let out =
+        run(with_marks(&["read", url, "--from-bookmark", "nope"]), None).await;
+    out.expect_code(2);
+    assert!(out.stderr.contains("second"), "known names: {out:#?}");
+    let other = server.fresh_url("read-mark-none");
+    create_at(&server.client(), &other, "application/json").await;
+    let out = run(
+        with_marks(&["read", &other, "--from-bookmark", "second"]),
+        None,
+    )
+    .await;
+    out.expect_code(2);
+    assert!(out.stderr.contains("none"), "{out:#?}");
+    let out = dsx(&["read", url, "--from-bookmark", "a", "--from", "-1"]).await;
+    out.expect_code(1);
+}
+
 async fn missing_stream_exits_2(server: TestServer) {
     let url = server.fresh_url("read-missing");
     for format in ["raw", "ndjson"] {
@@ -225,6 +277,7 @@ server_tests!(
     until_conditions,
     jq_filters_each_message,
     closed_pipe_stops_quietly,
+    from_bookmark,
     missing_stream_exits_2,
 );
 

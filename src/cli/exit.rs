@@ -24,7 +24,8 @@ pub const HELP: &str = "\
 Exit codes:
   0    success
   1    usage error (bad arguments, invalid --jq filter, invalid JSON input)
-  2    stream not found (HTTP 404) or gone (HTTP 410)
+  2    stream not found (HTTP 404) or gone (HTTP 410), or unknown
+       --from-bookmark name
   3    conflict (HTTP 409): stream closed, exists with another
        configuration, sequence conflict, stale producer epoch (HTTP 403)
   4    network failure or timeout (server unreachable)
@@ -45,6 +46,11 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
 }
 
+/// Something named locally does not exist, such as a bookmark (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotFoundError(pub String);
+
 /// Ctrl-C or SIGTERM stopped the command (exit 130, no message).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -58,6 +64,9 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         }
         if cause.is::<Interrupted>() {
             return INTERRUPTED;
+        }
+        if cause.is::<NotFoundError>() {
+            return NOT_FOUND;
         }
         if let Some(e) = cause.downcast_ref::<client::Error>() {
             return client_code(e);
@@ -143,6 +152,8 @@ mod tests {
         assert!(is_silent(&interrupted));
         let io = anyhow::Error::new(std::io::Error::other("disk"));
         assert_eq!(code_for(&io), OTHER);
+        let missing = anyhow::Error::new(NotFoundError("no mark".into()));
+        assert_eq!(code_for(&missing), NOT_FOUND);
         assert!(!is_silent(&io));
     }
 }

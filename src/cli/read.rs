@@ -7,11 +7,12 @@ use std::pin::Pin;
 use anyhow::Context as _;
 use futures::{Stream, StreamExt};
 
-use super::exit::{Interrupted, usage};
-use super::output::{Out, is_closed_pipe};
+use super::exit::{Interrupted, NotFoundError, usage};
+use super::output::{Out, escape_controls, is_closed_pipe};
 use super::print::{self, Batches, Jq};
 use super::progress::Progress;
 use super::{Context, is_json};
+use crate::bookmarks::Bookmarks;
 use crate::client::{
     self, ByteChunk, DurableStream, LiveMode, Offset, RawJsonBatch, ReadMeta,
     ReadOptions,
@@ -64,7 +65,7 @@ pub struct ReadArgs {
     /// offset from an earlier read.
     #[arg(long, value_name = "OFFSET", allow_hyphen_values = true)]
     pub from: Option<String>,
-    /// Start at a bookmark saved in the explorer.
+    /// Start at a bookmark saved in the explorer for this stream.
     #[arg(long, value_name = "NAME", conflicts_with = "from")]
     pub from_bookmark: Option<String>,
     /// Wait for new data once caught up (default: off).
@@ -210,14 +211,38 @@ fn start_offset(
     args: &ReadArgs,
     stream: &DurableStream,
 ) -> anyhow::Result<Offset> {
-    if let Some(name) = &args.from_bookmark {
-        let _ = stream;
-        return Err(usage(format!(
-            "--from-bookmark {name:?}: bookmarks are not available in this \
-             build yet"
-        )));
+    match &args.from_bookmark {
+        Some(name) => bookmark_offset(stream, name),
+        None => Ok(args.from.as_deref().map_or(Offset::START, Offset::new)),
     }
-    Ok(args.from.as_deref().map_or(Offset::START, Offset::new))
+}
+
+/// The offset of the bookmark `name` saved for this stream's URL.
+fn bookmark_offset(
+    stream: &DurableStream,
+    name: &str,
+) -> anyhow::Result<Offset> {
+    let path = Bookmarks::default_path().ok_or_else(|| {
+        usage("no data directory for bookmarks is known (set DSX_DATA_DIR)")
+    })?;
+    let bookmarks = Bookmarks::load(&path)?;
+    let url = stream.url().as_str();
+    if let Some(bookmark) = bookmarks.find(url, name) {
+        return Ok(Offset::new(bookmark.offset.clone()));
+    }
+    let known: Vec<&str> = bookmarks
+        .list(url)
+        .iter()
+        .map(|b| b.name.as_str())
+        .collect();
+    let known = if known.is_empty() {
+        "it has none".to_owned()
+    } else {
+        format!("known: {}", known.join(", "))
+    };
+    let message = format!("no bookmark named {name:?} for {url}; {known}");
+    let message = escape_controls(message.as_bytes());
+    Err(NotFoundError(String::from_utf8_lossy(&message).into_owned()).into())
 }
 
 /// One read item: its metadata, and what it adds to the progress counts.
