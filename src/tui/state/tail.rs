@@ -223,6 +223,7 @@ impl Tail {
             ends.clear();
         }
         // Drop what a restarted reader delivers again.
+        let skip_before = (self.skip_messages, self.skip_bytes);
         if self.kind == ContentKind::Json {
             self.skip_json(&mut data, &mut ends);
         } else if self.skip_bytes > 0 {
@@ -241,8 +242,12 @@ impl Tail {
         self.up_to_date = up_to_date;
         self.closed = closed;
         if partial {
-            self.since_resume_messages += messages;
-            self.since_resume_bytes += bytes;
+            // What was skipped is still shown after the checkpoint: a
+            // further restart must skip it again.
+            self.since_resume_messages +=
+                messages + (skip_before.0 - self.skip_messages);
+            self.since_resume_bytes +=
+                bytes + (skip_before.1 - self.skip_bytes);
         } else {
             self.resume_offset = Some(next_offset.clone());
             self.since_resume_messages = 0;
