@@ -227,21 +227,15 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
     let (title, lines) = content(state, dialog);
     let width = area.width.min(76);
-    let inner_width = usize::from(width.saturating_sub(2)).max(1);
-    let rows: usize = lines
-        .iter()
-        .map(|l| l.width().div_ceil(inner_width).max(1))
-        .sum();
-    // Word wrapping can take a row more than the width alone says.
-    let r = centered(area, width, u16::try_from(rows + 3).unwrap_or(u16::MAX));
-    frame.render_widget(Clear, r);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::new()
-                .borders(Borders::ALL)
-                .border_style(Style::new().fg(Color::Yellow))
-                .title(format!(" {title} ")),
-        ),
-        r,
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        Block::new()
+            .borders(Borders::ALL)
+            .border_style(Style::new().fg(Color::Yellow))
+            .title(format!(" {title} ")),
     );
+    // As tall as the wrapped text needs, borders included.
+    let rows = paragraph.line_count(width);
+    let r = centered(area, width, u16::try_from(rows).unwrap_or(u16::MAX));
+    frame.render_widget(Clear, r);
+    frame.render_widget(paragraph, r);
 }
