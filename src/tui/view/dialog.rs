@@ -101,13 +101,16 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                     Style::new()
                 };
                 lines.push(Line::from(vec![
-                    Span::styled(format!(" {:<24}", safe(&b.name)), style),
+                    Span::styled(format!(" {:<20}", safe(&b.name)), style),
                     Span::styled(
                         format!(" {} ", safe(&b.offset)),
                         style.fg(Color::Magenta),
                     ),
+                    // `MM-DD HH:MM` of the RFC 3339 time keeps a row on
+                    // one line at 80 columns.
                     Span::styled(
-                        safe(&b.created_at),
+                        safe(b.created_at.get(5..16).unwrap_or(&b.created_at))
+                            .replace('T', " "),
                         Style::new().fg(Color::DarkGray),
                     ),
                 ]));
