@@ -192,8 +192,8 @@ async fn jq_filters_each_message(server: TestServer) {
     assert!(out.stdout.is_empty());
 }
 
-/// `dsx read s | head -c 16`: the reader goes away mid-read and dsx stops
-/// at once, quietly, with exit 0.
+/// `dsx read s | head -c 16`: the reader goes away mid-read (or while a
+/// live read waits) and dsx stops at once, quietly, with exit 0.
 async fn closed_pipe_stops_quietly(server: TestServer) {
     let client = server.client();
     let url = server.fresh_url("read-pipe");
@@ -202,6 +202,17 @@ async fn closed_pipe_stops_quietly(server: TestServer) {
     append(&stream, vec![b'x'; 4 * 1024 * 1024]).await;
     let mut read = Running::spawn(&["read", &url, "--format", "raw"]);
     assert_eq!(read.bytes(16, WAIT).await, vec![b'x'; 16]);
+    read.close_stdout();
+    let (code, stderr) = read.finish(WAIT).await;
+    assert_eq!(code, 0, "stderr: {stderr}");
+    assert!(stderr.is_empty(), "not quiet: {stderr}");
+
+    // `dsx read s -f | head -1`: a live read waiting for data notices the
+    // reader leave without anything else being appended.
+    let mut read = Running::spawn(&["read", &url, "-f", "--from", "now"]);
+    tokio::time::sleep(SETTLE).await;
+    append(&stream, "y\n").await;
+    assert_eq!(read.bytes(2, WAIT).await, b"y\n");
     read.close_stdout();
     let (code, stderr) = read.finish(WAIT).await;
     assert_eq!(code, 0, "stderr: {stderr}");
