@@ -168,6 +168,10 @@ pub struct DemoArgs {
     /// Port for the in-process server; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// Do not open the explorer: print the streams and serve until Ctrl-C
+    /// (also what happens when stdout is not a terminal).
+    #[arg(long)]
+    pub no_ui: bool,
 }
 
 /// Waits for Ctrl-C (or SIGTERM on Unix); names the one that came.
