@@ -4,5 +4,6 @@ pub mod bookmarks;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod jq;
 pub mod server;
 pub mod tui;

@@ -1,13 +1,26 @@
 //! Headless commands: argument types and their entry points.
 
+pub mod append;
+pub mod close;
+pub mod completions;
+pub mod create;
+pub mod delete;
 pub mod demo;
+pub mod exit;
+pub mod fork;
+pub mod head;
+mod output;
+mod print;
+mod progress;
+pub mod read;
 pub mod serve;
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::{Context as _, bail};
 
-use crate::client::{Client, ClientBuilder};
+use crate::client::{Client, ClientBuilder, DurableStream};
+use exit::usage;
 
 /// The base URL when neither an argument nor `STREAM_URL` names one.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:4437/v1/stream";
@@ -21,11 +34,18 @@ pub struct GlobalArgs {
         short = 'H',
         long = "header",
         value_name = "NAME: VALUE",
-        global = true
+        global = true,
+        help_heading = "Global options"
     )]
     pub headers: Vec<String>,
     /// Authorization header value (for example `Bearer abc`).
-    #[arg(long, env = "STREAM_AUTH", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "STREAM_AUTH",
+        hide_env_values = true,
+        global = true,
+        help_heading = "Global options"
+    )]
     pub auth: Option<String>,
 }
 
@@ -64,6 +84,43 @@ impl GlobalArgs {
         }
         Ok(builder)
     }
+}
+
+/// What every stream command needs: where relative stream paths resolve
+/// and the headers to send.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// `STREAM_URL` / the top-level URL argument, else [`DEFAULT_BASE_URL`].
+    pub base_url: String,
+    pub global: GlobalArgs,
+}
+
+impl Context {
+    /// A client for this base URL and these headers; a bad header or URL is
+    /// a usage error.
+    pub fn client(&self) -> anyhow::Result<Client> {
+        let builder = self
+            .global
+            .client_builder(&self.base_url)
+            .map_err(|e| usage(format!("{e:#}")))?;
+        builder.build().map_err(|e| usage(format!("{e}")))
+    }
+
+    /// The handle of `stream`: a full `http(s)` URL, or a path relative to
+    /// the base URL.
+    pub fn stream(&self, stream: &str) -> anyhow::Result<DurableStream> {
+        self.client()?
+            .stream(stream)
+            .map_err(|e| usage(format!("{e}")))
+    }
+}
+
+/// Whether a content type is JSON (`application/json`, any parameters).
+pub(crate) fn is_json(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// `dsx serve`: run the embedded dev server until Ctrl-C.

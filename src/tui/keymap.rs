@@ -210,12 +210,48 @@ pub fn hints(focus: Pane) -> Vec<(String, &'static str)> {
         .collect()
 }
 
+/// The keymap as markdown table rows (`| where | key | does |`), for the
+/// README; a test keeps the README's table equal to these.
+pub fn markdown_rows() -> Vec<String> {
+    DEFAULT
+        .iter()
+        .map(|b| {
+            let scope = match b.scope {
+                Scope::Global => "anywhere",
+                Scope::Pane(p) => p.title(),
+            };
+            let keys = b
+                .keys
+                .iter()
+                .map(|k| format!("`{}`", k.label().replace('|', "\\|")))
+                .collect::<Vec<_>>()
+                .join(" ");
+            format!("| {scope} | {keys} | {} |", b.help)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn key(c: char) -> KeyEvent {
         KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn the_readme_lists_every_key() {
+        let readme = include_str!("../../README.md");
+        let rows = markdown_rows();
+        let missing: Vec<_> = rows
+            .iter()
+            .filter(|r| !readme.contains(r.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "README's key table is stale; it should have these rows:\n{}",
+            rows.join("\n")
+        );
     }
 
     #[test]

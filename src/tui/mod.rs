@@ -214,3 +214,25 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
     drop(guard);
     result.map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::split_target;
+
+    #[test]
+    fn a_url_names_a_server_or_one_of_its_streams() {
+        let s = |u: &str| split_target(u).unwrap();
+        assert_eq!(
+            s("http://127.0.0.1:4437/v1/stream"),
+            ("http://127.0.0.1:4437/v1/stream".into(), None)
+        );
+        assert_eq!(
+            s("http://h:1/v1/stream/demo/orders/"),
+            ("http://h:1/v1/stream".into(), Some("demo/orders".into()))
+        );
+        assert_eq!(s("http://h:1"), ("http://h:1/v1/stream".into(), None));
+        assert_eq!(s("https://h/api/ds"), ("https://h/api/ds".into(), None));
+        assert!(split_target("ftp://h/x").is_err());
+        assert!(split_target("not a url").is_err());
+    }
+}

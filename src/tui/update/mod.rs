@@ -206,7 +206,14 @@ fn paste(state: &mut State, text: &str) {
     if let Some(d) = state.dialog_mut() {
         dialogs::paste(d, text);
     } else if state.focus == Pane::Composer {
-        state.composer.editor.insert_str(text);
+        // Pasted control characters would reach the terminal through the
+        // editor; keep newlines and tabs only.
+        let clean: String = text
+            .replace("\r\n", "\n")
+            .chars()
+            .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+            .collect();
+        state.composer.editor.insert_str(clean);
     } else if state.focus == Pane::Streams && state.streams.filtering {
         state
             .streams
@@ -673,11 +680,11 @@ pub(super) fn begin_tail(
     from: String,
     fx: &mut Vec<Effect>,
 ) {
-    let known = state
-        .open
-        .as_ref()
-        .is_some_and(|o| o.content_type.is_some());
-    if known {
+    let known = state.open.as_ref().and_then(|o| o.content_type.clone());
+    if let Some(content_type) = known {
+        // The HEAD may have answered while the Resume dialog was open, when
+        // nothing was pending to set the kind from it.
+        state.tail.kind = kind_of(Some(&content_type));
         jump_to(state, &from, fx);
     } else {
         state.pending_start = Some(from);

@@ -2,10 +2,10 @@
 //! and a sparkline of messages per second.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Sparkline};
+use ratatui::widgets::Paragraph;
 
 use super::{count, pane_block, safe, title};
 use crate::tui::state::{Pane, State};
@@ -105,6 +105,26 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
     out
 }
 
+/// The last `width` seconds of the rate as block characters, scaled to
+/// the busiest second shown.
+pub fn sparkline(history: &[u64], width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let shown = &history[history.len().saturating_sub(width)..];
+    let max = shown.iter().copied().max().unwrap_or(0);
+    shown
+        .iter()
+        .map(|&v| {
+            if max == 0 || v == 0 {
+                ' '
+            } else {
+                // v * 7 / max fits: v <= max.
+                let i = usize::try_from(v.saturating_mul(7) / max).unwrap_or(7);
+                BARS[i.min(7)]
+            }
+        })
+        .collect()
+}
+
 /// Draws the metadata pane.
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Pane::Meta;
@@ -116,21 +136,28 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let block = pane_block(title("Metadata", focused, extra), focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let spark_rows = if inner.height >= 8 { 2 } else { 0 };
-    let [text, spark] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(spark_rows)])
-            .areas(inner);
-    frame.render_widget(Paragraph::new(lines(state)), text);
-    if spark_rows > 0 {
-        let history = &state.meta.rate.history;
-        let width = usize::from(spark.width);
-        let data: Vec<u64> =
-            history[history.len().saturating_sub(width)..].to_vec();
-        frame.render_widget(
-            Sparkline::default()
-                .data(&data)
-                .style(Style::new().fg(Color::Cyan)),
-            spark,
-        );
+    let mut lines = lines(state);
+    if state.open.is_some() {
+        // The sparkline rides on the msgs/s line so it shows even at 80x24.
+        let width = usize::from(inner.width).saturating_sub(20);
+        if let Some(last) = lines.last_mut() {
+            last.spans.push(Span::styled(
+                format!(" {}", sparkline(&state.meta.rate.history, width)),
+                Style::new().fg(Color::Cyan),
+            ));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_scales_to_the_busiest_second() {
+        assert_eq!(sparkline(&[0, 1, 2, 4, 8], 10), " ▁▂▄█");
+        assert_eq!(sparkline(&[5, 5, 0], 2), "█ ");
+        assert_eq!(sparkline(&[], 5), "");
     }
 }

@@ -16,21 +16,36 @@ use crate::tui::state::{Connection, Pane, State};
 use crate::tui::update::scroll::bottom_anchor;
 use crate::tui::update::{batch_offset, mode_label};
 
+/// What a tail's items are called.
+pub fn unit(kind: ContentKind, n: u64) -> String {
+    let word = match (kind, n) {
+        (ContentKind::Json, 1) => "msg",
+        (ContentKind::Json, _) => "msgs",
+        (ContentKind::Text, 1) => "line",
+        (ContentKind::Text, _) => "lines",
+        (ContentKind::Binary, 1) => "row",
+        (ContentKind::Binary, _) => "rows",
+    };
+    format!("{} {word}", count(n))
+}
+
 /// The header row of a batch.
-pub fn header_line(batch: &Batch) -> Line<'static> {
+pub fn header_line(batch: &Batch, kind: ContentKind) -> Line<'static> {
     let dim = Style::new().fg(Color::DarkGray);
     let accent = Style::new().fg(Color::Blue);
     let mut spans = vec![
         Span::styled("── ", dim),
         Span::styled(safe(&batch.arrived), accent),
         Span::styled(" · ", dim),
-        Span::raw(format!(
-            "{} msg{}",
-            count(batch.len() as u64),
-            if batch.len() == 1 { "" } else { "s" }
-        )),
-        Span::styled(" · ", dim),
-        Span::raw(human_bytes(batch.data.len() as u64)),
+        Span::raw(if kind == ContentKind::Binary {
+            human_bytes(batch.data.len() as u64)
+        } else {
+            format!(
+                "{} · {}",
+                unit(kind, batch.len() as u64),
+                human_bytes(batch.data.len() as u64)
+            )
+        }),
         Span::styled(" · ", dim),
         Span::styled(
             safe(&batch.start_offset),
@@ -64,7 +79,9 @@ pub fn item_lines(
 ) -> Vec<Line<'static>> {
     match tail.locate(id) {
         None => Vec::new(),
-        Some(Item::Header { batch }) => vec![header_line(&tail.batches[batch])],
+        Some(Item::Header { batch }) => {
+            vec![header_line(&tail.batches[batch], tail.kind)]
+        }
         Some(Item::Message { batch, message }) => {
             let b = &tail.batches[batch];
             let raw = b.message(message);
@@ -175,14 +192,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!("{} ", safe(&open.path)),
             Style::new().fg(Color::Green),
         ));
-        let mut counts = format!(
-            "{} msgs · {}",
-            count(tail.total_messages),
+        let mut counts = if tail.kind == ContentKind::Binary {
             human_bytes(tail.total_bytes)
-        );
+        } else {
+            format!(
+                "{} · {}",
+                unit(tail.kind, tail.total_messages),
+                human_bytes(tail.total_bytes)
+            )
+        };
         if tail.evicted_messages > 0 {
-            let _ =
-                write!(counts, " · {} evicted", count(tail.evicted_messages));
+            let _ = write!(
+                counts,
+                " · {} evicted",
+                unit(tail.kind, tail.evicted_messages)
+            );
         }
         extra.push(Span::styled(format!("{counts} "), dim));
         if tail.kind == ContentKind::Json {
