@@ -681,10 +681,12 @@ pub(super) fn begin_tail(
     fx: &mut Vec<Effect>,
 ) {
     let known = state.open.as_ref().and_then(|o| o.content_type.clone());
-    if let Some(content_type) = known {
+    // A HEAD that answered without a type will not say more: start anyway
+    // (the bytes are shown as binary).
+    if known.is_some() || state.meta.head.is_some() {
         // The HEAD may have answered while the Resume dialog was open, when
         // nothing was pending to set the kind from it.
-        state.tail.kind = kind_of(Some(&content_type));
+        state.tail.kind = kind_of(known.as_deref());
         jump_to(state, &from, fx);
     } else {
         state.pending_start = Some(from);
