@@ -473,3 +473,19 @@ fn resuming_after_the_head_answered_reads_with_the_streams_kind() {
         "{fx:?}"
     );
 }
+
+#[test]
+fn resuming_an_untyped_stream_after_its_head_still_starts() {
+    let mut s = new_state();
+    let url = format!("{BASE}/untyped");
+    s.bookmarks
+        .set_last_position(&url, "0000_0010", "2026-01-01T00:00:00Z");
+    let mut fx = Vec::new();
+    open_stream(&mut s, "untyped", &mut fx);
+    head(&mut s, url, Ok(metadata(None, None)));
+    let fx = ch(&mut s, 'y');
+    assert_eq!(
+        starts(&fx),
+        [(1, "0000_0010".into(), LiveMode::Sse, ContentKind::Binary)]
+    );
+}
