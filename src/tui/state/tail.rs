@@ -153,6 +153,8 @@ pub struct Tail {
     /// Messages still to drop after a restart (already shown).
     skip_messages: u64,
     skip_bytes: u64,
+    /// Text: the start of a line whose end has not arrived yet.
+    held: Vec<u8>,
 }
 
 impl Tail {
@@ -180,6 +182,7 @@ impl Tail {
             paused_at: 0,
             skip_messages: 0,
             skip_bytes: 0,
+            held: Vec::new(),
         }
     }
 
@@ -191,7 +194,10 @@ impl Tail {
         // Shown after the checkpoint: what arrived since it, plus what an
         // earlier restart still had to skip.
         self.skip_messages += self.since_resume_messages;
-        self.skip_bytes += self.since_resume_bytes;
+        // Held-back text was never shown: the new reader brings it again.
+        let held = self.held.len() as u64;
+        self.held.clear();
+        self.skip_bytes += self.since_resume_bytes.saturating_sub(held);
         self.since_resume_messages = 0;
         self.since_resume_bytes = 0;
         Some(from)
@@ -233,6 +239,11 @@ impl Tail {
             data = data.slice(n..);
             self.skip_bytes -= n as u64;
         }
+        // Bytes that arrived (after skipping), shown now or held back.
+        let arrived_bytes = data.len() as u64;
+        if self.kind == ContentKind::Text {
+            data = self.hold_partial_line(data, partial);
+        }
         if self.kind != ContentKind::Json {
             ends = cut_items(&data, self.kind);
         }
@@ -247,7 +258,7 @@ impl Tail {
             self.since_resume_messages +=
                 messages + (skip_before.0 - self.skip_messages);
             self.since_resume_bytes +=
-                bytes + (skip_before.1 - self.skip_bytes);
+                arrived_bytes + (skip_before.1 - self.skip_bytes);
         } else {
             self.resume_offset = Some(next_offset.clone());
             self.since_resume_messages = 0;
@@ -276,6 +287,25 @@ impl Tail {
         self.batches.push_back(batch);
         self.evict();
         messages
+    }
+
+    /// Text: a line cut by the end of a partial piece (more of the same
+    /// response follows at once) waits for its rest, so that it shows as
+    /// one line. At a checkpoint whatever is held shows.
+    fn hold_partial_line(&mut self, data: Bytes, partial: bool) -> Bytes {
+        let data = if self.held.is_empty() {
+            data
+        } else {
+            let mut joined = std::mem::take(&mut self.held);
+            joined.extend_from_slice(&data);
+            Bytes::from(joined)
+        };
+        if !partial || data.last() == Some(&b'\n') {
+            return data;
+        }
+        let keep = data.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        self.held = data[keep..].to_vec();
+        data.slice(..keep)
     }
 
     fn skip_json(&mut self, data: &mut Bytes, ends: &mut Vec<u32>) {

@@ -100,11 +100,35 @@ fn text_is_cut_into_lines_at_newlines() {
     let mut inc = raw("-1", "a", b"one\ntwo\nthree", true);
     inc.ends = vec![1];
     t.push(inc);
-    assert_eq!(shown(&t), ["one\n", "two\n", "three"]);
+    // "three" waits for the rest of its line: more of the response follows.
+    assert_eq!(shown(&t), ["one\n", "two\n"]);
     t.push(raw("a", "b", b"\n\nx", false));
-    assert_eq!(t.batches[1].len(), 3);
-    assert_eq!(t.batches[1].message(0), b"\n");
+    assert_eq!(shown(&t), ["one\n", "two\n", "three\n", "\n", "x"]);
     assert_eq!(t.total_bytes, 16);
+}
+
+#[test]
+fn a_line_cut_by_a_partial_piece_shows_whole() {
+    let mut t = started(ContentKind::Text);
+    t.push(raw("-1", "p", b"ab", true));
+    t.push(raw("-1", "p", b"cd", true));
+    assert!(t.batches.is_empty());
+    t.push(raw("-1", "p", b"ef\ngh", true));
+    t.push(raw("-1", "c1", b"ij\n", false));
+    assert_eq!(shown(&t), ["abcdef\n", "ghij\n"]);
+    // A line a writer left open at a checkpoint shows as it is.
+    t.push(raw("c1", "c2", b"open", false));
+    assert_eq!(shown(&t).last().unwrap(), "open");
+}
+
+#[test]
+fn a_restart_brings_held_back_text_again() {
+    let mut t = started(ContentKind::Text);
+    t.push(raw("-1", "c1", b"a\n", false));
+    t.push(raw("c1", "p", b"b\nhal", true));
+    assert_eq!(t.restart_point().as_deref(), Some("c1"));
+    t.push(raw("c1", "c2", b"b\nhalf\n", false));
+    assert_eq!(bytes_shown(&t), b"a\nb\nhalf\n");
 }
 
 #[test]
