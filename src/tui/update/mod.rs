@@ -454,6 +454,7 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                     seq: LineInput::new(&c.seq),
                     producer: LineInput::new(&c.producer_id),
                     epoch: LineInput::new(&c.epoch.to_string()),
+                    producer_seq: LineInput::new(&c.producer_seq.to_string()),
                     field: 0,
                 },
             )));

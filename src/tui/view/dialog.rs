@@ -201,6 +201,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
             seq,
             producer,
             epoch,
+            producer_seq,
             field: f,
         } => (
             "Append settings".to_owned(),
@@ -208,6 +209,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                 field("Stream-Seq", seq, *f == 0),
                 field("producer id", producer, *f == 1),
                 field("epoch", epoch, *f == 2),
+                field("producer seq", producer_seq, *f == 3),
                 hint(
                     "Ctrl-P in the composer picks plain / Stream-Seq / producer · Enter saves",
                 ),

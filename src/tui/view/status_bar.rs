@@ -7,7 +7,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::tail::unit;
 use super::{count, safe};
+use crate::tui::format::ContentKind;
 use crate::tui::keymap;
 use crate::tui::state::{Connection, Level, Overlay, State};
 use crate::tui::update::mode_label;
@@ -61,10 +63,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(Span::styled(safe(o), Style::new().fg(Color::Magenta)));
     }
     spans.push(Span::styled(" · ", dim));
-    spans.push(Span::raw(format!(
-        "{} msgs",
-        count(state.tail.total_messages)
-    )));
+    spans.push(Span::raw(if state.tail.kind == ContentKind::Binary {
+        super::human_bytes(state.tail.total_bytes)
+    } else {
+        unit(state.tail.kind, state.tail.total_messages)
+    }));
     spans.push(Span::styled(" · ", dim));
     spans.push(Span::raw(format!(
         "{}/s",

@@ -378,6 +378,33 @@ fn append_settings_validate_and_apply() {
 }
 
 #[test]
+fn a_typed_producer_seq_is_kept_even_with_a_new_epoch() {
+    let mut s = new_state();
+    open_json(&mut s, "s");
+    ch(&mut s, 'a');
+    s.composer.producer_seq = 9;
+    ctrl(&mut s, 'o');
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    retype(&mut s, "4");
+    press(&mut s, KeyCode::Tab);
+    retype(&mut s, "no");
+    press(&mut s, KeyCode::Enter);
+    assert!(dialog(&s).error.as_deref().unwrap().contains("seq"));
+    retype(&mut s, "2");
+    press(&mut s, KeyCode::Enter);
+    assert!(s.overlay.is_none());
+    assert_eq!((s.composer.epoch, s.composer.producer_seq), (4, 2));
+    // A new epoch alone starts its sequence again at 0.
+    ctrl(&mut s, 'o');
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Tab);
+    retype(&mut s, "5");
+    press(&mut s, KeyCode::Enter);
+    assert_eq!((s.composer.epoch, s.composer.producer_seq), (5, 0));
+}
+
+#[test]
 fn esc_closes_any_dialog_and_confirm_ignores_other_keys() {
     let mut s = new_state();
     open_json(&mut s, "s");
