@@ -601,17 +601,22 @@ pub(super) fn jump_to(state: &mut State, from: &str, fx: &mut Vec<Effect>) {
     state.focus = Pane::Tail;
 }
 
+/// A content type without parameters, lower case (`text/plain`).
+pub fn essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// The content kind a content type is shown as.
 pub fn kind_of(content_type: Option<&str>) -> ContentKind {
     let Some(ct) = content_type else {
         return ContentKind::Binary;
     };
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = essence(ct);
     if essence == "application/json" || essence.ends_with("+json") {
         ContentKind::Json
     } else if essence.starts_with("text/")
