@@ -93,6 +93,35 @@ pub struct Incoming {
     pub ends: Vec<u32>,
 }
 
+impl Incoming {
+    /// A JSON batch of `messages` (fixtures for tests and benches; readers
+    /// build theirs from what the client hands out). Up to date unless
+    /// `partial`.
+    pub fn json<M: AsRef<[u8]>>(
+        start: &str,
+        next: &str,
+        messages: &[M],
+        partial: bool,
+    ) -> Incoming {
+        let mut data = Vec::new();
+        let mut ends = Vec::with_capacity(messages.len());
+        for m in messages {
+            data.extend_from_slice(m.as_ref());
+            ends.push(u32::try_from(data.len()).unwrap_or(u32::MAX));
+        }
+        Incoming {
+            arrived: "12:00:01.000".into(),
+            start_offset: start.into(),
+            next_offset: next.into(),
+            up_to_date: !partial,
+            closed: false,
+            partial,
+            data: Bytes::from(data),
+            ends,
+        }
+    }
+}
+
 /// Where the view's first row is: an item and a line within it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Anchor {

@@ -60,22 +60,7 @@ pub(super) fn batch(
     msgs: &[&str],
     partial: bool,
 ) -> Incoming {
-    let mut data = Vec::new();
-    let mut ends = Vec::new();
-    for m in msgs {
-        data.extend_from_slice(m.as_bytes());
-        ends.push(u32::try_from(data.len()).unwrap());
-    }
-    Incoming {
-        arrived: "12:00:01.000".into(),
-        start_offset: start.into(),
-        next_offset: next.into(),
-        up_to_date: !partial,
-        closed: false,
-        partial,
-        data: Bytes::from(data),
-        ends,
-    }
+    Incoming::json(start, next, msgs, partial)
 }
 
 pub(super) fn deliver_from(

@@ -5,22 +5,7 @@ use super::*;
 
 /// A JSON batch of `msgs` from `start` to `next`.
 fn json(start: &str, next: &str, msgs: &[&str], partial: bool) -> Incoming {
-    let mut data = Vec::new();
-    let mut ends = Vec::new();
-    for m in msgs {
-        data.extend_from_slice(m.as_bytes());
-        ends.push(u32::try_from(data.len()).unwrap());
-    }
-    Incoming {
-        arrived: "12:00:00.000".into(),
-        start_offset: start.into(),
-        next_offset: next.into(),
-        up_to_date: false,
-        closed: false,
-        partial,
-        data: Bytes::from(data),
-        ends,
-    }
+    Incoming::json(start, next, msgs, partial)
 }
 
 /// A text or binary batch of raw bytes.
