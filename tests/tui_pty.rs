@@ -194,8 +194,27 @@ fn small_terminal_shows_every_pane() {
         });
     // The stream list still names the open stream.
     pty.expect("demo/orders", "stream list at 80x24");
+    // A notice is readable at this width next to a full-length offset,
+    // and with no display the copy goes out as OSC 52.
+    pty.key(Key::Char('U'));
+    pty.expect("(via the terminal, OSC 52)", "copy notice at 80x24");
+    let copied = osc52_payload(&pty.raw()).expect("an OSC 52 sequence");
+    assert!(copied.ends_with("/v1/stream/demo/orders"), "{copied:?}");
     pty.key(Key::Char('q'));
     pty.expect_clean_exit("demo at 80x24");
+}
+
+/// The text of the last OSC 52 clipboard sequence in `raw`.
+fn osc52_payload(raw: &[u8]) -> Option<String> {
+    use base64::Engine as _;
+    const START: &[u8] = b"\x1b]52;c;";
+    let at = raw.windows(START.len()).rposition(|w| w == START)?;
+    let rest = &raw[at + START.len()..];
+    let end = rest.iter().position(|&b| b == 0x07 || b == 0x1b)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&rest[..end])
+        .ok()?;
+    String::from_utf8(bytes).ok()
 }
 
 /// `{"n":k}` for each `k` in `range`, one append each.
@@ -454,7 +473,7 @@ fn hostile_content_leaves_the_screen_intact() {
 }
 
 #[test]
-fn quit_keys_and_sigterm_restore_the_terminal() {
+fn quit_keys_and_signals_restore_the_terminal() {
     let _serial = serial();
     let fx = Fixture::new();
     let (stream, url) = fx.create("quitting", "application/json");
@@ -475,19 +494,27 @@ fn quit_keys_and_sigterm_restore_the_terminal() {
     pty.key(Key::Ctrl('c'));
     pty.expect_clean_exit("Ctrl-C in the composer");
 
-    // SIGTERM while live (another stream: this one would offer to resume).
-    let (stream, url) = fx.create("terminated", "application/json");
-    fx.append(&stream, r#"{"q":2}"#);
+    // Ctrl-C in a dialog: reopening the stream offers to resume.
     let mut pty = fx.explore(&url, 120, 40);
-    expect_msgs(&pty, 1, "open");
-    let started = Instant::now();
-    pty.terminate();
-    let status = pty
-        .wait_exit(Duration::from_secs(10))
-        .expect("SIGTERM ends the explorer");
-    assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(status.success(), "SIGTERM exit: {status}");
-    pty.assert_restored("SIGTERM");
+    pty.expect("You left this stream at", "resume dialog");
+    pty.key(Key::Ctrl('c'));
+    pty.expect_clean_exit("Ctrl-C in the Resume dialog");
+
+    // SIGTERM and SIGHUP while live (fresh streams: no Resume dialog).
+    for signal in ["TERM", "HUP"] {
+        let (stream, url) = fx.create("signalled", "application/json");
+        fx.append(&stream, r#"{"q":2}"#);
+        let mut pty = fx.explore(&url, 120, 40);
+        expect_msgs(&pty, 1, signal);
+        let started = Instant::now();
+        pty.signal(signal);
+        let status = pty
+            .wait_exit(Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("SIG{signal} did not end the explorer"));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(status.success(), "SIG{signal} exit: {status}");
+        pty.assert_restored(&format!("SIG{signal}"));
+    }
 }
 
 /// The title check above is not vacuous: the harness's screen does see a

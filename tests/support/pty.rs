@@ -286,13 +286,14 @@ impl Pty {
         self.child.process_id().expect("the child has a pid")
     }
 
-    /// Sends SIGTERM through `kill(1)` (no libc binding in the tests).
-    pub fn terminate(&self) {
+    /// Sends the signal named `name` (`TERM`, `HUP`) through `kill(1)`
+    /// (no libc binding in the tests).
+    pub fn signal(&self, name: &str) {
         let status = std::process::Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
+            .args([&format!("-{name}"), &self.pid().to_string()])
             .status()
             .expect("run kill(1)");
-        assert!(status.success(), "kill -TERM failed");
+        assert!(status.success(), "kill -{name} failed");
     }
 
     /// Waits up to `timeout` for the child to exit, then for the reader to
