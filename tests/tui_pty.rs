@@ -408,6 +408,9 @@ fn bookmark_survives_a_restart_and_jumps() {
 
     let mut pty = fx.explore(&url, 200, 40);
     pty.expect("You left this stream at", "resume dialog");
+    // Answer as a person would, after the HEAD has answered (the metadata
+    // shows the type): the tail must still read the stream as JSON.
+    pty.expect("application/json", "HEAD answered behind the dialog");
     pty.key(Key::Char('t'));
     pty.wait_for(|s| !s.contains("You left this stream at"))
         .unwrap_or_else(|l| panic!("resume dialog stayed:\n{l}"));
@@ -421,6 +424,7 @@ fn bookmark_survives_a_restart_and_jumps() {
         .wait_for(|s| s.contains(&format!("{offset} →")))
         .unwrap_or_else(|l| panic!("no batch from {offset}:\n{l}"));
     assert!(screen.contains("\"third\""), "{screen}");
+    assert!(screen.contains("Append JSON"), "{screen}");
     assert!(!screen.contains("\"first\""), "{screen}");
     assert_eq!(msgs_in(&status_row(&pty)), Some(1), "{screen}");
     pty.key(Key::Char('q'));

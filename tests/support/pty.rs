@@ -296,8 +296,8 @@ impl Pty {
         assert!(status.success(), "kill -{name} failed");
     }
 
-    /// Waits up to `timeout` for the child to exit, then for the reader to
-    /// take what it printed last; `None` if it is still running.
+    /// Waits up to `timeout` for the child to exit, then (up to 5 s) for
+    /// the reader to take what it printed last; `None` if it still runs.
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + timeout;
         let status = loop {
@@ -309,7 +309,7 @@ impl Pty {
             }
             std::thread::sleep(POLL);
         };
-        let drained = Instant::now() + Duration::from_secs(2);
+        let drained = Instant::now() + Duration::from_secs(5);
         while self.reader.as_ref().is_some_and(|r| !r.is_finished())
             && Instant::now() < drained
         {
@@ -339,10 +339,18 @@ impl Pty {
         let raw = self.raw();
         let leave = find(&raw, LEAVE_ALT_SCREEN);
         let show = rfind(&raw, SHOW_CURSOR);
-        assert!(leave.is_some(), "{what}: alternate screen never left");
+        let drained = self.reader.as_ref().is_none_or(JoinHandle::is_finished);
+        assert!(
+            leave.is_some(),
+            "{what}: alternate screen never left (output drained: \
+             {drained}); output tail:\n{}",
+            self.output_tail()
+        );
         assert!(
             show.is_some_and(|s| s > leave.unwrap_or(0)),
-            "{what}: cursor not shown after leaving the alternate screen"
+            "{what}: cursor not shown after leaving the alternate screen; \
+             output tail:\n{}",
+            self.output_tail()
         );
         let (alternate, hidden) =
             self.with_screen(|s| (s.alternate_screen(), s.hide_cursor()));
