@@ -102,9 +102,12 @@ fn status_row(pty: &Pty) -> String {
     pty.row(rows - 2)
 }
 
-/// The message count the status bar shows (`1,234 msgs`).
+/// The message count the status bar shows (`1,234 msgs`, `1 msg`, or
+/// `12 lines` for a text stream).
 fn msgs_in(status: &str) -> Option<u64> {
-    let end = status.find(" msgs")?;
+    let end = [" msgs ", " msg ", " lines ", " line "]
+        .iter()
+        .find_map(|unit| status.find(unit))?;
     let digits: String = status[..end]
         .chars()
         .rev()
