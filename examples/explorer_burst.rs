@@ -35,6 +35,11 @@ struct Args {
     server: Option<String>,
     messages: u64,
     timeout: Duration,
+    trace: bool,
+    stream: Option<String>,
+    /// A live-mode key to press before the burst (1 SSE, 2 long-poll, 4
+    /// auto); the explorer starts in SSE.
+    mode: Option<String>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -42,6 +47,9 @@ fn args() -> anyhow::Result<Args> {
         server: None,
         messages: 1_000_000,
         timeout: Duration::from_secs(120),
+        trace: false,
+        stream: None,
+        mode: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -50,12 +58,16 @@ fn args() -> anyhow::Result<Args> {
         match a.as_str() {
             "--server" => out.server = Some(value()?),
             "--messages" => out.messages = value()?.parse()?,
+            "--trace" => out.trace = true,
+            "--stream" => out.stream = Some(value()?),
+            "--mode-key" => out.mode = Some(value()?),
             "--timeout" => {
                 out.timeout = Duration::from_secs(value()?.parse()?);
             }
             other => bail!(
                 "unknown argument {other:?}; use [--server BASE_URL] \
-                 [--messages N] [--timeout SECS]"
+                 [--messages N] [--timeout SECS] [--trace] [--stream NAME] \
+                 [--mode-key 1|2|4]"
             ),
         }
     }
@@ -104,6 +116,8 @@ struct Status {
     offset: Option<String>,
     count: Option<u64>,
     live: bool,
+    /// The connection label at the start of the status bar.
+    connection: String,
 }
 
 fn status(screen: &Screen) -> Status {
@@ -136,6 +150,7 @@ fn status(screen: &Screen) -> Status {
         offset,
         count,
         live: line.contains(" live "),
+        connection: line.split(" · ").next().unwrap_or("").trim().to_owned(),
     }
 }
 
@@ -204,7 +219,10 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let client = Client::builder().base_url(&base).build()?;
-    let name = format!("explorer-burst-{}", std::process::id());
+    let name = args
+        .stream
+        .clone()
+        .unwrap_or_else(|| format!("explorer-burst-{}", std::process::id()));
     let json = CreateOptions {
         content_type: Some("application/json".into()),
         ..Default::default()
@@ -239,7 +257,9 @@ async fn main() -> anyhow::Result<()> {
         .try_clone_reader()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let writer = Arc::new(Mutex::new(
-        pty.master.take_writer().map_err(|e| anyhow::anyhow!("{e}"))?,
+        pty.master
+            .take_writer()
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
     ));
     let screen = Arc::new(Mutex::new(Screen {
         parser: Some(vt100::Parser::new(ROWS, COLS, 0)),
@@ -306,6 +326,13 @@ async fn main() -> anyhow::Result<()> {
     if !live {
         eprintln!("note: the explorer did not report live within 10 s");
     }
+    if let Some(key) = &args.mode {
+        let mut w = writer.lock().expect("writer lock");
+        w.write_all(key.as_bytes())?;
+        w.flush()?;
+        drop(w);
+        std::thread::sleep(Duration::from_millis(500));
+    }
 
     // The burst.
     let producer = IdempotentProducer::new(
@@ -318,6 +345,24 @@ async fn main() -> anyhow::Result<()> {
         },
     );
     let burst_start = Instant::now();
+    // With --trace: what the screen shows every 100 ms, to tell a slow
+    // delivery (steady lag) from a stall.
+    let tracing = Arc::new(std::sync::atomic::AtomicBool::new(args.trace));
+    let trace = {
+        let screen = Arc::clone(&screen);
+        let on = Arc::clone(&tracing);
+        std::thread::spawn(move || {
+            let mut shown = Vec::new();
+            while on.load(std::sync::atomic::Ordering::Relaxed)
+                && burst_start.elapsed() < Duration::from_secs(300)
+            {
+                let st = status(&screen.lock().expect("screen lock"));
+                shown.push((burst_start.elapsed(), st.count, st.connection));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            shown
+        })
+    };
     for i in 0..n {
         producer.append(message(i)).await?;
     }
@@ -339,6 +384,10 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let lag_s = burst_end.elapsed().as_secs_f64();
+    tracing.store(false, std::sync::atomic::Ordering::Relaxed);
+    for (t, count, conn) in trace.join().expect("trace thread") {
+        eprintln!("trace {:>6.2}s shown {count:?} {conn}", t.as_secs_f64());
+    }
     let (cpu_s, peak_mb) = usage(pid)?;
 
     // Quit, bounded.
