@@ -6,13 +6,18 @@
 //! peak memory, and prints them as one JSON line with the targets.
 //!
 //! `cargo build --release && cargo run --release --example explorer_burst
-//! -- [--server BASE_URL] [--messages N] [--timeout SECS]`
+//! -- [--server BASE_URL] [--messages N] [--timeout SECS] [--trace]
+//! [--reference] [--stream NAME] [--mode-key 1|2|4]`
 //!
 //! `--server` is the base URL streams live under (for example
 //! `http://127.0.0.1:4437/v1/stream`); without it the embedded dev server
 //! runs in this process (it then shares the CPU with the producer). The
 //! `dsx` binary is `$DSX_BIN`, else the `dsx` next to this example's
-//! directory (`target/release/dsx`).
+//! directory (`target/release/dsx`). `--trace` prints what the status bar
+//! shows every 100 ms (stderr); `--reference` also runs a plain client
+//! reader (SSE, default retries) in this process and reports its lag and
+//! count, to separate delivery from the explorer; `--mode-key` presses a
+//! live-mode key before the burst (the explorer starts in SSE).
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -36,6 +41,7 @@ struct Args {
     messages: u64,
     timeout: Duration,
     trace: bool,
+    reference: bool,
     stream: Option<String>,
     /// A live-mode key to press before the burst (1 SSE, 2 long-poll, 4
     /// auto); the explorer starts in SSE.
@@ -48,6 +54,7 @@ fn args() -> anyhow::Result<Args> {
         messages: 1_000_000,
         timeout: Duration::from_secs(120),
         trace: false,
+        reference: false,
         stream: None,
         mode: None,
     };
@@ -59,6 +66,7 @@ fn args() -> anyhow::Result<Args> {
             "--server" => out.server = Some(value()?),
             "--messages" => out.messages = value()?.parse()?,
             "--trace" => out.trace = true,
+            "--reference" => out.reference = true,
             "--stream" => out.stream = Some(value()?),
             "--mode-key" => out.mode = Some(value()?),
             "--timeout" => {
@@ -66,7 +74,7 @@ fn args() -> anyhow::Result<Args> {
             }
             other => bail!(
                 "unknown argument {other:?}; use [--server BASE_URL] \
-                 [--messages N] [--timeout SECS] [--trace] [--stream NAME] \
+                 [--messages N] [--timeout SECS] [--trace] [--reference] [--stream NAME] \
                  [--mode-key 1|2|4]"
             ),
         }
@@ -344,6 +352,49 @@ async fn main() -> anyhow::Result<()> {
             ..ProducerOptions::default()
         },
     );
+    // With --reference: a plain client reader (SSE, default retries) in
+    // this process, to tell the server's and client's delivery from the
+    // explorer's own delay.
+    let (final_tx, final_rx) = tokio::sync::watch::channel(None::<String>);
+    let reference = args.reference.then(|| {
+        let stream = stream.clone();
+        tokio::spawn(async move {
+            use futures::StreamExt;
+            let mut read = stream.read_json_raw(dsx::client::ReadOptions {
+                live: dsx::client::LiveMode::Sse,
+                ..Default::default()
+            });
+            let mut final_rx = final_rx;
+            let mut seen = 0u64;
+            let mut at = String::new();
+            loop {
+                let item = tokio::select! {
+                    item = read.next() => item,
+                    _ = final_rx.changed() => {
+                        if final_rx.borrow().as_deref() == Some(at.as_str()) {
+                            return (Some(Instant::now()), seen);
+                        }
+                        continue;
+                    }
+                };
+                let batch = match item {
+                    Some(Ok(b)) => b,
+                    Some(Err(e)) => {
+                        eprintln!("reference reader failed: {e}");
+                        return (None, seen);
+                    }
+                    None => return (None, seen),
+                };
+                seen += batch.ends.len() as u64;
+                if !batch.meta.partial {
+                    batch.meta.offset.as_str().clone_into(&mut at);
+                    if final_rx.borrow().as_deref() == Some(at.as_str()) {
+                        return (Some(Instant::now()), seen);
+                    }
+                }
+            }
+        })
+    });
     let burst_start = Instant::now();
     // With --trace: what the screen shows every 100 ms, to tell a slow
     // delivery (steady lag) from a stall.
@@ -370,8 +421,13 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("producer flush timed out")??;
     let burst_end = Instant::now();
+    let burst_end_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default();
     let burst_s = burst_end.duration_since(burst_start).as_secs_f64();
     let final_offset = stream.head().await?.next_offset.as_str().to_owned();
+    final_tx.send_replace(Some(final_offset.clone()));
 
     let screen_ref = Arc::clone(&screen);
     let want = final_offset.clone();
@@ -384,6 +440,24 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let lag_s = burst_end.elapsed().as_secs_f64();
+    // The reference reader may already be past the final offset check
+    // (it saw the last batch before the offset was known): then it waits
+    // for a keep-alive, bounded by the timeout.
+    let (reference_lag_s, reference_count) = match reference {
+        Some(task) => match tokio::time::timeout(limit, task).await {
+            Ok(Ok((at, seen))) => (
+                at.map(|t| {
+                    round(
+                        t.saturating_duration_since(burst_end).as_secs_f64(),
+                        3,
+                    )
+                }),
+                Some(seen),
+            ),
+            _ => (None, None),
+        },
+        None => (None, None),
+    };
     tracing.store(false, std::sync::atomic::Ordering::Relaxed);
     for (t, count, conn) in trace.join().expect("trace thread") {
         eprintln!("trace {:>6.2}s shown {count:?} {conn}", t.as_secs_f64());
@@ -418,6 +492,7 @@ async fn main() -> anyhow::Result<()> {
         "messages": n,
         "message_bytes": 100,
         "producer_s": round(burst_s, 3),
+        "producer_end_unix": round(burst_end_unix, 3),
         "producer_msgs_per_s": round(rate, 0),
         "final_offset": final_offset,
         "shown_offset": seen.offset,
@@ -425,6 +500,8 @@ async fn main() -> anyhow::Result<()> {
         "count_exact": exact,
         "lag_s": if caught_up { Some(round(lag_s, 3)) } else { None },
         "lag_target_s": LAG_TARGET_S,
+        "reference_client_lag_s": reference_lag_s,
+        "reference_client_count": reference_count,
         "lag": met(lag_ok && exact),
         "first_frame_ms": round(first_frame_ms, 1),
         "first_frame_target_ms": FIRST_FRAME_TARGET_MS,
