@@ -133,8 +133,9 @@ pub struct Tail {
     pub total_bytes: u64,
     pub evicted_messages: u64,
     pub evicted_bytes: u64,
-    /// The last checkpoint received and how much came after it: a restart
-    /// reads from `resume_offset` and skips what was already shown.
+    /// The last checkpoint received and how much was shown after it (by
+    /// every reader since): a restart reads from `resume_offset` and skips
+    /// that much.
     pub resume_offset: Option<String>,
     pub since_resume_messages: u64,
     pub since_resume_bytes: u64,
@@ -188,12 +189,15 @@ impl Tail {
     /// when they arrive again.
     pub fn restart_point(&mut self) -> Option<String> {
         let from = self.resume_offset.clone()?;
-        // Shown after the checkpoint: what arrived since it, plus what an
-        // earlier restart still had to skip.
-        self.skip_messages += self.since_resume_messages;
-        self.skip_bytes += self.since_resume_bytes;
-        self.since_resume_messages = 0;
-        self.since_resume_bytes = 0;
+        // Everything shown after the checkpoint comes again and is skipped.
+        // Set, not added: a reader that failed part-way through skipping
+        // leaves the total as it was, since the next one starts from the
+        // same checkpoint (adding lost what it had skipped: duplicates).
+        if self.kind == ContentKind::Json {
+            self.skip_messages = self.since_resume_messages;
+        } else {
+            self.skip_bytes = self.since_resume_bytes;
+        }
         Some(from)
     }
 
@@ -245,8 +249,9 @@ impl Tail {
             self.since_resume_bytes += bytes;
         } else {
             self.resume_offset = Some(next_offset.clone());
-            self.since_resume_messages = 0;
-            self.since_resume_bytes = 0;
+            // What is still to skip was shown after this checkpoint.
+            self.since_resume_messages = self.skip_messages;
+            self.since_resume_bytes = self.skip_bytes;
         }
         if ends.is_empty() {
             return 0;
