@@ -52,7 +52,7 @@ fn args() -> anyhow::Result<Args> {
     let mut out = Args {
         server: None,
         messages: 1_000_000,
-        timeout: Duration::from_secs(120),
+        timeout: Duration::from_mins(2),
         trace: false,
         reference: false,
         stream: None,
@@ -213,18 +213,17 @@ async fn main() -> anyhow::Result<()> {
     let args = args()?;
     let n = args.messages;
     let mut server = None;
-    let base = match &args.server {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => {
-            let handle = dsx::server::start(dsx::server::ServerConfig {
-                addr: "127.0.0.1:0".parse()?,
-                ..Default::default()
-            })
-            .await?;
-            let base = handle.stream_base();
-            server = Some(handle);
-            base
-        }
+    let base = if let Some(url) = &args.server {
+        url.trim_end_matches('/').to_owned()
+    } else {
+        let handle = dsx::server::start(dsx::server::ServerConfig {
+            addr: "127.0.0.1:0".parse()?,
+            ..Default::default()
+        })
+        .await?;
+        let base = handle.stream_base();
+        server = Some(handle);
+        base
     };
     let client = Client::builder().base_url(&base).build()?;
     let name = args
@@ -405,7 +404,7 @@ async fn main() -> anyhow::Result<()> {
         std::thread::spawn(move || {
             let mut shown = Vec::new();
             while on.load(std::sync::atomic::Ordering::Relaxed)
-                && burst_start.elapsed() < Duration::from_secs(300)
+                && burst_start.elapsed() < Duration::from_mins(5)
             {
                 let st = status(&screen.lock().expect("screen lock"));
                 shown.push((burst_start.elapsed(), st.count, st.connection));
