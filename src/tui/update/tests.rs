@@ -304,6 +304,16 @@ fn mode_keys_without_a_stream_only_set_the_mode() {
     assert!(s.notice.as_ref().unwrap().text.contains("long-poll"));
 }
 
+fn retry(s: &mut State, reader: u64, error: &str) -> Vec<Effect> {
+    update(
+        s,
+        Message::Reader {
+            reader,
+            event: ReaderEvent::Retry(error.into()),
+        },
+    )
+}
+
 #[test]
 fn reconnects_back_off_and_restart_from_the_last_checkpoint() {
     let mut s = new_state();
@@ -311,13 +321,15 @@ fn reconnects_back_off_and_restart_from_the_last_checkpoint() {
     open_json(&mut s, "s");
     deliver(&mut s, batch("-1", "c1", &[&n(1)], false));
     deliver(&mut s, batch("c1", "p1", &[&n(2)], true));
-    update(
-        &mut s,
-        Message::Reader {
-            reader: 1,
-            event: ReaderEvent::Retry("connection reset".into()),
-        },
+    // A reader that made progress and then failed (a server ending a long
+    // response) is replaced at once, from the last checkpoint.
+    let fx = retry(&mut s, 1, "connection reset");
+    assert_eq!(
+        starts(&fx),
+        [(2, "c1".into(), LiveMode::Sse, ContentKind::Json)]
     );
+    // The new one fails without progress: now it backs off.
+    assert!(starts(&retry(&mut s, 2, "refused")).is_empty());
     let Connection::Reconnecting {
         attempt,
         next_at,
@@ -326,7 +338,7 @@ fn reconnects_back_off_and_restart_from_the_last_checkpoint() {
     else {
         panic!("{:?}", s.connection);
     };
-    assert_eq!((attempt, error.as_str()), (1, "connection reset"));
+    assert_eq!((attempt, error.as_str()), (1, "refused"));
     assert_eq!(next_at, t0 + Duration::from_millis(500));
     // Not yet.
     let fx = tick(&mut s, t0 + Duration::from_millis(400));
@@ -334,25 +346,13 @@ fn reconnects_back_off_and_restart_from_the_last_checkpoint() {
     let fx = tick(&mut s, t0 + Duration::from_millis(500));
     assert_eq!(
         starts(&fx),
-        [(2, "c1".into(), LiveMode::Sse, ContentKind::Json)]
+        [(3, "c1".into(), LiveMode::Sse, ContentKind::Json)]
     );
     // A stale reader's retry changes nothing.
-    update(
-        &mut s,
-        Message::Reader {
-            reader: 1,
-            event: ReaderEvent::Retry("old".into()),
-        },
-    );
+    retry(&mut s, 1, "old");
     assert_eq!(s.connection, Connection::Connecting);
     // The new one fails too: a longer wait.
-    update(
-        &mut s,
-        Message::Reader {
-            reader: 2,
-            event: ReaderEvent::Retry("refused".into()),
-        },
-    );
+    retry(&mut s, 3, "refused");
     assert!(matches!(
         s.connection,
         Connection::Reconnecting { attempt: 2, next_at, .. }
@@ -360,7 +360,7 @@ fn reconnects_back_off_and_restart_from_the_last_checkpoint() {
     ));
     let later = s.now + Duration::from_secs(1);
     let fx = tick(&mut s, later);
-    assert_eq!(starts(&fx)[0].0, 3);
+    assert_eq!(starts(&fx)[0].0, 4);
     assert_eq!(starts(&fx)[0].1, "c1");
     // Data resets the count; the repeat of 2 is dropped.
     deliver(&mut s, batch("c1", "c2", &[&n(2), &n(3)], false));

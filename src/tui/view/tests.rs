@@ -418,14 +418,18 @@ fn tail_closed_caught_up_reconnecting_failed() {
     });
     let shots = snap("tail_reconnecting", |size| {
         let mut s = orders(size);
-        let reader = s.open.as_ref().unwrap().reader;
-        update(
-            &mut s,
-            Message::Reader {
-                reader,
-                event: ReaderEvent::Retry("connection refused".into()),
-            },
-        );
+        // The first failure after progress restarts at once; the restarted
+        // reader's failure (no progress) waits.
+        for _ in 0..2 {
+            let reader = s.open.as_ref().unwrap().reader;
+            update(
+                &mut s,
+                Message::Reader {
+                    reader,
+                    event: ReaderEvent::Retry("connection refused".into()),
+                },
+            );
+        }
         s
     });
     assert!(matches!(

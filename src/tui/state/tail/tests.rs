@@ -305,3 +305,56 @@ fn pause_remembers_where_and_counts_new_messages() {
     t.follow_live();
     assert_eq!(t.current(), Some(6));
 }
+
+/// A JSON batch of numbered messages.
+fn ids(start: &str, next: &str, partial: bool, ids: &[u32]) -> Incoming {
+    let msgs: Vec<String> = ids.iter().map(u32::to_string).collect();
+    json(
+        start,
+        next,
+        &msgs.iter().map(String::as_str).collect::<Vec<_>>(),
+        partial,
+    )
+}
+
+#[test]
+fn a_reader_failing_while_skipping_does_not_repeat_messages() {
+    let mut t = started(ContentKind::Json);
+    t.push(ids("-1", "a", false, &[1, 2]));
+    // Part of the next event, then the connection fails.
+    t.push(ids("a", "a", true, &[3, 4, 5]));
+    assert_eq!(t.restart_point().as_deref(), Some("a"));
+    // The second reader gets part of it again (skipped), then fails too.
+    t.push(ids("a", "a", true, &[3, 4]));
+    assert_eq!(t.restart_point().as_deref(), Some("a"));
+    // The third gets the whole event and more.
+    t.push(ids("a", "b", false, &[3, 4, 5, 6]));
+    t.push(ids("b", "c", false, &[7]));
+    assert_eq!(shown(&t), ["1", "2", "3", "4", "5", "6", "7"]);
+    assert_eq!(t.total_messages, 7);
+}
+
+#[test]
+fn a_checkpoint_inside_what_was_shown_keeps_the_rest_skipped() {
+    let mut t = started(ContentKind::Json);
+    t.push(ids("-1", "-1", true, &[1, 2, 3, 4]));
+    assert_eq!(t.restart_point().as_deref(), Some("-1"));
+    // The server now ends the event earlier: a checkpoint after 2.
+    t.push(ids("-1", "x", false, &[1, 2]));
+    t.push(ids("x", "x", true, &[3]));
+    assert_eq!(t.restart_point().as_deref(), Some("x"));
+    t.push(ids("x", "y", false, &[3, 4, 5]));
+    assert_eq!(shown(&t), ["1", "2", "3", "4", "5"]);
+}
+
+#[test]
+fn binary_restarts_skip_the_bytes_already_shown() {
+    let mut t = started(ContentKind::Binary);
+    t.push(raw("-1", "-1", b"abc", true));
+    t.restart_point();
+    t.push(raw("-1", "-1", b"ab", true));
+    t.restart_point();
+    t.push(raw("-1", "z", b"abcdef", false));
+    assert_eq!(t.total_bytes, 6);
+    assert_eq!(bytes_shown(&t), b"abcdef");
+}
