@@ -88,7 +88,9 @@ install_ts() {
 
 build_dsx() {
   log "building dsx and the latency probe (release)..."
-  (cd "$ROOT" && cargo build --release --bin dsx --example latency) \
+  local what=(--example latency)
+  [[ -n "${DSX_BIN:-}" ]] || what+=(--bin dsx)
+  (cd "$ROOT" && cargo build --release "${what[@]}") \
     >"$WORK/cargo-build.log" 2>&1 \
     || { tail -30 "$WORK/cargo-build.log" >&2; die "cargo build"; }
   DSX="${DSX_BIN:-$TARGET_DIR/release/dsx}"
