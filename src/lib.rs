@@ -1,6 +1,9 @@
 //! dsx: a terminal explorer, client and dev server for Durable Streams.
 
+pub mod bookmarks;
 pub mod cli;
 pub mod client;
+pub mod config;
+pub mod jq;
 pub mod server;
 pub mod tui;

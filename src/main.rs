@@ -2,14 +2,30 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use dsx::cli::{DEFAULT_BASE_URL, DemoArgs, GlobalArgs, ServeArgs};
+use clap::{CommandFactory, Parser, Subcommand};
+use dsx::cli::append::AppendArgs;
+use dsx::cli::close::CloseArgs;
+use dsx::cli::completions::CompletionsArgs;
+use dsx::cli::create::CreateArgs;
+use dsx::cli::delete::DeleteArgs;
+use dsx::cli::exit;
+use dsx::cli::fork::ForkArgs;
+use dsx::cli::head::HeadArgs;
+use dsx::cli::read::ReadArgs;
+use dsx::cli::{Context, DEFAULT_BASE_URL, DemoArgs, GlobalArgs, ServeArgs};
 
 /// dsx: explore, tail, append to and serve Durable Streams.
 #[derive(Debug, Parser)]
-#[command(name = "dsx", version, about, long_about = None)]
+#[command(
+    name = "dsx",
+    version,
+    about,
+    long_about = None,
+    after_help = exit::HELP
+)]
 struct Cli {
-    /// Server base URL or stream URL to open in the explorer.
+    /// Server base URL, or a stream URL to open in the explorer; stream
+    /// paths of the subcommands resolve against it.
     #[arg(env = "STREAM_URL")]
     url: Option<String>,
     #[command(flatten)]
@@ -20,6 +36,22 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Print a stream to stdout (catch up, or follow it live).
+    Read(ReadArgs),
+    /// Append to a stream from an argument, stdin, or line by line.
+    Append(AppendArgs),
+    /// Create a stream.
+    Create(CreateArgs),
+    /// Close a stream, optionally with a final message.
+    Close(CloseArgs),
+    /// Delete a stream.
+    Delete(DeleteArgs),
+    /// Show a stream's metadata.
+    Head(HeadArgs),
+    /// Create a stream as a fork of another.
+    Fork(ForkArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
     /// Run the embedded Durable Streams dev server until Ctrl-C.
     Serve(ServeArgs),
     /// Start the dev server in-process with live demo streams.
@@ -27,16 +59,52 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are not errors; any usage error exits 1
+            // (clap's own default is 2, which dsx uses for "not found").
+            return if e.use_stderr() {
+                ExitCode::from(exit::USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    if let Some(Command::Completions(args)) = &cli.command {
+        dsx::cli::completions::run(Cli::command(), args);
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("dsx: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(exit::OTHER);
         }
+    };
+    let ctx = Context {
+        base_url: cli.url.clone().unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+        global: cli.global.clone(),
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Some(Command::Read(args)) => dsx::cli::read::run(&ctx, args).await,
+            Some(Command::Append(args)) => {
+                dsx::cli::append::run(&ctx, args).await
+            }
+            Some(Command::Create(args)) => {
+                dsx::cli::create::run(&ctx, args).await
+            }
+            Some(Command::Close(args)) => {
+                dsx::cli::close::run(&ctx, args).await
+            }
+            Some(Command::Delete(args)) => {
+                dsx::cli::delete::run(&ctx, args).await
+            }
+            Some(Command::Head(args)) => dsx::cli::head::run(&ctx, args).await,
+            Some(Command::Fork(args)) => dsx::cli::fork::run(&ctx, args).await,
+            Some(Command::Completions(_)) => Ok(()),
             Some(Command::Serve(args)) => dsx::cli::serve::run(args).await,
             Some(Command::Demo(args)) => dsx::cli::demo::run(args).await,
             None => {
@@ -48,11 +116,15 @@ fn main() -> ExitCode {
             }
         }
     });
+    // A read may leave a blocking stdin reader behind; do not wait for it.
+    runtime.shutdown_background();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dsx: {e:#}");
-            ExitCode::FAILURE
+            if !exit::is_silent(&e) {
+                eprintln!("dsx: {e:#}");
+            }
+            ExitCode::from(exit::code_for(&e))
         }
     }
 }

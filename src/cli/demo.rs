@@ -1,6 +1,6 @@
 //! `dsx demo`: the dev server in-process, with live demo streams.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 
 use anyhow::Context;
@@ -29,14 +29,34 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let live = demo::spawn_live(&handle.url, cancel.clone());
 
-    print_banner(&handle.url, &handle.stream_base(), &streams);
-    let stopped = shutdown_signal().await;
+    let ui = !args.no_ui
+        && std::io::stdout().is_terminal()
+        && std::io::stdin().is_terminal();
+    let stopped = if ui {
+        let explored = crate::tui::explore(crate::tui::ExploreOptions {
+            // Open on the live orders stream, so messages arrive at once.
+            url: format!("{}/demo/orders", handle.stream_base()),
+            global: super::GlobalArgs::default(),
+        })
+        .await;
+        if let Err(e) = explored {
+            cancel.cancel();
+            handle.shutdown().await;
+            return Err(e);
+        }
+        "explorer closed"
+    } else {
+        print_banner(&handle.url, &handle.stream_base(), &streams);
+        shutdown_signal().await
+    };
 
     cancel.cancel();
     // The writers only sleep or make short requests; do not wait forever.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), live).await;
     handle.shutdown().await;
-    eprintln!("dsx demo: stopped ({stopped})");
+    if !ui {
+        eprintln!("dsx demo: stopped ({stopped})");
+    }
     Ok(())
 }
 

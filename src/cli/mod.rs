@@ -1,13 +1,26 @@
 //! Headless commands: argument types and their entry points.
 
+pub mod append;
+pub mod close;
+pub mod completions;
+pub mod create;
+pub mod delete;
 pub mod demo;
+pub mod exit;
+pub mod fork;
+pub mod head;
+mod output;
+mod print;
+mod progress;
+pub mod read;
 pub mod serve;
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::{Context as _, bail};
 
-use crate::client::{Client, ClientBuilder};
+use crate::client::{Client, ClientBuilder, DurableStream};
+use exit::usage;
 
 /// The base URL when neither an argument nor `STREAM_URL` names one.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:4437/v1/stream";
@@ -66,6 +79,43 @@ impl GlobalArgs {
     }
 }
 
+/// What every stream command needs: where relative stream paths resolve
+/// and the headers to send.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// `STREAM_URL` / the top-level URL argument, else [`DEFAULT_BASE_URL`].
+    pub base_url: String,
+    pub global: GlobalArgs,
+}
+
+impl Context {
+    /// A client for this base URL and these headers; a bad header or URL is
+    /// a usage error.
+    pub fn client(&self) -> anyhow::Result<Client> {
+        let builder = self
+            .global
+            .client_builder(&self.base_url)
+            .map_err(|e| usage(format!("{e:#}")))?;
+        builder.build().map_err(|e| usage(format!("{e}")))
+    }
+
+    /// The handle of `stream`: a full `http(s)` URL, or a path relative to
+    /// the base URL.
+    pub fn stream(&self, stream: &str) -> anyhow::Result<DurableStream> {
+        self.client()?
+            .stream(stream)
+            .map_err(|e| usage(format!("{e}")))
+    }
+}
+
+/// Whether a content type is JSON (`application/json`, any parameters).
+pub(crate) fn is_json(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+}
+
 /// `dsx serve`: run the embedded dev server until Ctrl-C.
 #[derive(Clone, Debug, clap::Args)]
 #[allow(clippy::struct_excessive_bools, reason = "independent CLI flags")]
@@ -111,6 +161,10 @@ pub struct DemoArgs {
     /// Port for the in-process server; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// Do not open the explorer: print the streams and serve until Ctrl-C
+    /// (also what happens when stdout is not a terminal).
+    #[arg(long)]
+    pub no_ui: bool,
 }
 
 /// Waits for Ctrl-C (or SIGTERM on Unix); names the one that came.

@@ -5,13 +5,14 @@
 //! (`reads`), stream helpers (`streams`: create, append, read options) and
 //! the test macros, bounded waits and request recorder (`harness`,
 //! re-exported here). Server tests: the real `dsx` binary as a child
-//! process (`process`).
+//! process (`process`); headless command tests: `cli`.
 //!
 //! Every test file compiles its own copy of this module and uses only part
 //! of it, hence the crate-wide `dead_code` allowance.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 #![allow(unused_imports, reason = "each test binary uses a different subset")]
 
+pub mod cli;
 pub mod cutter;
 pub mod faults;
 pub mod harness;
@@ -20,6 +21,7 @@ pub mod reads;
 pub mod server;
 pub mod streams;
 
+pub use cli::{Output, Running, dead_port, dsx, dsx_stdin};
 pub use cutter::CutRelay;
 pub use faults::Fault;
 pub use harness::*;

@@ -1,0 +1,159 @@
+//! Exit codes of the headless commands, and which error maps to which.
+
+use crate::client;
+
+/// Success.
+pub const SUCCESS: u8 = 0;
+/// Bad arguments, an invalid filter or body, or input refused before
+/// anything was sent.
+pub const USAGE: u8 = 1;
+/// The stream does not exist (404) or is gone (410).
+pub const NOT_FOUND: u8 = 2;
+/// A conflict (409): the stream is closed, exists with another
+/// configuration, or a sequence or producer epoch was refused (403).
+pub const CONFLICT: u8 = 3;
+/// The server could not be reached, or a request timed out.
+pub const NETWORK: u8 = 4;
+/// Any other HTTP status or server failure, or a local I/O error.
+pub const OTHER: u8 = 5;
+/// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+pub const INTERRUPTED: u8 = 130;
+
+/// The exit-code table shown at the end of `dsx --help`.
+pub const HELP: &str = "\
+Exit codes:
+  0    success
+  1    usage error (bad arguments, invalid --jq filter, invalid JSON input)
+  2    stream not found (HTTP 404) or gone (HTTP 410), or unknown
+       --from-bookmark name
+  3    conflict (HTTP 409): stream closed, exists with another
+       configuration, sequence conflict, stale producer epoch (HTTP 403)
+  4    network failure or timeout (server unreachable)
+  5    any other HTTP or server error, or a local I/O error
+  130  interrupted (Ctrl-C); output received so far is flushed first
+
+Environment:
+  STREAM_URL   base URL (or stream URL for the explorer)
+  STREAM_AUTH  Authorization header value (same as --auth)";
+
+/// A mistake in how dsx was called (exit 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// A usage error as an `anyhow::Error`.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(message.into()))
+}
+
+/// Something named locally does not exist, such as a bookmark (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotFoundError(pub String);
+
+/// Ctrl-C or SIGTERM stopped the command (exit 130, no message).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub &'static str);
+
+/// The exit code for `err`: the first cause in its chain that has one.
+pub fn code_for(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if cause.is::<UsageError>() {
+            return USAGE;
+        }
+        if cause.is::<Interrupted>() {
+            return INTERRUPTED;
+        }
+        if cause.is::<NotFoundError>() {
+            return NOT_FOUND;
+        }
+        if let Some(e) = cause.downcast_ref::<client::Error>() {
+            return client_code(e);
+        }
+        if let Some(crate::jq::JqError::Compile(_)) = cause.downcast_ref() {
+            return USAGE;
+        }
+    }
+    OTHER
+}
+
+/// The exit code for a client error.
+pub fn client_code(err: &client::Error) -> u8 {
+    use client::Error as E;
+    match err {
+        E::NotFound { .. } | E::Gone { .. } => NOT_FOUND,
+        E::AlreadyExists { .. }
+        | E::Closed { .. }
+        | E::SequenceConflict { .. }
+        | E::Conflict { .. }
+        | E::StaleEpoch { .. } => CONFLICT,
+        E::Network { .. } | E::Timeout { .. } => NETWORK,
+        E::InvalidArgument(_) => USAGE,
+        _ => OTHER,
+    }
+}
+
+/// Whether the message for `err` should be printed (an interruption is
+/// silent).
+pub fn is_silent(err: &anyhow::Error) -> bool {
+    err.chain().any(<dyn std::error::Error>::is::<Interrupted>)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> String {
+        "http://127.0.0.1:1/s".into()
+    }
+
+    #[test]
+    fn client_errors_map_to_their_codes() {
+        let cases = [
+            (client::Error::NotFound { url: url() }, NOT_FOUND),
+            (client::Error::Gone { url: url() }, NOT_FOUND),
+            (
+                client::Error::Closed {
+                    url: url(),
+                    final_offset: None,
+                },
+                CONFLICT,
+            ),
+            (
+                client::Error::StaleEpoch {
+                    url: url(),
+                    server_epoch: Some(2),
+                },
+                CONFLICT,
+            ),
+            (client::Error::Timeout { url: url() }, NETWORK),
+            (
+                client::Error::Status {
+                    url: url(),
+                    status: 500,
+                    message: String::new(),
+                },
+                OTHER,
+            ),
+            (client::Error::InvalidArgument("x".into()), USAGE),
+        ];
+        for (err, code) in cases {
+            let wrapped = anyhow::Error::new(err.clone()).context("reading");
+            assert_eq!(code_for(&wrapped), code, "{err}");
+        }
+    }
+
+    #[test]
+    fn local_errors() {
+        assert_eq!(code_for(&usage("bad")), USAGE);
+        let interrupted = anyhow::Error::new(Interrupted("interrupted"));
+        assert_eq!(code_for(&interrupted), INTERRUPTED);
+        assert!(is_silent(&interrupted));
+        let io = anyhow::Error::new(std::io::Error::other("disk"));
+        assert_eq!(code_for(&io), OTHER);
+        let missing = anyhow::Error::new(NotFoundError("no mark".into()));
+        assert_eq!(code_for(&missing), NOT_FOUND);
+        assert!(!is_silent(&io));
+    }
+}

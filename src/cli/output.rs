@@ -1,0 +1,136 @@
+//! Standard output for the headless commands: one large buffer, flushed
+//! when the caller says (after each live batch, or at the end), with
+//! stream content escaped when it would reach a terminal.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+
+/// Capacity of the stdout buffer: large enough that a catch-up read makes
+/// one `write(2)` per 256 KiB rather than one per message.
+const BUFFER: usize = 256 * 1024;
+
+/// Buffered standard output.
+pub struct Out {
+    writer: BufWriter<Box<dyn Write>>,
+    /// Stdout is a terminal: control characters in stream content are
+    /// escaped, so that a stream cannot drive the user's terminal.
+    terminal: bool,
+}
+
+impl Out {
+    /// Standard output, buffered.
+    pub fn stdout() -> Out {
+        let terminal = io::stdout().is_terminal();
+        Out {
+            writer: BufWriter::with_capacity(BUFFER, raw_stdout()),
+            terminal,
+        }
+    }
+
+    /// Whether stdout is a terminal.
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    /// Writes stream content (escaped on a terminal).
+    pub fn content(&mut self, data: &[u8]) -> io::Result<()> {
+        if self.terminal {
+            self.writer.write_all(&escape_controls(data))
+        } else {
+            self.writer.write_all(data)
+        }
+    }
+
+    /// Writes text dsx produced itself (already safe).
+    pub fn text(&mut self, data: &[u8]) -> io::Result<()> {
+        self.writer.write_all(data)
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+/// Stdout without Rust's line buffering: a duplicate of descriptor 1 on
+/// Unix, so that a big buffer becomes one write, not one per line.
+#[cfg(unix)]
+fn raw_stdout() -> Box<dyn Write> {
+    use std::os::fd::AsFd;
+    match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(io::stdout()),
+    }
+}
+
+#[cfg(not(unix))]
+fn raw_stdout() -> Box<dyn Write> {
+    Box::new(io::stdout())
+}
+
+/// Whether an I/O error means the reader went away (`dsx read | head`):
+/// a clean stop, not a failure.
+pub fn is_closed_pipe(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::BrokenPipe
+}
+
+/// `data` with every control character except newline and tab shown as an
+/// escape (`\x1b`, `\u{9b}`), and invalid UTF-8 bytes as `\xNN`.
+pub fn escape_controls(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    for chunk in data.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let code = u32::from(c);
+            if c == '\n' || c == '\t' || !c.is_control() {
+                let mut buf = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            } else if code < 0x80 {
+                out.extend_from_slice(format!("\\x{code:02x}").as_bytes());
+            } else {
+                out.extend_from_slice(format!("\\u{{{code:x}}}").as_bytes());
+            }
+        }
+        for byte in chunk.invalid() {
+            out.extend_from_slice(format!("\\x{byte:02x}").as_bytes());
+        }
+    }
+    out
+}
+
+/// A short human size: `512 B`, `1.5 KiB`, `3.2 MiB`, `1.1 GiB`.
+#[allow(clippy::cast_precision_loss, reason = "an approximate display")]
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controls_are_escaped_text_is_kept() {
+        let got = escape_controls("a\x1b[31mb\n\tc\u{9b}é\x07".as_bytes());
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            "a\\x1b[31mb\n\tc\\u{9b}é\\x07"
+        );
+        assert_eq!(escape_controls(b"x\xffy\r"), b"x\\xffy\\x0d");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(5 * 1024 * 1024), "5.0 MiB");
+    }
+}

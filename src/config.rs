@@ -1,0 +1,291 @@
+//! The config file (TOML): tail limits, default headers, and tables kept for
+//! later use (key overrides, theme, named server profiles).
+//!
+//! Unknown keys are errors so that a typo is reported instead of silently
+//! ignored; `[keys]` and `[theme]` accept any `name = "string"` pair and are
+//! not interpreted here. `assets/config.toml` documents every key and must
+//! parse to `Config::default()`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The whole config file; every table is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub tail: TailLimits,
+    /// Extra request headers, each `"Name: value"`.
+    pub headers: Vec<String>,
+    /// Key overrides, `action = "key"`; interpreted by the explorer.
+    pub keys: BTreeMap<String, String>,
+    /// Theme overrides, `element = "style"`; interpreted by the explorer.
+    pub theme: BTreeMap<String, String>,
+    /// Named server profiles, `[servers.NAME]`.
+    pub servers: BTreeMap<String, ServerProfile>,
+}
+
+/// Bounds of the explorer's tail buffer; past either, the oldest messages
+/// are evicted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TailLimits {
+    pub max_messages: usize,
+    pub max_bytes: u64,
+}
+
+impl Default for TailLimits {
+    fn default() -> Self {
+        TailLimits {
+            max_messages: 1_000_000,
+            max_bytes: 192 * 1024 * 1024,
+        }
+    }
+}
+
+/// A named server: its base URL and what to send with every request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerProfile {
+    pub url: String,
+    /// Extra request headers, each `"Name: value"`.
+    #[serde(default)]
+    pub headers: Vec<String>,
+    /// Value of the `Authorization` header, as `--auth` takes it.
+    #[serde(default)]
+    pub auth: Option<String>,
+}
+
+/// Why the config file could not be used; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// `line` and `column` are 1-based; 0 when toml gave no position.
+    #[error("config {path}:{line}:{column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("config {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// `$DSX_CONFIG` if set, else the XDG config dir's `dsx/config.toml`;
+    /// `None` when no home directory is known.
+    pub fn default_path() -> Option<PathBuf> {
+        if let Some(path) = std::env::var_os("DSX_CONFIG")
+            && !path.is_empty()
+        {
+            return Some(PathBuf::from(path));
+        }
+        directories::ProjectDirs::from("", "", "dsx")
+            .map(|p| p.config_dir().join("config.toml"))
+    }
+
+    /// Reads `path`; a missing file gives the defaults.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        match fs::read_to_string(path) {
+            Ok(text) => Config::parse(path, &text),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Ok(Config::default())
+            }
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// [`Config::load`] on [`Config::default_path`], or the defaults when
+    /// there is no path.
+    pub fn load_default() -> Result<Config, ConfigError> {
+        match Config::default_path() {
+            Some(path) => Config::load(&path),
+            None => Ok(Config::default()),
+        }
+    }
+
+    /// Parses config text; `path` only names the file in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map_or((0, 0), |span| line_column(text, span.start));
+            ConfigError::Parse {
+                path: path.to_owned(),
+                line,
+                column,
+                message: e.message().to_owned(),
+            }
+        })?;
+        config.validate().map_err(|message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        check_headers("headers", &self.headers)?;
+        for (name, server) in &self.servers {
+            check_headers(&format!("servers.{name}.headers"), &server.headers)?;
+            if server.url.trim().is_empty() {
+                return Err(format!("servers.{name}.url is empty"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_headers(key: &str, headers: &[String]) -> Result<(), String> {
+    for header in headers {
+        let ok = header
+            .split_once(':')
+            .is_some_and(|(name, _)| !name.trim().is_empty());
+        if !ok {
+            return Err(format!("{key}: {header:?} is not \"Name: value\""));
+        }
+    }
+    Ok(())
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/cfg/config.toml"), text)
+    }
+
+    #[test]
+    fn shipped_default_config_parses_to_the_defaults() {
+        let text = include_str!("../assets/config.toml");
+        assert_eq!(parse(text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn shipped_example_profile_parses_when_uncommented() {
+        let text = include_str!("../assets/config.toml");
+        // The example server profile is the block of commented lines right
+        // after `# [servers.local]`; uncomment it and it must be valid.
+        let mut out = String::new();
+        let mut in_example = false;
+        for line in text.lines() {
+            if line.starts_with("# [servers.") {
+                in_example = true;
+            }
+            if in_example && line.starts_with("# ") {
+                out.push_str(&line[2..]);
+            } else {
+                in_example = false;
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+        let config = parse(&out).unwrap();
+        assert!(!config.servers.is_empty(), "{out}");
+    }
+
+    #[test]
+    fn missing_file_gives_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(&dir.path().join("nope.toml")).unwrap();
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn values_are_read() {
+        let config = parse(
+            r#"
+headers = ["X-Team: blue"]
+[tail]
+max_messages = 10
+[keys]
+quit = "q"
+[theme]
+offset = "dim"
+[servers.prod]
+url = "http://127.0.0.1:4437"
+auth = "Bearer t"
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.tail.max_messages, 10);
+        assert_eq!(config.tail.max_bytes, TailLimits::default().max_bytes);
+        assert_eq!(config.headers, ["X-Team: blue"]);
+        assert_eq!(config.keys["quit"], "q");
+        assert_eq!(config.theme["offset"], "dim");
+        let prod = &config.servers["prod"];
+        assert_eq!(prod.auth.as_deref(), Some("Bearer t"));
+        assert!(prod.headers.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_names_it_with_line_and_column() {
+        let err = parse("[tail]\nmax_mesages = 3\n").unwrap_err();
+        let ConfigError::Parse { line, column, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!((*line, *column), (2, 1));
+        let shown = err.to_string();
+        assert!(shown.contains("/cfg/config.toml:2:1"), "{shown}");
+        assert!(shown.contains("max_mesages"), "{shown}");
+    }
+
+    #[test]
+    fn syntax_and_type_errors_have_positions() {
+        let err = parse("headers = [\"a: b\"]\n[tail]\nmax_bytes = \"x\"\n")
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Parse {
+                    line: 3,
+                    column: 13,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let err = parse("[tail\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { line: 1, .. }), "{err:?}");
+    }
+
+    #[test]
+    fn bad_header_and_server_are_invalid() {
+        let err = parse("headers = [\"no colon\"]").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { .. }), "{err:?}");
+        assert!(err.to_string().contains("no colon"));
+        let err = parse("[servers.x]\nheaders = []\n").unwrap_err();
+        assert!(err.to_string().contains("url"), "{err}");
+        let err = parse("[servers.x]\nurl = \" \"\n").unwrap_err();
+        assert!(err.to_string().contains("servers.x.url"), "{err}");
+    }
+
+    #[test]
+    fn unreadable_path_is_a_read_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Config::load(dir.path()).unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }), "{err:?}");
+        assert!(err.to_string().contains(&dir.path().display().to_string()));
+    }
+}

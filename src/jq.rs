@@ -1,0 +1,201 @@
+//! jq filters over JSON messages, through jaq: compiled once, run per
+//! message, each output printed as compact JSON.
+
+use jaq_core::load::{Arena, File, Loader};
+use jaq_core::{Ctx, Vars, data, unwrap_valr};
+use jaq_json::Val;
+
+/// The compiled program type: jaq's own values, no extra data.
+type Program = jaq_core::Filter<data::JustLut<Val>>;
+
+/// A jq filter that failed to compile, or failed on one message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JqError {
+    /// The filter does not parse or names something undefined.
+    #[error("invalid jq filter: {0}")]
+    Compile(String),
+    /// The message is not JSON jaq can read.
+    #[error("message is not valid JSON: {0}")]
+    Input(String),
+    /// The filter raised an error on this message (`error`, a type error).
+    #[error("jq error: {0}")]
+    Run(String),
+}
+
+/// A compiled jq filter.
+pub struct Filter {
+    program: Program,
+}
+
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filter").finish_non_exhaustive()
+    }
+}
+
+impl Filter {
+    /// Parses and compiles `src` with jq's standard library.
+    pub fn compile(src: &str) -> Result<Filter, JqError> {
+        let defs = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs());
+        let funs = jaq_core::funs()
+            .chain(jaq_std::funs())
+            .chain(jaq_json::funs());
+        let arena = Arena::default();
+        let modules = Loader::new(defs)
+            .load(
+                &arena,
+                File {
+                    code: src,
+                    path: (),
+                },
+            )
+            .map_err(|errors| {
+                let mut parts = Vec::new();
+                for (_, error) in errors {
+                    describe_load_error(src, &error, &mut parts);
+                }
+                JqError::Compile(join_or(&parts, "cannot parse the filter"))
+            })?;
+        let program = jaq_core::Compiler::default()
+            .with_funs(funs)
+            .compile(modules)
+            .map_err(|errors| {
+                let parts: Vec<String> = errors
+                    .iter()
+                    .flat_map(|(_, undefined)| undefined)
+                    .map(|(name, what)| {
+                        format!(
+                            "undefined {} `{name}` at {}",
+                            what.as_str(),
+                            position(src, name)
+                        )
+                    })
+                    .collect();
+                JqError::Compile(join_or(&parts, "cannot compile the filter"))
+            })?;
+        Ok(Filter { program })
+    }
+
+    /// Runs the filter on one JSON message; returns each output as compact
+    /// JSON (no newline inside). A runtime error fails the whole message.
+    pub fn run(&self, message: &[u8]) -> Result<Vec<String>, JqError> {
+        let input = jaq_json::read::parse_single(message)
+            .map_err(|e| JqError::Input(e.to_string()))?;
+        let ctx =
+            Ctx::<data::JustLut<Val>>::new(&self.program.lut, Vars::new([]));
+        let compact = jaq_json::write::Pp::default();
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        for value in self.program.id.run((ctx, input)).map(unwrap_valr) {
+            let value = value.map_err(|e| JqError::Run(e.to_string()))?;
+            buf.clear();
+            jaq_json::write::write(&mut buf, &compact, 0, &value)
+                .expect("writing to a Vec cannot fail");
+            out.push(String::from_utf8_lossy(&buf).into_owned());
+        }
+        Ok(out)
+    }
+}
+
+fn describe_load_error(
+    src: &str,
+    error: &jaq_core::load::Error<&str>,
+    parts: &mut Vec<String>,
+) {
+    use jaq_core::load::Error;
+    match error {
+        Error::Io(items) => {
+            for (path, why) in items {
+                parts.push(format!("cannot load module {path}: {why}"));
+            }
+        }
+        Error::Lex(items) => {
+            for (expected, at) in items {
+                parts.push(format!(
+                    "expected {} at {}",
+                    expected.as_str(),
+                    position(src, at)
+                ));
+            }
+        }
+        Error::Parse(items) => {
+            for (expected, at) in items {
+                parts.push(format!(
+                    "expected {} at {}",
+                    expected.as_str(),
+                    position(src, at)
+                ));
+            }
+        }
+    }
+}
+
+/// Where `part` (a slice of `src`) starts, as "character N" (1-based) or
+/// "end of filter".
+fn position(src: &str, part: &str) -> String {
+    let start = (part.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize);
+    if start >= src.len() {
+        return "end of filter".to_owned();
+    }
+    let chars = src[..start].chars().count();
+    format!("character {}", chars + 1)
+}
+
+fn join_or(parts: &[String], fallback: &str) -> String {
+    if parts.is_empty() {
+        fallback.to_owned()
+    } else {
+        parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(filter: &str, input: &str) -> Vec<String> {
+        Filter::compile(filter)
+            .unwrap()
+            .run(input.as_bytes())
+            .unwrap()
+    }
+
+    #[test]
+    fn a_filter_can_move_between_threads() {
+        fn send_sync<T: Send + Sync>(_: &T) {}
+        send_sync(&Filter::compile(".").unwrap());
+    }
+
+    #[test]
+    fn outputs_are_compact_json() {
+        assert_eq!(run(".", "{ \"a\" :\n 1 }"), [r#"{"a":1}"#]);
+        assert_eq!(run(".a", r#"{"a":"x\ny"}"#), [r#""x\ny""#]);
+        assert_eq!(run(".[]", "[1, 2, 3]"), ["1", "2", "3"]);
+        assert!(run("empty", "1").is_empty());
+        assert_eq!(run("map(. * 2) | add", "[1,2]"), ["6"]);
+        assert_eq!(run("select(.n > 1) | .n", r#"{"n":2}"#), ["2"]);
+    }
+
+    #[test]
+    fn bad_filters_are_compile_errors() {
+        for bad in [".[", "foo(", "nosuchfunction", "$x", ")"] {
+            let err = Filter::compile(bad).unwrap_err();
+            assert!(matches!(err, JqError::Compile(_)), "{bad}: {err:?}");
+            assert!(!err.to_string().is_empty());
+        }
+        let err = Filter::compile("nosuchfunction").unwrap_err();
+        assert!(err.to_string().contains("nosuchfunction"), "{err}");
+    }
+
+    #[test]
+    fn runtime_and_input_errors() {
+        let filter = Filter::compile(".a").unwrap();
+        assert!(matches!(filter.run(b"[1]"), Err(JqError::Run(_))));
+        assert!(matches!(filter.run(b"{"), Err(JqError::Input(_))));
+        let failing = Filter::compile(r#"error("boom")"#).unwrap();
+        let err = failing.run(b"1").unwrap_err();
+        assert!(err.to_string().contains("boom"), "{err}");
+    }
+}

@@ -1,0 +1,49 @@
+//! User intents that keys are bound to.
+
+/// What a key asks for. The keymap maps keys to these per pane; `update`
+/// carries them out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    // Anywhere.
+    Quit,
+    Help,
+    FocusNext,
+    FocusPrev,
+    Zoom,
+    ModeSse,
+    ModeLongPoll,
+    ModeOff,
+    ModeAuto,
+    RefreshHead,
+    CopyUrl,
+    Compose,
+    // Lists and the tail.
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    // Stream list.
+    Open,
+    Filter,
+    OpenPath,
+    Create,
+    Delete,
+    // Tail.
+    Follow,
+    Detail,
+    ToggleJsonStyle,
+    Bookmark,
+    Bookmarks,
+    Jump,
+    CopyMessage,
+    CopyOffset,
+    // Composer.
+    Send,
+    SendAndClose,
+    CloseStream,
+    CycleAppendMode,
+    AppendSettings,
+    Leave,
+}

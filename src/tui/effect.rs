@@ -1,0 +1,60 @@
+//! What `update` asks the outside world to do. The runner (`runner.rs`)
+//! carries these out; `update` itself never does I/O.
+
+use bytes::Bytes;
+
+use crate::bookmarks::Bookmarks;
+use crate::client::LiveMode;
+use crate::tui::format::ContentKind;
+use crate::tui::state::composer::AppendMode;
+
+/// Settings of a stream to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateSpec {
+    pub content_type: String,
+    pub ttl_secs: Option<u64>,
+    pub expires_at: Option<String>,
+    pub closed: bool,
+}
+
+/// One side effect.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Start the tail reader `reader` (cancelling any other) at `from`.
+    StartReader {
+        reader: u64,
+        url: String,
+        from: String,
+        mode: LiveMode,
+        kind: ContentKind,
+    },
+    /// Stop the tail reader.
+    StopReader,
+    /// HEAD one stream (the open one, or a row of the list).
+    Head {
+        url: String,
+    },
+    Append {
+        url: String,
+        body: Bytes,
+        content_type: Option<String>,
+        mode: AppendMode,
+        close: bool,
+    },
+    Close {
+        url: String,
+    },
+    Create {
+        path: String,
+        url: String,
+        spec: CreateSpec,
+    },
+    Delete {
+        path: String,
+        url: String,
+    },
+    /// Write the bookmarks file.
+    SaveBookmarks(Box<Bookmarks>),
+    /// Put text on the clipboard.
+    Copy(String),
+}

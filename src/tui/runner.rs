@@ -1,0 +1,568 @@
+//! Carries out effects: client tasks (each cancellable), the bookmarks
+//! file, the clipboard. Results come back to the loop as `Message`s.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio::sync::{Mutex, Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::clipboard::{Clipboard, CopiedVia};
+use super::effect::{CreateSpec, Effect};
+use super::format::ContentKind;
+use super::message::{
+    Message, ReaderEvent, RegistryEvent, WriteKind, Written, explain,
+};
+use super::state::Connection;
+use super::state::composer::AppendMode;
+use super::state::meta::ReadInfo;
+use super::state::tail::Incoming;
+use crate::bookmarks::Bookmarks;
+use crate::client::{
+    AppendOptions, Client, CloseOptions, CreateOptions, Error, LiveMode,
+    Offset, ReadMeta, ReadOptions,
+};
+
+/// HEADs in flight at once (a registry of many streams asks for many).
+const HEADS_AT_ONCE: usize = 4;
+
+/// Owns the client and every task the explorer started.
+pub struct Runner {
+    client: Client,
+    /// Same as `client` but without retries: the tail shows its own
+    /// reconnect attempts.
+    tail_client: Client,
+    tx: mpsc::Sender<Message>,
+    reader: Option<CancellationToken>,
+    /// Cancels everything on quit.
+    all: CancellationToken,
+    clipboard: Box<dyn Clipboard>,
+    bookmarks_path: Option<PathBuf>,
+    saves: Arc<Mutex<()>>,
+    heads: Arc<Semaphore>,
+    /// Bookmark saves still running (awaited on quit).
+    pending: JoinSet<()>,
+}
+
+impl Runner {
+    pub fn new(
+        client: Client,
+        tail_client: Client,
+        tx: mpsc::Sender<Message>,
+        clipboard: Box<dyn Clipboard>,
+        bookmarks_path: Option<PathBuf>,
+    ) -> Self {
+        Runner {
+            client,
+            tail_client,
+            tx,
+            reader: None,
+            all: CancellationToken::new(),
+            clipboard,
+            bookmarks_path,
+            saves: Arc::new(Mutex::new(())),
+            heads: Arc::new(Semaphore::new(HEADS_AT_ONCE)),
+            pending: JoinSet::new(),
+        }
+    }
+
+    /// Starts following the registry stream under `base_url`.
+    pub fn watch_registry(&self, base_url: &str) {
+        let url = format!("{}/__registry__", base_url.trim_end_matches('/'));
+        let client = self.tail_client.clone();
+        let tx = self.tx.clone();
+        let cancel = self.all.child_token();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                () = registry_task(client, url, tx) => {}
+            }
+        });
+    }
+
+    /// Carries out one effect. Quick ones answer at once.
+    pub fn run(&mut self, effect: Effect) -> Option<Message> {
+        match effect {
+            Effect::StartReader {
+                reader,
+                url,
+                from,
+                mode,
+                kind,
+            } => {
+                self.stop_reader();
+                let cancel = self.all.child_token();
+                self.reader = Some(cancel.clone());
+                let client = self.tail_client.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let task =
+                        tail_task(client, url, from, mode, kind, reader, tx);
+                    tokio::select! {
+                        () = cancel.cancelled() => {}
+                        () = task => {}
+                    }
+                });
+            }
+            Effect::StopReader => self.stop_reader(),
+            Effect::Head { url } => {
+                let client = self.client.clone();
+                let tx = self.tx.clone();
+                let heads = self.heads.clone();
+                self.spawn(async move {
+                    let _permit = heads.acquire_owned().await;
+                    let result = match client.stream(&url) {
+                        Ok(s) => s.head().await,
+                        Err(e) => Err(e),
+                    };
+                    let at = Instant::now();
+                    let _ = tx.send(Message::Head { url, at, result }).await;
+                });
+            }
+            Effect::Append {
+                url,
+                body,
+                content_type,
+                mode,
+                close,
+            } => {
+                let client = self.client.clone();
+                let tx = self.tx.clone();
+                self.spawn(async move {
+                    let result =
+                        append(&client, &url, body, content_type, &mode, close)
+                            .await;
+                    let kind = WriteKind::Append { close };
+                    let _ =
+                        tx.send(Message::Written { url, kind, result }).await;
+                });
+            }
+            Effect::Close { url } => {
+                let client = self.client.clone();
+                let tx = self.tx.clone();
+                self.spawn(async move {
+                    let result = async {
+                        let r = client
+                            .stream(&url)?
+                            .close(CloseOptions::default())
+                            .await?;
+                        Ok(Written::Closed {
+                            final_offset: Some(
+                                r.final_offset.as_str().to_owned(),
+                            ),
+                        })
+                    }
+                    .await;
+                    let kind = WriteKind::Close;
+                    let _ =
+                        tx.send(Message::Written { url, kind, result }).await;
+                });
+            }
+            Effect::Create { path, url, spec } => {
+                let client = self.client.clone();
+                let tx = self.tx.clone();
+                self.spawn(async move {
+                    let result = create(&client, &url, spec).await;
+                    let kind = WriteKind::Create { path };
+                    let _ =
+                        tx.send(Message::Written { url, kind, result }).await;
+                });
+            }
+            Effect::Delete { path, url } => {
+                let client = self.client.clone();
+                let tx = self.tx.clone();
+                self.spawn(async move {
+                    let result = async {
+                        client.stream(&url)?.delete().await?;
+                        Ok(Written::Deleted)
+                    }
+                    .await;
+                    let kind = WriteKind::Delete { path };
+                    let _ =
+                        tx.send(Message::Written { url, kind, result }).await;
+                });
+            }
+            Effect::SaveBookmarks(bookmarks) => self.save(*bookmarks),
+            Effect::Copy(text) => {
+                let chars = text.chars().count();
+                return Some(Message::Copied(
+                    match self.clipboard.copy(&text) {
+                        Ok(CopiedVia::System) => {
+                            Ok(format!("copied {chars} characters"))
+                        }
+                        Ok(CopiedVia::Osc52) => Ok(format!(
+                            "copied {chars} characters (via the terminal, OSC 52)"
+                        )),
+                        Err(e) => Err(e.to_string()),
+                    },
+                ));
+            }
+        }
+        None
+    }
+
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let cancel = self.all.child_token();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                () = task => {}
+            }
+        });
+    }
+
+    fn stop_reader(&mut self) {
+        if let Some(c) = self.reader.take() {
+            c.cancel();
+        }
+    }
+
+    fn save(&mut self, bookmarks: Bookmarks) {
+        let Some(path) = self.bookmarks_path.clone() else {
+            return;
+        };
+        let lock = self.saves.clone();
+        let tx = self.tx.clone();
+        // Saves run in order (the lock is fair), so the newest snapshot is
+        // the one left on disk.
+        self.pending.spawn(async move {
+            let _guard = lock.lock().await;
+            let result =
+                tokio::task::spawn_blocking(move || bookmarks.save(&path))
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.map_err(|e| e.to_string()));
+            let _ = tx.try_send(Message::Saved(result));
+        });
+    }
+
+    /// Cancels every task and waits (briefly) for bookmark saves.
+    pub async fn shutdown(mut self) {
+        self.all.cancel();
+        let wait = async { while self.pending.join_next().await.is_some() {} };
+        let _ = tokio::time::timeout(Duration::from_secs(3), wait).await;
+    }
+}
+
+fn producer_headers(mode: &AppendMode) -> Vec<(String, String)> {
+    match mode {
+        AppendMode::Plain => Vec::new(),
+        AppendMode::Seq { seq } => vec![("Stream-Seq".into(), seq.clone())],
+        AppendMode::Producer { id, epoch, seq } => vec![
+            ("Producer-Id".into(), id.clone()),
+            ("Producer-Epoch".into(), epoch.to_string()),
+            ("Producer-Seq".into(), seq.to_string()),
+        ],
+    }
+}
+
+async fn append(
+    client: &Client,
+    url: &str,
+    body: bytes::Bytes,
+    content_type: Option<String>,
+    mode: &AppendMode,
+    close: bool,
+) -> Result<Written, Error> {
+    let stream = client.stream(url)?;
+    if close {
+        let r = stream
+            .close(CloseOptions {
+                data: Some(body),
+                content_type,
+                headers: producer_headers(mode),
+            })
+            .await?;
+        return Ok(Written::Appended {
+            next_offset: r.final_offset.as_str().to_owned(),
+            duplicate: false,
+            closed: true,
+        });
+    }
+    let (seq, headers) = match mode {
+        AppendMode::Seq { seq } => (Some(seq.clone()), Vec::new()),
+        other => (None, producer_headers(other)),
+    };
+    let r = stream
+        .append(
+            body,
+            AppendOptions {
+                seq,
+                content_type,
+                headers,
+            },
+        )
+        .await?;
+    Ok(Written::Appended {
+        next_offset: r.next_offset.as_str().to_owned(),
+        duplicate: r.duplicate,
+        closed: false,
+    })
+}
+
+async fn create(
+    client: &Client,
+    url: &str,
+    spec: CreateSpec,
+) -> Result<Written, Error> {
+    let r = client
+        .stream(url)?
+        .create_detailed(CreateOptions {
+            content_type: Some(spec.content_type),
+            ttl: spec.ttl_secs.map(Duration::from_secs),
+            expires_at: spec.expires_at,
+            closed: spec.closed,
+            data: None,
+            headers: Vec::new(),
+        })
+        .await?;
+    Ok(Written::Created {
+        status: r.status,
+        content_type: r.content_type,
+    })
+}
+
+/// `HH:MM:SS.mmm` UTC, for batch headers.
+pub fn clock() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:02}:{:02}:{:02}.{:03}Z",
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.millisecond()
+    )
+}
+
+/// The wall clock as RFC 3339 UTC, to the second.
+pub fn wall() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn read_info(meta: &ReadMeta) -> ReadInfo {
+    ReadInfo {
+        cursor: meta.cursor.clone(),
+        etag: meta.etag.clone(),
+        cache_control: meta.cache_control.clone(),
+        status: meta.status,
+        up_to_date: meta.up_to_date,
+    }
+}
+
+fn incoming(meta: &ReadMeta, data: bytes::Bytes, ends: Vec<u32>) -> Incoming {
+    Incoming {
+        arrived: clock(),
+        start_offset: meta.start_offset.as_str().to_owned(),
+        next_offset: meta.offset.as_str().to_owned(),
+        up_to_date: meta.up_to_date,
+        closed: meta.stream_closed,
+        partial: meta.partial,
+        data,
+        ends,
+    }
+}
+
+/// Reads one stream and reports every item; ends on close, on catch-up
+/// completion, on failure (the UI decides about retrying) or when
+/// cancelled (by dropping this future).
+async fn tail_task(
+    client: Client,
+    url: String,
+    from: String,
+    mode: LiveMode,
+    kind: ContentKind,
+    reader: u64,
+    tx: mpsc::Sender<Message>,
+) {
+    let send = |event| {
+        let tx = tx.clone();
+        async move { tx.send(Message::Reader { reader, event }).await.is_ok() }
+    };
+    let stream = match client.stream(&url) {
+        Ok(s) => s,
+        Err(e) => {
+            send(ReaderEvent::Failed(explain(&e))).await;
+            return;
+        }
+    };
+    let options = ReadOptions {
+        offset: Offset::new(from),
+        live: mode,
+        ..ReadOptions::default()
+    };
+    send(ReaderEvent::Connection(Connection::CatchingUp)).await;
+    let mut items: futures::stream::BoxStream<
+        'static,
+        Result<(Incoming, ReadInfo), Error>,
+    > = if kind == ContentKind::Json {
+        stream
+            .read_json_raw(options)
+            .map(|r| {
+                r.map(|b| {
+                    (incoming(&b.meta, b.data, b.ends), read_info(&b.meta))
+                })
+            })
+            .boxed()
+    } else {
+        stream
+            .read_bytes(options)
+            .map(|r| {
+                r.map(|c| {
+                    (incoming(&c.meta, c.data, Vec::new()), read_info(&c.meta))
+                })
+            })
+            .boxed()
+    };
+    while let Some(item) = items.next().await {
+        match item {
+            Ok((incoming, info)) => {
+                let closed = incoming.closed;
+                let event = ReaderEvent::Batch {
+                    incoming,
+                    info,
+                    at: Instant::now(),
+                };
+                if !send(event).await || closed {
+                    return;
+                }
+            }
+            Err(e) => {
+                let text = explain(&e);
+                let event = if e.is_retryable() {
+                    ReaderEvent::Retry(text)
+                } else {
+                    ReaderEvent::Failed(text)
+                };
+                send(event).await;
+                return;
+            }
+        }
+    }
+    send(ReaderEvent::Done).await;
+}
+
+/// Follows `__registry__`: creates and deletes, live.
+async fn registry_task(client: Client, url: String, tx: mpsc::Sender<Message>) {
+    let send = |event| {
+        let tx = tx.clone();
+        async move { tx.send(Message::Registry(event)).await.is_ok() }
+    };
+    let Ok(stream) = client.stream(&url) else {
+        send(RegistryEvent::Failed("bad registry URL".into())).await;
+        return;
+    };
+    let mut from = Offset::START;
+    let mut attempt = 0u32;
+    loop {
+        let mut reads = stream.read_json::<serde_json::Value>(ReadOptions {
+            offset: from.clone(),
+            live: LiveMode::Auto,
+            ..ReadOptions::default()
+        });
+        let mut live_said = false;
+        let failure = loop {
+            match reads.next().await {
+                None => break None,
+                Some(Err(e)) => break Some(e),
+                Some(Ok(batch)) => {
+                    attempt = 0;
+                    for event in batch.items.iter().filter_map(registry_event) {
+                        if !send(event).await {
+                            return;
+                        }
+                    }
+                    if batch.meta.is_resumable() {
+                        from = batch.meta.offset.clone();
+                    }
+                    if batch.meta.up_to_date && !live_said {
+                        live_said = true;
+                        if !send(RegistryEvent::Live).await {
+                            return;
+                        }
+                    }
+                }
+            }
+        };
+        match failure {
+            Some(e) if e.is_not_found() => {
+                send(RegistryEvent::Absent).await;
+                return;
+            }
+            Some(e) => {
+                send(RegistryEvent::Failed(explain(&e))).await;
+            }
+            None => {}
+        }
+        attempt += 1;
+        let wait = Duration::from_millis(500) * 2u32.pow(attempt.min(6));
+        tokio::time::sleep(wait.min(Duration::from_secs(30))).await;
+    }
+}
+
+/// One registry record as an event (the Node server's shape:
+/// `{"type":"stream","key":path,"value":{"contentType":..},"headers":{"operation":"insert"|"delete"}}`).
+fn registry_event(v: &serde_json::Value) -> Option<RegistryEvent> {
+    let path = v
+        .get("key")
+        .and_then(|k| k.as_str())
+        .or_else(|| v.pointer("/value/path").and_then(|p| p.as_str()))?
+        .to_owned();
+    let op = v
+        .pointer("/headers/operation")
+        .and_then(|o| o.as_str())
+        .unwrap_or("insert");
+    Some(match op {
+        "delete" => RegistryEvent::Deleted { path },
+        _ => RegistryEvent::Created {
+            path,
+            content_type: v
+                .pointer("/value/contentType")
+                .and_then(|c| c.as_str())
+                .map(str::to_owned),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_records_become_events() {
+        let insert = serde_json::json!({"type":"stream","key":"a/b","value":{"path":"a/b","contentType":"text/plain","createdAt":1},"headers":{"operation":"insert"}});
+        assert_eq!(
+            registry_event(&insert),
+            Some(RegistryEvent::Created {
+                path: "a/b".into(),
+                content_type: Some("text/plain".into())
+            })
+        );
+        let delete = serde_json::json!({"type":"stream","key":"a/b","headers":{"operation":"delete"}});
+        assert_eq!(
+            registry_event(&delete),
+            Some(RegistryEvent::Deleted { path: "a/b".into() })
+        );
+        assert_eq!(registry_event(&serde_json::json!(42)), None);
+    }
+
+    #[test]
+    fn producer_modes_carry_their_headers() {
+        let h = producer_headers(&AppendMode::Producer {
+            id: "p".into(),
+            epoch: 2,
+            seq: 7,
+        });
+        assert_eq!(h[2], ("Producer-Seq".into(), "7".into()));
+        assert!(producer_headers(&AppendMode::Plain).is_empty());
+    }
+}

@@ -1,0 +1,447 @@
+//! Keys inside dialogs. A dialog keeps what was typed until it succeeds;
+//! failures are shown inside it.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::{batch_offset, begin_tail, jump_to, open_stream, send, wall_clock};
+use crate::bookmarks::Bookmark;
+use crate::tui::effect::{CreateSpec, Effect};
+use crate::tui::state::dialog::{Confirm, CreateForm, DialogKind, LineInput};
+use crate::tui::state::{Dialog, Level, Overlay, State};
+
+/// Starts naming a bookmark for the selected batch.
+pub(super) fn start_bookmark(state: &mut State) {
+    let Some(batch) = state.tail.current_batch() else {
+        state.notify(Level::Error, "nothing to bookmark yet");
+        return;
+    };
+    let offset = batch_offset(batch);
+    // The default name is the time, to the second.
+    let name = state
+        .wall
+        .get(..19)
+        .unwrap_or(&state.wall)
+        .replace('T', " ");
+    state.overlay =
+        Some(Overlay::Dialog(Dialog::new(DialogKind::BookmarkName {
+            offset,
+            input: LineInput::new(&name),
+        })));
+}
+
+pub(super) fn paste(dialog: &mut Dialog, text: &str) {
+    match &mut dialog.kind {
+        DialogKind::Open(i)
+        | DialogKind::Jump(i)
+        | DialogKind::BookmarkName { input: i, .. }
+        | DialogKind::Delete { input: i, .. }
+        | DialogKind::Bookmarks {
+            renaming: Some(i), ..
+        } => i.paste(text),
+        DialogKind::Create(form) => {
+            if let Some(i) = form.input_mut() {
+                i.paste(text);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn close(state: &mut State) {
+    state.overlay = None;
+}
+
+fn set_error(state: &mut State, text: impl Into<String>) {
+    if let Some(d) = state.dialog_mut() {
+        d.error = Some(text.into());
+    }
+}
+
+fn save(state: &State, fx: &mut Vec<Effect>) {
+    fx.push(Effect::SaveBookmarks(Box::new(state.bookmarks.clone())));
+}
+
+/// A key while a dialog is open.
+pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    let Some(dialog) = state.dialog_mut() else {
+        return;
+    };
+    if key.code == KeyCode::Esc {
+        // Esc first leaves a rename, then the dialog.
+        if let DialogKind::Bookmarks { renaming, .. } = &mut dialog.kind
+            && renaming.is_some()
+        {
+            *renaming = None;
+            dialog.error = None;
+            return;
+        }
+        close(state);
+        return;
+    }
+    let kind = dialog.kind.clone();
+    match kind {
+        DialogKind::Open(mut input) => {
+            if key.code == KeyCode::Enter {
+                let path = input.value.trim().to_owned();
+                if path.is_empty() {
+                    set_error(state, "type a stream path or URL");
+                } else {
+                    open_stream(state, &path, fx);
+                }
+            } else if input.handle(key) {
+                set_kind(state, DialogKind::Open(input));
+            }
+        }
+        DialogKind::Jump(mut input) => {
+            if key.code == KeyCode::Enter {
+                let from = input.value.trim().to_owned();
+                if from.is_empty() {
+                    set_error(
+                        state,
+                        "type -1 (beginning), now (tail) or an offset",
+                    );
+                } else {
+                    close(state);
+                    jump_to(state, &from, fx);
+                }
+            } else if input.handle(key) {
+                set_kind(state, DialogKind::Jump(input));
+            }
+        }
+        DialogKind::BookmarkName { offset, mut input } => {
+            if key.code == KeyCode::Enter {
+                add_bookmark(state, &offset, input.value.trim(), fx);
+            } else if input.handle(key) {
+                set_kind(state, DialogKind::BookmarkName { offset, input });
+            }
+        }
+        DialogKind::Bookmarks { selected, renaming } => {
+            bookmarks_key(state, key, selected, renaming, fx);
+        }
+        DialogKind::Create(form) => create_key(state, key, form, fx),
+        DialogKind::Delete { path, mut input } => {
+            if key.code == KeyCode::Enter {
+                if input.value == path {
+                    let url = state.url_of(&path);
+                    if let Some(d) = state.dialog_mut() {
+                        d.busy = true;
+                        d.error = None;
+                    }
+                    fx.push(Effect::Delete { path, url });
+                } else {
+                    set_error(
+                        state,
+                        "type the stream's name exactly to delete it",
+                    );
+                }
+            } else if input.handle(key) {
+                set_kind(state, DialogKind::Delete { path, input });
+            }
+        }
+        DialogKind::Confirm(what) => match key.code {
+            KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+                close(state);
+                match what {
+                    Confirm::AppendAndClose => send(state, true, fx),
+                    Confirm::Close => {
+                        if let Some(open) = &state.open {
+                            fx.push(Effect::Close {
+                                url: open.url.clone(),
+                            });
+                            state.composer.outcome = Some(
+                                crate::tui::state::composer::Outcome::Sending(
+                                    "closing…".into(),
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+            KeyCode::Char('n' | 'N' | 'q') => close(state),
+            _ => {}
+        },
+        DialogKind::Resume { offset, .. } => {
+            let from = match key.code {
+                KeyCode::Char('y' | 'r') | KeyCode::Enter => offset,
+                KeyCode::Char('b') => "-1".to_owned(),
+                KeyCode::Char('t' | 'n') => "now".to_owned(),
+                _ => return,
+            };
+            close(state);
+            begin_tail(state, from, fx);
+        }
+        DialogKind::AppendSettings {
+            mut seq,
+            mut producer,
+            mut epoch,
+            mut field,
+        } => {
+            match key.code {
+                KeyCode::Enter => {
+                    let Ok(e) = epoch.value.trim().parse::<u64>() else {
+                        set_error(state, "the epoch is a whole number");
+                        return;
+                    };
+                    if producer.value.trim().is_empty() {
+                        set_error(state, "the producer id cannot be empty");
+                        return;
+                    }
+                    let c = &mut state.composer;
+                    if c.epoch != e || c.producer_id != producer.value.trim() {
+                        // A new producer or epoch starts its sequence at 0.
+                        c.producer_seq = 0;
+                    }
+                    seq.value.trim().clone_into(&mut c.seq);
+                    producer.value.trim().clone_into(&mut c.producer_id);
+                    c.epoch = e;
+                    close(state);
+                    return;
+                }
+                KeyCode::Tab | KeyCode::Down => field = (field + 1) % 3,
+                KeyCode::BackTab | KeyCode::Up => field = (field + 2) % 3,
+                _ => {
+                    let input = match field {
+                        0 => &mut seq,
+                        1 => &mut producer,
+                        _ => &mut epoch,
+                    };
+                    input.handle(key);
+                }
+            }
+            set_kind(
+                state,
+                DialogKind::AppendSettings {
+                    seq,
+                    producer,
+                    epoch,
+                    field,
+                },
+            );
+        }
+    }
+}
+
+fn set_kind(state: &mut State, kind: DialogKind) {
+    if let Some(d) = state.dialog_mut() {
+        d.kind = kind;
+        d.error = None;
+    }
+}
+
+fn add_bookmark(
+    state: &mut State,
+    offset: &str,
+    name: &str,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(url) = state.open.as_ref().map(|o| o.url.clone()) else {
+        close(state);
+        return;
+    };
+    let bookmark = Bookmark {
+        name: name.to_owned(),
+        offset: offset.to_owned(),
+        created_at: wall_clock(state),
+    };
+    match state.bookmarks.add(&url, bookmark) {
+        Ok(()) => {
+            close(state);
+            state.notify(
+                Level::Info,
+                format!("bookmarked {offset} as {name:?}"),
+            );
+            save(state, fx);
+        }
+        Err(e) => set_error(state, e.to_string()),
+    }
+}
+
+fn bookmarks_key(
+    state: &mut State,
+    key: KeyEvent,
+    mut selected: usize,
+    renaming: Option<LineInput>,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(url) = state.open.as_ref().map(|o| o.url.clone()) else {
+        close(state);
+        return;
+    };
+    let list = state.bookmarks.list(&url).to_vec();
+    let current = list.get(selected).cloned();
+    if let Some(mut input) = renaming {
+        if key.code == KeyCode::Enter {
+            let Some(old) = current else {
+                return;
+            };
+            match state.bookmarks.rename(&url, &old.name, input.value.trim()) {
+                Ok(()) => {
+                    save(state, fx);
+                    set_kind(
+                        state,
+                        DialogKind::Bookmarks {
+                            selected,
+                            renaming: None,
+                        },
+                    );
+                }
+                Err(e) => set_error(state, e.to_string()),
+            }
+        } else if input.handle(key) {
+            set_kind(
+                state,
+                DialogKind::Bookmarks {
+                    selected,
+                    renaming: Some(input),
+                },
+            );
+        }
+        return;
+    }
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => {
+            selected = selected.saturating_sub(1);
+        }
+        KeyCode::Down | KeyCode::Char('j') => {
+            selected = (selected + 1).min(list.len().saturating_sub(1));
+        }
+        KeyCode::Enter => {
+            if let Some(b) = current {
+                close(state);
+                state.notify(
+                    Level::Info,
+                    format!("jumped to bookmark {:?}", b.name),
+                );
+                jump_to(state, &b.offset, fx);
+            }
+            return;
+        }
+        KeyCode::Char('r') => {
+            if let Some(b) = current {
+                set_kind(
+                    state,
+                    DialogKind::Bookmarks {
+                        selected,
+                        renaming: Some(LineInput::new(&b.name)),
+                    },
+                );
+            }
+            return;
+        }
+        KeyCode::Char('d') | KeyCode::Delete => {
+            if let Some(b) = current {
+                if let Err(e) = state.bookmarks.remove(&url, &b.name) {
+                    set_error(state, e.to_string());
+                    return;
+                }
+                save(state, fx);
+                selected = selected.min(list.len().saturating_sub(2));
+            }
+        }
+        KeyCode::Char('q') => {
+            close(state);
+            return;
+        }
+        _ => return,
+    }
+    set_kind(
+        state,
+        DialogKind::Bookmarks {
+            selected,
+            renaming: None,
+        },
+    );
+}
+
+fn create_key(
+    state: &mut State,
+    key: KeyEvent,
+    mut form: CreateForm,
+    fx: &mut Vec<Effect>,
+) {
+    match key.code {
+        KeyCode::Tab | KeyCode::Down => {
+            form.field = (form.field + 1) % CreateForm::FIELDS;
+        }
+        KeyCode::BackTab | KeyCode::Up => {
+            form.field =
+                (form.field + CreateForm::FIELDS - 1) % CreateForm::FIELDS;
+        }
+        KeyCode::Char(' ') if form.field == 4 => form.closed = !form.closed,
+        KeyCode::Enter => {
+            match create_spec(&form) {
+                Ok(spec) => {
+                    let path = form
+                        .path
+                        .value
+                        .trim()
+                        .trim_start_matches('/')
+                        .to_owned();
+                    let url = state.url_of(&path);
+                    if let Some(d) = state.dialog_mut() {
+                        d.busy = true;
+                        d.error = None;
+                    }
+                    fx.push(Effect::Create { path, url, spec });
+                }
+                Err(e) => set_error(state, e),
+            }
+            return;
+        }
+        _ => {
+            if let Some(input) = form.input_mut() {
+                input.handle(key);
+            }
+        }
+    }
+    set_kind(state, DialogKind::Create(form));
+}
+
+/// Checks the create form.
+pub fn create_spec(form: &CreateForm) -> Result<CreateSpec, String> {
+    let path = form.path.value.trim();
+    if path.is_empty() {
+        return Err("the path cannot be empty".into());
+    }
+    if path.contains(char::is_whitespace) {
+        return Err("the path cannot contain spaces".into());
+    }
+    let content_type = form.content_type.value.trim();
+    let content_type = if content_type.is_empty() {
+        "application/octet-stream"
+    } else {
+        content_type
+    };
+    let ttl = form.ttl.value.trim();
+    let ttl_secs =
+        if ttl.is_empty() {
+            None
+        } else {
+            Some(ttl.parse::<u64>().map_err(|_| {
+                "the TTL is a whole number of seconds".to_owned()
+            })?)
+        };
+    let expires = form.expires_at.value.trim();
+    let expires_at = if expires.is_empty() {
+        None
+    } else {
+        time::OffsetDateTime::parse(
+            expires,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_err(|_| {
+            "expires-at is an RFC 3339 time, like 2030-01-01T00:00:00Z"
+                .to_owned()
+        })?;
+        Some(expires.to_owned())
+    };
+    if ttl_secs.is_some() && expires_at.is_some() {
+        return Err("give a TTL or an expiry time, not both".into());
+    }
+    Ok(CreateSpec {
+        content_type: content_type.to_owned(),
+        ttl_secs,
+        expires_at,
+        closed: form.closed,
+    })
+}

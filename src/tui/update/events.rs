@@ -1,0 +1,305 @@
+//! What client tasks and the clock report: reader batches and failures,
+//! HEAD answers, write results, registry changes, ticks.
+
+use std::time::{Duration, Instant};
+
+use super::{begin_tail, kind_of, restart_reader};
+use crate::client::LiveMode;
+use crate::client::{Error, StreamMetadata};
+use crate::tui::effect::Effect;
+use crate::tui::message::{
+    ReaderEvent, RegistryEvent, WriteKind, Written, explain,
+};
+use crate::tui::state::composer::Outcome;
+use crate::tui::state::streams::Registry;
+use crate::tui::state::{Connection, Level, Overlay, State};
+
+/// Backoff before reconnect attempt `n` (1-based): 0.5 s doubling to 8 s.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500)
+        * 2u32.saturating_pow(attempt.saturating_sub(1).min(4))
+}
+
+pub(super) fn tick(
+    state: &mut State,
+    now: Instant,
+    wall: String,
+    fx: &mut Vec<Effect>,
+) {
+    // `fx` receives the reader restart when a reconnect is due.
+    state.now = state.now.max(now);
+    state.wall = wall;
+    state.meta.rate.advance(now);
+    if state.notice.as_ref().is_some_and(|n| n.until <= now) {
+        state.notice = None;
+    }
+    if state.retry_at.is_some_and(|at| at <= now) {
+        state.retry_at = None;
+        restart_reader(state, fx);
+    }
+}
+
+pub(super) fn reader(
+    state: &mut State,
+    reader: u64,
+    event: ReaderEvent,
+    fx: &mut Vec<Effect>,
+) {
+    // Reports from a reader that was replaced are stale.
+    if state.open.as_ref().is_none_or(|o| o.reader != reader) {
+        return;
+    }
+    match event {
+        ReaderEvent::Batch { incoming, info, at } => {
+            state.now = state.now.max(at);
+            let closed = incoming.closed;
+            let up_to_date = incoming.up_to_date;
+            let n = state.tail.push(incoming);
+            state.meta.rate.record(n, at);
+            state.meta.read = info;
+            state.reconnects = 0;
+            state.connection = if closed {
+                Connection::Closed
+            } else if up_to_date {
+                if state.mode == LiveMode::Off {
+                    Connection::CaughtUp
+                } else {
+                    Connection::Live
+                }
+            } else {
+                Connection::CatchingUp
+            };
+            if closed {
+                let mark_closed = |state: &mut State| {
+                    let path = state.open.as_ref()?.path.clone();
+                    state.streams.get_mut(&path)?.closed = Some(true);
+                    Some(())
+                };
+                mark_closed(state);
+                if let Some(open) = &state.open {
+                    // The final offset and closed flag, from the server.
+                    fx.push(Effect::Head {
+                        url: open.url.clone(),
+                    });
+                }
+            }
+        }
+        ReaderEvent::Connection(c) => state.connection = c,
+        ReaderEvent::Retry(error) => {
+            state.reconnects += 1;
+            let next_at = state.now + backoff(state.reconnects);
+            state.connection = Connection::Reconnecting {
+                attempt: state.reconnects,
+                next_at,
+                error,
+            };
+            state.retry_at = Some(next_at);
+        }
+        ReaderEvent::Failed(error) => {
+            state.notify(Level::Error, error.clone());
+            state.connection = Connection::Failed(error);
+        }
+        ReaderEvent::Done => state.connection = Connection::CaughtUp,
+    }
+}
+
+pub(super) fn head(
+    state: &mut State,
+    url: &str,
+    at: Instant,
+    result: Result<StreamMetadata, Error>,
+    fx: &mut Vec<Effect>,
+) {
+    let is_open = state.open.as_ref().is_some_and(|o| o.url == url);
+    let path = state.path_of(url);
+    match result {
+        Ok(meta) => {
+            if let Some(path) = &path
+                && let Some(e) = state.streams.get_mut(path)
+            {
+                e.content_type.clone_from(&meta.content_type);
+                e.closed = Some(meta.closed);
+                e.missing = None;
+            }
+            if is_open {
+                if let Some(open) = &mut state.open {
+                    open.content_type.clone_from(&meta.content_type);
+                }
+                if let Some(from) = state.pending_start.take() {
+                    state.tail.kind = kind_of(meta.content_type.as_deref());
+                    begin_tail(state, from, fx);
+                }
+                state.meta.head = Some(meta);
+                state.meta.head_at = Some(at);
+                state.meta.head_error = None;
+                state.meta.loading = false;
+            }
+        }
+        Err(e) => {
+            if let Some(path) = &path
+                && let Some(entry) = state.streams.get_mut(path)
+            {
+                entry.missing = e.status();
+            }
+            if is_open {
+                let text = explain(&e);
+                state.meta.head_error = Some(text.clone());
+                state.meta.loading = false;
+                if state.pending_start.take().is_some() {
+                    state.connection = Connection::Failed(text.clone());
+                    state.notify(Level::Error, text);
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn written(
+    state: &mut State,
+    url: &str,
+    kind: WriteKind,
+    result: Result<Written, Error>,
+    fx: &mut Vec<Effect>,
+) {
+    let is_open = state.open.as_ref().is_some_and(|o| o.url == url);
+    match kind {
+        WriteKind::Append { .. } | WriteKind::Close => {
+            composer_result(state, result);
+            if is_open {
+                state.meta.loading = true;
+                fx.push(Effect::Head {
+                    url: url.to_owned(),
+                });
+            }
+        }
+        WriteKind::Create { path } => match result {
+            Ok(Written::Created {
+                status,
+                content_type,
+            }) => {
+                close_dialog(state);
+                let e = state.streams.upsert(&path);
+                e.content_type = content_type;
+                e.missing = None;
+                state.streams.select_path(&path);
+                let what = if status == 200 {
+                    "exists already with these settings (200)"
+                } else {
+                    "created (201)"
+                };
+                state.notify(Level::Info, format!("{path}: {what}"));
+                fx.push(Effect::Head {
+                    url: url.to_owned(),
+                });
+            }
+            Ok(_) => {}
+            Err(e) => dialog_error(state, &e),
+        },
+        WriteKind::Delete { path } => match result {
+            Ok(_) => {
+                close_dialog(state);
+                state.streams.remove_from_registry(&path);
+                state.notify(Level::Info, format!("{path}: deleted"));
+                if is_open {
+                    fx.push(Effect::StopReader);
+                    state.connection =
+                        Connection::Failed("the stream was deleted".into());
+                }
+            }
+            Err(e) => dialog_error(state, &e),
+        },
+    }
+}
+
+fn composer_result(state: &mut State, result: Result<Written, Error>) {
+    let c = &mut state.composer;
+    c.busy = false;
+    let sent = c.in_flight.take();
+    match result {
+        Ok(Written::Appended {
+            next_offset,
+            duplicate,
+            closed,
+        }) => {
+            let mode = c.mode();
+            c.landed(&mode);
+            if let Some(text) = sent {
+                c.sent(&text);
+            }
+            let mut text = if duplicate {
+                "duplicate (204): the server already had this producer \
+                 sequence; nothing new was stored"
+                    .to_owned()
+            } else {
+                format!("appended; next offset {next_offset}")
+            };
+            if closed {
+                text.push_str("; stream closed");
+            }
+            c.outcome = Some(Outcome::Done(text));
+        }
+        Ok(Written::Closed { final_offset }) => {
+            c.outcome = Some(Outcome::Done(match final_offset {
+                Some(o) => format!("stream closed at {o}"),
+                None => "stream closed".into(),
+            }));
+        }
+        Ok(_) => {}
+        Err(e) => {
+            c.outcome = Some(Outcome::Failed(format!(
+                "{} — the text is kept",
+                explain(&e)
+            )));
+        }
+    }
+}
+
+fn close_dialog(state: &mut State) {
+    if matches!(state.overlay, Some(Overlay::Dialog(_))) {
+        state.overlay = None;
+    }
+}
+
+fn dialog_error(state: &mut State, e: &Error) {
+    let text = explain(e);
+    match state.dialog_mut() {
+        Some(d) => {
+            d.busy = false;
+            d.error = Some(text);
+        }
+        None => state.notify(Level::Error, text),
+    }
+}
+
+pub(super) fn registry(
+    state: &mut State,
+    event: RegistryEvent,
+    fx: &mut Vec<Effect>,
+) {
+    match event {
+        RegistryEvent::Live => state.streams.registry = Registry::Live,
+        RegistryEvent::Absent => state.streams.registry = Registry::Absent,
+        RegistryEvent::Failed(e) => {
+            state.streams.registry = Registry::Failed(e);
+        }
+        RegistryEvent::Created { path, content_type } => {
+            if path.starts_with("__") {
+                return;
+            }
+            let e = state.streams.upsert(&path);
+            e.sources.registry = true;
+            e.missing = None;
+            if content_type.is_some() {
+                e.content_type = content_type;
+            }
+            let known = e.closed.is_some();
+            if !known {
+                let url = state.url_of(&path);
+                fx.push(Effect::Head { url });
+            }
+        }
+        RegistryEvent::Deleted { path } => {
+            state.streams.remove_from_registry(&path);
+        }
+    }
+}

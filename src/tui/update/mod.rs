@@ -1,0 +1,717 @@
+//! `update(&mut State, Message) -> Vec<Effect>`: every state change, with
+//! no I/O and no clock reads (times come in messages).
+
+mod dialogs;
+mod events;
+pub mod scroll;
+
+use crossterm::event::{
+    Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton,
+    MouseEvent, MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+
+use super::action::Action;
+use super::effect::Effect;
+use super::format::{ContentKind, JsonStyle};
+use super::keymap;
+use super::message::Message;
+use super::state::composer::validate_json;
+use super::state::dialog::{Confirm, CreateForm, DialogKind, LineInput};
+use super::state::streams::Entry;
+use super::state::tail::Tail;
+use super::state::{
+    Connection, Dialog, Level, OpenStream, Overlay, Pane, State,
+};
+use super::view::layout;
+use crate::client::LiveMode;
+
+/// The wall-clock time of the latest tick (RFC 3339 UTC).
+pub fn wall_clock(state: &State) -> String {
+    state.wall.clone()
+}
+
+/// Applies one message.
+pub fn update(state: &mut State, message: Message) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match message {
+        Message::Input(event) => input(state, event, &mut fx),
+        Message::Tick { now, wall } => {
+            events::tick(state, now, wall, &mut fx);
+        }
+        Message::Registry(event) => events::registry(state, event, &mut fx),
+        Message::Reader { reader, event } => {
+            events::reader(state, reader, event, &mut fx);
+        }
+        Message::Head { url, at, result } => {
+            events::head(state, &url, at, result, &mut fx);
+        }
+        Message::Written { url, kind, result } => {
+            events::written(state, &url, kind, result, &mut fx);
+        }
+        Message::Saved(Ok(())) => {}
+        Message::Saved(Err(e)) => {
+            state.notify(Level::Error, format!("bookmarks not saved: {e}"));
+        }
+        Message::Copied(Ok(what)) => state.notify(Level::Info, what),
+        Message::Copied(Err(e)) => {
+            state.notify(Level::Error, format!("copy failed: {e}"));
+        }
+    }
+    fx
+}
+
+/// Rows of the tail's viewport.
+pub fn tail_height(state: &State) -> usize {
+    let areas = layout::areas(screen(state), state.zoomed, state.focus);
+    usize::from(areas.tail.height.saturating_sub(2)).max(1)
+}
+
+fn screen(state: &State) -> Rect {
+    Rect::new(0, 0, state.size.0, state.size.1)
+}
+
+fn input(state: &mut State, event: Event, fx: &mut Vec<Effect>) {
+    match event {
+        Event::Key(key)
+            if matches!(
+                key.kind,
+                KeyEventKind::Press | KeyEventKind::Repeat
+            ) =>
+        {
+            key_input(state, key, fx);
+        }
+        Event::Mouse(mouse) => mouse_input(state, mouse, fx),
+        Event::Resize(w, h) => state.size = (w, h),
+        Event::Paste(text) => paste(state, &text),
+        _ => {}
+    }
+}
+
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Char('c')
+        && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+fn key_input(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    if is_ctrl_c(&key) {
+        quit(state, fx);
+        return;
+    }
+    match &mut state.overlay {
+        Some(Overlay::Help) => {
+            match key.code {
+                KeyCode::Esc | KeyCode::Char('?') => state.overlay = None,
+                KeyCode::Char('q') => quit(state, fx),
+                _ => {}
+            }
+            return;
+        }
+        Some(Overlay::Detail(detail)) => {
+            let height = usize::from(state.size.1.saturating_sub(2)).max(1);
+            detail.set_viewport_height(height);
+            match key.code {
+                KeyCode::Esc => state.overlay = None,
+                KeyCode::Char('q') => quit(state, fx),
+                KeyCode::Up | KeyCode::Char('k') => detail.up(),
+                KeyCode::Down | KeyCode::Char('j') => detail.down(),
+                KeyCode::PageUp => detail.page_up(height),
+                KeyCode::PageDown | KeyCode::Char(' ') => {
+                    detail.page_down(height);
+                }
+                KeyCode::Home | KeyCode::Char('g') => detail.home(),
+                KeyCode::End | KeyCode::Char('G') => detail.end(),
+                KeyCode::Enter | KeyCode::Tab => detail.toggle(),
+                KeyCode::Left | KeyCode::Char('h') => {
+                    detail.collapse_or_parent();
+                }
+                KeyCode::Right | KeyCode::Char('l') => detail.expand(),
+                KeyCode::Char('-') => detail.fold_all(),
+                KeyCode::Char('+') => detail.unfold_all(),
+                KeyCode::Char('y') => {
+                    fx.push(Effect::Copy(detail.selected_value_text()));
+                }
+                KeyCode::Char('Y') => {
+                    fx.push(Effect::Copy(detail.cursor_path()));
+                }
+                _ => {}
+            }
+            return;
+        }
+        Some(Overlay::Dialog(_)) => {
+            dialogs::key(state, key, fx);
+            return;
+        }
+        None => {}
+    }
+    if state.focus == Pane::Streams && state.streams.filtering {
+        filter_key(state, key, fx);
+        return;
+    }
+    let editing = state.focus == Pane::Composer;
+    if let Some(action) = keymap::lookup(&key, state.focus, editing) {
+        act(state, action, fx);
+        return;
+    }
+    if editing {
+        composer_key(state, key);
+    }
+}
+
+fn composer_key(state: &mut State, key: KeyEvent) {
+    let c = &mut state.composer;
+    let plain = key.modifiers.is_empty();
+    if plain && key.code == KeyCode::Up && (c.is_empty() || c.recall.is_some())
+    {
+        c.recall_prev();
+        return;
+    }
+    if plain && key.code == KeyCode::Down && c.recall.is_some() {
+        c.recall_next();
+        return;
+    }
+    if c.editor.input(key) {
+        c.recall = None;
+    }
+}
+
+fn filter_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    let s = &mut state.streams;
+    match key.code {
+        KeyCode::Esc => {
+            s.filter.clear();
+            s.filtering = false;
+        }
+        KeyCode::Enter => {
+            s.filtering = false;
+            if s.visible().len() == 1 {
+                act(state, Action::Open, fx);
+            }
+        }
+        KeyCode::Up => s.select_prev(1),
+        KeyCode::Down => s.select_next(1),
+        KeyCode::Backspace => {
+            s.filter.pop();
+        }
+        KeyCode::Char(ch) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            s.filter.push(ch);
+            s.selected = 0;
+        }
+        _ => {}
+    }
+    state.streams.clamp();
+}
+
+fn paste(state: &mut State, text: &str) {
+    if let Some(d) = state.dialog_mut() {
+        dialogs::paste(d, text);
+    } else if state.focus == Pane::Composer {
+        // Pasted control characters would reach the terminal through the
+        // editor; keep newlines and tabs only.
+        let clean: String = text
+            .replace("\r\n", "\n")
+            .chars()
+            .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+            .collect();
+        state.composer.editor.insert_str(clean);
+    } else if state.focus == Pane::Streams && state.streams.filtering {
+        state
+            .streams
+            .filter
+            .extend(text.chars().filter(|c| !c.is_control()));
+        state.streams.clamp();
+    }
+}
+
+fn mouse_input(state: &mut State, mouse: MouseEvent, fx: &mut Vec<Effect>) {
+    if state.overlay.is_some() {
+        return;
+    }
+    let areas = layout::areas(screen(state), state.zoomed, state.focus);
+    let at = Position::new(mouse.column, mouse.row);
+    let pane = Pane::ALL
+        .into_iter()
+        .find(|p| areas.of(*p).is_some_and(|r| r.contains(at)));
+    let Some(pane) = pane else {
+        return;
+    };
+    match mouse.kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            state.focus = pane;
+            if pane == Pane::Streams {
+                let area = areas.streams;
+                let list_top = area.y + 1;
+                let rows = usize::from(area.height.saturating_sub(2));
+                if mouse.row >= list_top && rows > 0 {
+                    let start = layout::list_window(
+                        state.streams.selected,
+                        state.streams.visible().len(),
+                        rows,
+                    );
+                    let row = usize::from(mouse.row - list_top) + start;
+                    if row < state.streams.visible().len() {
+                        state.streams.selected = row;
+                        act(state, Action::Open, fx);
+                    }
+                }
+            }
+        }
+        MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+            let up = mouse.kind == MouseEventKind::ScrollUp;
+            match pane {
+                Pane::Tail => {
+                    let (h, style) = (tail_height(state), state.json_style);
+                    scroll::move_by(
+                        &mut state.tail,
+                        if up { -3 } else { 3 },
+                        h,
+                        style,
+                    );
+                }
+                Pane::Streams if up => state.streams.select_prev(3),
+                Pane::Streams => state.streams.select_next(3),
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Carries out a keymap action.
+fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    let height = tail_height(state);
+    let style = state.json_style;
+    match action {
+        Action::Quit => quit(state, fx),
+        Action::Help => state.overlay = Some(Overlay::Help),
+        Action::FocusNext | Action::FocusPrev => {
+            let i = Pane::ALL
+                .iter()
+                .position(|p| *p == state.focus)
+                .unwrap_or(0);
+            let n = Pane::ALL.len();
+            let next = if action == Action::FocusNext {
+                i + 1
+            } else {
+                i + n - 1
+            };
+            state.focus = Pane::ALL[next % n];
+        }
+        Action::Zoom => state.zoomed = !state.zoomed,
+        Action::ModeSse => set_mode(state, LiveMode::Sse, fx),
+        Action::ModeLongPoll => set_mode(state, LiveMode::LongPoll, fx),
+        Action::ModeOff => set_mode(state, LiveMode::Off, fx),
+        Action::ModeAuto => set_mode(state, LiveMode::Auto, fx),
+        Action::RefreshHead => {
+            if let Some(open) = &state.open {
+                state.meta.loading = true;
+                fx.push(Effect::Head {
+                    url: open.url.clone(),
+                });
+            }
+        }
+        Action::CopyUrl => match &state.open {
+            Some(open) => fx.push(Effect::Copy(open.url.clone())),
+            None => state.notify(Level::Error, "no stream is open"),
+        },
+        Action::Compose => state.focus = Pane::Composer,
+        Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+            let down = matches!(action, Action::Down | Action::PageDown);
+            let page = matches!(action, Action::PageUp | Action::PageDown);
+            match state.focus {
+                Pane::Streams => {
+                    let by = if page { 10 } else { 1 };
+                    if down {
+                        state.streams.select_next(by);
+                    } else {
+                        state.streams.select_prev(by);
+                    }
+                }
+                Pane::Tail if page => {
+                    scroll::page(&mut state.tail, down, height, style);
+                }
+                Pane::Tail => {
+                    scroll::move_by(
+                        &mut state.tail,
+                        if down { 1 } else { -1 },
+                        height,
+                        style,
+                    );
+                }
+                _ => {}
+            }
+        }
+        Action::Top => match state.focus {
+            Pane::Streams => state.streams.selected = 0,
+            _ => scroll::top(&mut state.tail, height, style),
+        },
+        Action::Bottom => {
+            state.streams.selected = usize::MAX;
+            state.streams.clamp();
+        }
+        Action::Open => {
+            if let Some(path) =
+                state.streams.selected_entry().map(|e| e.path.clone())
+            {
+                open_stream(state, &path, fx);
+            }
+        }
+        Action::Filter => state.streams.filtering = true,
+        Action::OpenPath => {
+            state.overlay = Some(Overlay::Dialog(Dialog::new(
+                DialogKind::Open(LineInput::default()),
+            )));
+        }
+        Action::Create => {
+            let mut form = CreateForm::default();
+            if !state.streams.filter.is_empty() {
+                form.path = LineInput::new(&state.streams.filter);
+            }
+            state.overlay =
+                Some(Overlay::Dialog(Dialog::new(DialogKind::Create(form))));
+        }
+        Action::Delete => {
+            if let Some(e) = state.streams.selected_entry() {
+                let path = e.path.clone();
+                state.overlay =
+                    Some(Overlay::Dialog(Dialog::new(DialogKind::Delete {
+                        path,
+                        input: LineInput::default(),
+                    })));
+            }
+        }
+        Action::Follow => state.tail.follow_live(),
+        Action::Detail => open_detail(state),
+        Action::ToggleJsonStyle => {
+            state.json_style = match state.json_style {
+                JsonStyle::Pretty => JsonStyle::Compact,
+                JsonStyle::Compact => JsonStyle::Pretty,
+            };
+            state.tail.anchor.line = 0;
+            let style = state.json_style;
+            scroll::reveal(&mut state.tail, height, style);
+        }
+        Action::Bookmark => dialogs::start_bookmark(state),
+        Action::Bookmarks => {
+            if state.open.is_some() {
+                state.overlay =
+                    Some(Overlay::Dialog(Dialog::new(DialogKind::Bookmarks {
+                        selected: 0,
+                        renaming: None,
+                    })));
+            }
+        }
+        Action::Jump => {
+            if state.open.is_some() {
+                state.overlay = Some(Overlay::Dialog(Dialog::new(
+                    DialogKind::Jump(LineInput::new("-1")),
+                )));
+            }
+        }
+        Action::CopyMessage => match state.tail.current_message() {
+            Some(raw) => {
+                fx.push(Effect::Copy(
+                    String::from_utf8_lossy(raw).into_owned(),
+                ));
+            }
+            None => state.notify(Level::Error, "select a message first (↑/↓)"),
+        },
+        Action::CopyOffset => {
+            let offset = if state.focus == Pane::Meta {
+                state
+                    .meta
+                    .head
+                    .as_ref()
+                    .map(|h| h.next_offset.as_str().to_owned())
+            } else {
+                state.tail.current_batch().map(batch_offset)
+            };
+            match offset {
+                Some(o) => fx.push(Effect::Copy(o)),
+                None => state.notify(Level::Error, "no offset to copy yet"),
+            }
+        }
+        Action::Send => send(state, false, fx),
+        Action::SendAndClose => {
+            if composer_ready(state) {
+                state.overlay = Some(Overlay::Dialog(Dialog::new(
+                    DialogKind::Confirm(Confirm::AppendAndClose),
+                )));
+            }
+        }
+        Action::CloseStream => {
+            if state.open.is_some() {
+                state.overlay = Some(Overlay::Dialog(Dialog::new(
+                    DialogKind::Confirm(Confirm::Close),
+                )));
+            }
+        }
+        Action::CycleAppendMode => state.composer.cycle_way(),
+        Action::AppendSettings => {
+            let c = &state.composer;
+            state.overlay = Some(Overlay::Dialog(Dialog::new(
+                DialogKind::AppendSettings {
+                    seq: LineInput::new(&c.seq),
+                    producer: LineInput::new(&c.producer_id),
+                    epoch: LineInput::new(&c.epoch.to_string()),
+                    field: 0,
+                },
+            )));
+        }
+        Action::Leave => state.focus = Pane::Tail,
+    }
+}
+
+/// The offset a bookmark or copy of a batch means: where the batch's data
+/// starts, which reading from reproduces it (the end of the batch when the
+/// start was the `now` sentinel).
+pub fn batch_offset(batch: &super::state::tail::Batch) -> String {
+    if batch.start_offset == "now" {
+        batch.next_offset.clone()
+    } else {
+        batch.start_offset.clone()
+    }
+}
+
+fn open_detail(state: &mut State) {
+    let Some(raw) = state.tail.current_message() else {
+        state.notify(Level::Error, "select a message first (↑/↓)");
+        return;
+    };
+    let title = state
+        .tail
+        .current_batch()
+        .map(|b| format!("message at {}", batch_offset(b)))
+        .unwrap_or_default();
+    let detail = super::state::DetailState::new(
+        bytes::Bytes::copy_from_slice(raw),
+        state.tail.kind,
+        title,
+    );
+    state.overlay = Some(Overlay::Detail(Box::new(detail)));
+}
+
+/// Whether the composer's text can be sent; says why not in place.
+fn composer_ready(state: &mut State) -> bool {
+    use super::state::composer::Outcome;
+    if state.open.is_none() {
+        state.composer.outcome =
+            Some(Outcome::Failed("open a stream first".into()));
+        return false;
+    }
+    if state.composer.busy {
+        state.composer.outcome =
+            Some(Outcome::Failed("the last append is still in flight".into()));
+        return false;
+    }
+    let text = state.composer.text();
+    if text.is_empty() {
+        state.composer.outcome =
+            Some(Outcome::Failed("nothing to send".into()));
+        return false;
+    }
+    if state.tail.kind == ContentKind::Json
+        && let Err(p) = validate_json(&text)
+    {
+        state.composer.outcome = Some(Outcome::Failed(format!(
+            "invalid JSON at line {}, column {}: {} — nothing was sent",
+            p.line, p.column, p.message
+        )));
+        return false;
+    }
+    true
+}
+
+/// Sends the composer's text (and closes the stream after it if asked).
+pub(super) fn send(state: &mut State, close: bool, fx: &mut Vec<Effect>) {
+    use super::state::composer::Outcome;
+    if !composer_ready(state) {
+        return;
+    }
+    let Some(open) = &state.open else {
+        return;
+    };
+    let text = state.composer.text();
+    let mode = state.composer.mode();
+    state.composer.outcome =
+        Some(Outcome::Sending(format!("sending ({})…", mode.label())));
+    state.composer.busy = true;
+    state.composer.in_flight = Some(text.clone());
+    fx.push(Effect::Append {
+        url: open.url.clone(),
+        body: bytes::Bytes::from(text),
+        content_type: open.content_type.clone(),
+        mode,
+        close,
+    });
+}
+
+/// Switches the live mode; the reader restarts where the UI is.
+fn set_mode(state: &mut State, mode: LiveMode, fx: &mut Vec<Effect>) {
+    state.mode = mode;
+    state.notify(Level::Info, format!("live mode: {}", mode_label(mode)));
+    if state.open.is_some() && state.tail.resume_offset.is_some() {
+        restart_reader(state, fx);
+    }
+}
+
+pub fn mode_label(mode: LiveMode) -> &'static str {
+    match mode {
+        LiveMode::Sse => "SSE",
+        LiveMode::LongPoll => "long-poll",
+        LiveMode::Off => "catch-up only",
+        LiveMode::Auto => "auto",
+    }
+}
+
+/// Starts a new reader from the last offset the UI received, skipping what
+/// it already showed.
+pub(super) fn restart_reader(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(from) = state.tail.restart_point() else {
+        return;
+    };
+    start_reader(state, from, fx);
+}
+
+fn start_reader(state: &mut State, from: String, fx: &mut Vec<Effect>) {
+    let Some(open) = &mut state.open else {
+        return;
+    };
+    open.reader = state.next_reader;
+    state.next_reader += 1;
+    state.retry_at = None;
+    state.connection = Connection::Connecting;
+    fx.push(Effect::StartReader {
+        reader: open.reader,
+        url: open.url.clone(),
+        from,
+        mode: state.mode,
+        kind: state.tail.kind,
+    });
+}
+
+/// Empties the tail and reads from `from` (`-1`, `now` or an offset).
+pub(super) fn jump_to(state: &mut State, from: &str, fx: &mut Vec<Effect>) {
+    state.tail.reset(from);
+    state.reconnects = 0;
+    if let Some(from) = state.tail.restart_point() {
+        start_reader(state, from, fx);
+    }
+    state.focus = Pane::Tail;
+}
+
+/// The content kind a content type is shown as.
+pub fn kind_of(content_type: Option<&str>) -> ContentKind {
+    let Some(ct) = content_type else {
+        return ContentKind::Binary;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json" || essence.ends_with("+json") {
+        ContentKind::Json
+    } else if essence.starts_with("text/")
+        || essence == "application/x-ndjson"
+        || essence == "application/ndjson"
+    {
+        ContentKind::Text
+    } else {
+        ContentKind::Binary
+    }
+}
+
+/// Opens a stream by path (or full URL): the tail, metadata and composer
+/// follow it.
+pub fn open_stream(state: &mut State, path: &str, fx: &mut Vec<Effect>) {
+    remember_position(state, fx);
+    let url = state.url_of(path);
+    let path = state.path_of(&url).unwrap_or_else(|| url.clone());
+    let content_type = state
+        .streams
+        .entries
+        .iter()
+        .find(|e| e.path == path)
+        .and_then(|e| e.content_type.clone());
+    if !path.starts_with("http") {
+        let e: &mut Entry = state.streams.upsert(&path);
+        e.sources.recent = true;
+        state.streams.select_path(&path);
+    }
+    fx.push(Effect::StopReader);
+    state.open = Some(OpenStream {
+        path,
+        url: url.clone(),
+        content_type: content_type.clone(),
+        reader: 0,
+    });
+    state.tail = Tail::new(kind_of(content_type.as_deref()), state.tail.limits);
+    state.meta = super::state::Meta::default();
+    state.meta.loading = true;
+    state.connection = Connection::Connecting;
+    state.reconnects = 0;
+    state.retry_at = None;
+    state.pending_start = None;
+    state.overlay = None;
+    let now = wall_clock(state);
+    state.bookmarks.touch_recent(&url, &now);
+    fx.push(Effect::SaveBookmarks(Box::new(state.bookmarks.clone())));
+    fx.push(Effect::Head { url: url.clone() });
+    let from = match state.bookmarks.last_position(&url) {
+        Some(pos) => {
+            state.overlay =
+                Some(Overlay::Dialog(Dialog::new(DialogKind::Resume {
+                    offset: pos.offset.clone(),
+                    saved_at: pos.saved_at.clone(),
+                })));
+            return;
+        }
+        None => "-1".to_owned(),
+    };
+    begin_tail(state, from, fx);
+}
+
+/// Starts tailing at `from` once the content type is known (else after
+/// the HEAD answers).
+pub(super) fn begin_tail(
+    state: &mut State,
+    from: String,
+    fx: &mut Vec<Effect>,
+) {
+    let known = state
+        .open
+        .as_ref()
+        .is_some_and(|o| o.content_type.is_some());
+    if known {
+        jump_to(state, &from, fx);
+    } else {
+        state.pending_start = Some(from);
+    }
+}
+
+/// Keeps where the open stream's tail is, to offer resuming there.
+fn remember_position(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(open) = &state.open else {
+        return;
+    };
+    let Some(offset) = state.tail.resume_offset.clone() else {
+        return;
+    };
+    if state.tail.total_messages == 0 && offset == "-1" {
+        return;
+    }
+    let now = wall_clock(state);
+    state.bookmarks.set_last_position(&open.url, &offset, &now);
+    fx.push(Effect::SaveBookmarks(Box::new(state.bookmarks.clone())));
+}
+
+fn quit(state: &mut State, fx: &mut Vec<Effect>) {
+    remember_position(state, fx);
+    fx.push(Effect::StopReader);
+    state.quit = true;
+}
+
+#[cfg(test)]
+mod tests;

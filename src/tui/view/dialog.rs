@@ -1,0 +1,247 @@
+//! Dialogs: forms, confirmations, the bookmark list.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::{centered, safe};
+use crate::tui::state::dialog::{Confirm, DialogKind, LineInput};
+use crate::tui::state::{Dialog, State};
+
+fn field<'a>(label: &str, input: &LineInput, active: bool) -> Line<'a> {
+    let label_style = if active {
+        Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    } else {
+        Style::new().fg(Color::DarkGray)
+    };
+    let value = safe(&input.value);
+    let mut spans = vec![Span::styled(format!("{label:>13} "), label_style)];
+    if active {
+        let (before, after): (String, String) = {
+            let chars: Vec<char> = value.chars().collect();
+            let at = input.cursor.min(chars.len());
+            (chars[..at].iter().collect(), chars[at..].iter().collect())
+        };
+        spans.push(Span::raw(before));
+        spans.push(Span::styled("▏", Style::new().fg(Color::Cyan)));
+        spans.push(Span::raw(after));
+    } else {
+        spans.push(Span::raw(value));
+    }
+    Line::from(spans)
+}
+
+fn hint(text: &str) -> Line<'static> {
+    Line::styled(text.to_owned(), Style::new().fg(Color::DarkGray))
+}
+
+/// Title and lines of a dialog.
+pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
+    let stream = state
+        .open
+        .as_ref()
+        .map(|o| safe(&o.path))
+        .unwrap_or_default();
+    let (title, mut lines) = match &dialog.kind {
+        DialogKind::Open(i) => (
+            "Open a stream".to_owned(),
+            vec![
+                field("path or URL", i, true),
+                hint(
+                    "a path under the server's base URL, or a full URL · Enter opens",
+                ),
+            ],
+        ),
+        DialogKind::Jump(i) => (
+            format!("Restart {stream} from"),
+            vec![
+                field("offset", i, true),
+                hint(
+                    "-1 = the beginning · now = only new messages · or an offset · Enter restarts",
+                ),
+            ],
+        ),
+        DialogKind::BookmarkName { offset, input } => (
+            "Bookmark".to_owned(),
+            vec![
+                Line::from(vec![
+                    Span::styled(
+                        "       offset ",
+                        Style::new().fg(Color::DarkGray),
+                    ),
+                    Span::raw(safe(offset)),
+                ]),
+                field("name", input, true),
+                hint("Enter saves"),
+            ],
+        ),
+        DialogKind::Bookmarks { selected, renaming } => {
+            let list = state
+                .open
+                .as_ref()
+                .map(|o| state.bookmarks.list(&o.url).to_vec())
+                .unwrap_or_default();
+            let mut lines = Vec::new();
+            if list.is_empty() {
+                lines.push(hint(
+                    "no bookmarks for this stream yet: m in the tail adds one",
+                ));
+            }
+            for (i, b) in list.iter().enumerate() {
+                let sel = i == *selected;
+                if sel && let Some(input) = renaming {
+                    lines.push(field("rename", input, true));
+                    continue;
+                }
+                let style = if sel {
+                    Style::new().add_modifier(Modifier::REVERSED)
+                } else {
+                    Style::new()
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!(" {:<24}", safe(&b.name)), style),
+                    Span::styled(
+                        format!(" {} ", safe(&b.offset)),
+                        style.fg(Color::Magenta),
+                    ),
+                    Span::styled(
+                        safe(&b.created_at),
+                        Style::new().fg(Color::DarkGray),
+                    ),
+                ]));
+            }
+            lines.push(hint("Enter jumps (the tail restarts there) · r renames · d deletes · Esc closes"));
+            (format!("Bookmarks of {stream}"), lines)
+        }
+        DialogKind::Create(form) => (
+            "Create a stream".to_owned(),
+            vec![
+                field("path", &form.path, form.field == 0),
+                field("content type", &form.content_type, form.field == 1),
+                field("TTL (s)", &form.ttl, form.field == 2),
+                field("expires at", &form.expires_at, form.field == 3),
+                Line::from(vec![
+                    Span::styled(
+                        format!("{:>13} ", "closed"),
+                        if form.field == 4 {
+                            Style::new()
+                                .fg(Color::Cyan)
+                                .add_modifier(Modifier::BOLD)
+                        } else {
+                            Style::new().fg(Color::DarkGray)
+                        },
+                    ),
+                    Span::raw(if form.closed { "[x] yes" } else { "[ ] no" }),
+                    Span::styled(
+                        "  (Space toggles)",
+                        Style::new().fg(Color::DarkGray),
+                    ),
+                ]),
+                hint("Tab moves between fields · Enter creates"),
+            ],
+        ),
+        DialogKind::Delete { path, input } => (
+            "Delete a stream".to_owned(),
+            vec![
+                Line::from(vec![
+                    Span::raw("This deletes "),
+                    Span::styled(
+                        safe(path),
+                        Style::new()
+                            .fg(Color::Red)
+                            .add_modifier(Modifier::BOLD),
+                    ),
+                    Span::raw(" and all its data."),
+                ]),
+                field("type its name", input, true),
+                hint("Enter deletes once the name matches"),
+            ],
+        ),
+        DialogKind::Confirm(Confirm::AppendAndClose) => (
+            "Append and close".to_owned(),
+            vec![
+                Line::raw(format!(
+                    "Append the composer's text to {stream} and close the stream?"
+                )),
+                Line::raw("A closed stream takes no more appends."),
+                hint("y / Enter: append and close · n / Esc: cancel"),
+            ],
+        ),
+        DialogKind::Confirm(Confirm::Close) => (
+            "Close the stream".to_owned(),
+            vec![
+                Line::raw(format!(
+                    "Close {stream}? It takes no more appends afterwards."
+                )),
+                hint("y / Enter: close · n / Esc: cancel"),
+            ],
+        ),
+        DialogKind::Resume { offset, saved_at } => (
+            format!("Reopen {stream}"),
+            vec![
+                Line::from(vec![
+                    Span::raw("You left this stream at "),
+                    Span::styled(safe(offset), Style::new().fg(Color::Magenta)),
+                    Span::styled(
+                        format!(" ({})", safe(saved_at)),
+                        Style::new().fg(Color::DarkGray),
+                    ),
+                ]),
+                hint(
+                    "y / Enter: resume there · b: from the beginning · t: from now (new messages only)",
+                ),
+            ],
+        ),
+        DialogKind::AppendSettings {
+            seq,
+            producer,
+            epoch,
+            field: f,
+        } => (
+            "Append settings".to_owned(),
+            vec![
+                field("Stream-Seq", seq, *f == 0),
+                field("producer id", producer, *f == 1),
+                field("epoch", epoch, *f == 2),
+                hint(
+                    "Ctrl-P in the composer picks plain / Stream-Seq / producer · Enter saves",
+                ),
+            ],
+        ),
+    };
+    if dialog.busy {
+        lines.push(hint("working…"));
+    }
+    if let Some(e) = &dialog.error {
+        lines.push(Line::styled(
+            format!("✗ {}", safe(e)),
+            Style::new().fg(Color::Red),
+        ));
+    }
+    (title, lines)
+}
+
+/// Draws a dialog centred over the panes.
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
+    let (title, lines) = content(state, dialog);
+    let width = area.width.min(76);
+    let inner_width = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_width).max(1))
+        .sum();
+    // Word wrapping can take a row more than the width alone says.
+    let r = centered(area, width, u16::try_from(rows + 3).unwrap_or(u16::MAX));
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::new()
+                .borders(Borders::ALL)
+                .border_style(Style::new().fg(Color::Yellow))
+                .title(format!(" {title} ")),
+        ),
+        r,
+    );
+}

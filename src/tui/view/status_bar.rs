@@ -1,0 +1,126 @@
+//! The status bar: connection, mode, offset, rate, the latest notice, and
+//! the keys that matter in the focused pane.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{count, safe};
+use crate::tui::keymap;
+use crate::tui::state::{Connection, Level, Overlay, State};
+use crate::tui::update::mode_label;
+
+/// The connection as words, with its colour.
+pub fn connection_label(state: &State) -> (String, Color) {
+    match &state.connection {
+        Connection::Idle => ("idle".into(), Color::DarkGray),
+        Connection::Connecting => ("connecting".into(), Color::Yellow),
+        Connection::CatchingUp => ("catching up".into(), Color::Yellow),
+        Connection::Live => ("live".into(), Color::Green),
+        Connection::CaughtUp => ("caught up".into(), Color::Cyan),
+        Connection::Reconnecting {
+            attempt, next_at, ..
+        } => {
+            let secs =
+                next_at.saturating_duration_since(state.now).as_secs_f64();
+            (
+                format!(
+                    "reconnecting, attempt {attempt}, next in {}s",
+                    secs.ceil()
+                ),
+                Color::Yellow,
+            )
+        }
+        Connection::Closed => ("closed".into(), Color::Red),
+        Connection::Failed(_) => ("failed".into(), Color::Red),
+    }
+}
+
+/// Draws both rows.
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    if area.height == 0 {
+        return;
+    }
+    let (conn, color) = connection_label(state);
+    let dim = Style::new().fg(Color::DarkGray);
+    let mut spans = vec![
+        Span::styled(
+            format!(" ● {conn} "),
+            Style::new()
+                .fg(Color::Black)
+                .bg(color)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(" "),
+        Span::styled(mode_label(state.mode), Style::new().fg(Color::Cyan)),
+    ];
+    if let Some(o) = &state.tail.last_offset {
+        spans.push(Span::styled(" · offset ", dim));
+        spans.push(Span::styled(safe(o), Style::new().fg(Color::Magenta)));
+    }
+    spans.push(Span::styled(" · ", dim));
+    spans.push(Span::raw(format!(
+        "{} msgs",
+        count(state.tail.total_messages)
+    )));
+    spans.push(Span::styled(" · ", dim));
+    spans.push(Span::raw(format!(
+        "{}/s",
+        count(state.meta.rate.per_second())
+    )));
+    if let Some(n) = &state.notice {
+        let style = match n.level {
+            Level::Info => Style::new().fg(Color::Green),
+            Level::Error => {
+                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+            }
+        };
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(safe(&n.text), style));
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)),
+        Rect::new(area.x, area.y, area.width, 1),
+    );
+    if area.height < 2 {
+        return;
+    }
+    let hints: Vec<(String, &str)> = match &state.overlay {
+        Some(Overlay::Help) => {
+            vec![("Esc".into(), "close help"), ("q".into(), "quit")]
+        }
+        Some(Overlay::Detail(_)) => vec![
+            ("Esc".into(), "close"),
+            ("Enter".into(), "fold"),
+            ("←/→".into(), "collapse/expand"),
+            ("y".into(), "copy value"),
+            ("Y".into(), "copy path"),
+        ],
+        Some(Overlay::Dialog(_)) => {
+            vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")]
+        }
+        None if state.streams.filtering
+            && state.focus == crate::tui::state::Pane::Streams =>
+        {
+            vec![
+                ("Enter".into(), "keep filter"),
+                ("Esc".into(), "clear filter"),
+            ]
+        }
+        None => keymap::hints(state.focus),
+    };
+    let mut hint_spans = vec![Span::raw(" ")];
+    for (key, what) in hints {
+        hint_spans.push(Span::styled(
+            key,
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        ));
+        hint_spans.push(Span::styled(format!(" {what}  "), dim));
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(hint_spans)),
+        Rect::new(area.x, area.y + 1, area.width, 1),
+    );
+}

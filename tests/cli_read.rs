@@ -1,0 +1,290 @@
+//! `dsx read` as a child process against each server: every format, start
+//! offsets, live modes receiving appends made after the start, `--until`,
+//! `--jq`, a closed pipe, Ctrl-C, and the exit codes of failed reads.
+
+mod support;
+
+use std::time::Duration;
+
+use dsx::bookmarks::{Bookmark, Bookmarks};
+use dsx::client::{CloseOptions, DurableStream};
+use support::cli::{command, run};
+use support::{
+    Running, TestServer, WAIT, append, create_at, dead_port, dsx, within,
+};
+
+/// Long enough for a live read to have its request waiting at the server.
+const SETTLE: Duration = Duration::from_millis(400);
+
+/// A JSON stream with three messages, one of them pretty-printed over
+/// several lines; returns it and the offset after the first message.
+async fn json_stream(
+    server: &TestServer,
+    prefix: &str,
+) -> (DurableStream, String) {
+    let client = server.client();
+    let stream =
+        create_at(&client, &server.fresh_url(prefix), "application/json").await;
+    let first = append(&stream, r#"{"n":1}"#).await;
+    append(&stream, "{\n  \"n\": 2,\n  \"s\": \"a\\nb\"\n}").await;
+    append(&stream, r#"{"n":3}"#).await;
+    (stream, first.as_str().to_owned())
+}
+
+fn parse(line: &str) -> serde_json::Value {
+    serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"))
+}
+
+async fn ndjson_is_one_message_per_line(server: TestServer) {
+    let (stream, _) = json_stream(&server, "read-ndjson").await;
+    let url = stream.url().as_str();
+    for args in [vec!["read", url], vec!["read", url, "--format", "ndjson"]] {
+        let out = dsx(&args).await;
+        out.ok();
+        let lines = out.lines();
+        assert_eq!(lines.len(), 3, "{out:#?}");
+        assert_eq!(lines[0], r#"{"n":1}"#);
+        assert_eq!(parse(lines[1])["s"], "a\nb", "value kept: {}", lines[1]);
+        assert_eq!(parse(lines[2])["n"], 3);
+    }
+}
+
+async fn batches_carry_offset_and_flags(server: TestServer) {
+    let (stream, _) = json_stream(&server, "read-batches").await;
+    let tail = stream.head().await.expect("head").next_offset;
+    let out =
+        dsx(&["read", stream.url().as_str(), "--format", "batches"]).await;
+    out.ok();
+    let batches: Vec<_> = out.lines().into_iter().map(parse).collect();
+    let messages: Vec<_> = batches
+        .iter()
+        .flat_map(|b| b["messages"].as_array().expect("messages").clone())
+        .collect();
+    assert_eq!(messages.len(), 3, "{out:#?}");
+    assert_eq!(messages[1]["n"], 2);
+    let last = batches.last().expect("a batch");
+    assert_eq!(last["offset"], tail.as_str());
+    assert_eq!(last["up_to_date"], true);
+    assert_eq!(last["closed"], false);
+}
+
+async fn raw_and_text_batches(server: TestServer) {
+    let client = server.client();
+    let url = server.fresh_url("read-raw");
+    let stream = create_at(&client, &url, "text/plain").await;
+    append(&stream, "hello\n").await;
+    append(&stream, "wörld\n").await;
+    let out = dsx(&["read", &url]).await;
+    out.ok();
+    assert_eq!(out.stdout, "hello\nwörld\n", "text prints raw by default");
+    let out = dsx(&["read", &url, "--format", "raw"]).await;
+    assert_eq!(out.ok().stdout, "hello\nwörld\n");
+    let out = dsx(&["read", &url, "--format", "batches"]).await;
+    let data: String = out
+        .ok()
+        .lines()
+        .into_iter()
+        .map(|l| parse(l)["data"].as_str().expect("text data").to_owned())
+        .collect();
+    assert_eq!(data, "hello\nwörld\n");
+    // A JSON format of a text stream is a usage error.
+    let out = dsx(&["read", &url, "--format", "ndjson"]).await;
+    out.expect_code(1);
+    assert!(out.stderr.contains("JSON"), "{out:#?}");
+}
+
+async fn start_offsets(server: TestServer) {
+    let (stream, after_first) = json_stream(&server, "read-from").await;
+    let url = stream.url().as_str();
+    let out = dsx(&["read", url, "--from", "-1"]).await;
+    assert_eq!(out.ok().lines().len(), 3);
+    let out = dsx(&["read", url, "--from=-1"]).await;
+    assert_eq!(out.ok().lines().len(), 3);
+    let out = dsx(&["read", url, "--from", &after_first]).await;
+    let lines = out.ok().lines();
+    assert_eq!(lines.len(), 2, "{out:#?}");
+    assert_eq!(parse(lines[0])["n"], 2);
+    let out = dsx(&["read", url, "--from", "now"]).await;
+    assert_eq!(out.ok().stdout, "", "now skips what exists");
+}
+
+/// A live read prints a message appended after it started, then stops on
+/// Ctrl-C with exit 130.
+async fn live_read_sees_later_appends(server: TestServer, mode: &str) {
+    let (stream, _) = json_stream(&server, &format!("read-{mode}")).await;
+    let mut read = Running::spawn(&[
+        "read",
+        stream.url().as_str(),
+        "--live",
+        mode,
+        "--from",
+        "now",
+    ]);
+    tokio::time::sleep(SETTLE).await;
+    append(&stream, r#"{"n":"late"}"#).await;
+    let line = read.line(WAIT).await.expect("the late message");
+    assert_eq!(line, r#"{"n":"late"}"#);
+    append(&stream, r#"{"n":"later"}"#).await;
+    let line = read.line(WAIT).await.expect("the next message");
+    assert_eq!(line, r#"{"n":"later"}"#);
+    read.interrupt();
+    let (code, stderr) = read.finish(WAIT).await;
+    assert_eq!(code, 130, "Ctrl-C exit code; stderr: {stderr}");
+}
+
+async fn live_sse(server: TestServer) {
+    live_read_sees_later_appends(server, "sse").await;
+}
+
+async fn live_long_poll(server: TestServer) {
+    live_read_sees_later_appends(server, "long-poll").await;
+}
+
+async fn until_conditions(server: TestServer) {
+    let (stream, _) = json_stream(&server, "read-until").await;
+    let url = stream.url().as_str();
+    // A live read told to stop at the tail stops there.
+    let out =
+        dsx(&["read", url, "--live", "long-poll", "--until", "up-to-date"])
+            .await;
+    assert_eq!(out.ok().lines().len(), 3);
+    // --until closed follows until the stream is closed.
+    let mut read = Running::spawn(&["read", url, "--until", "closed"]);
+    for _ in 0..3 {
+        read.line(WAIT).await.expect("an existing message");
+    }
+    tokio::time::sleep(SETTLE).await;
+    within(
+        WAIT,
+        "close",
+        stream.close(CloseOptions {
+            data: Some(r#"{"n":"last"}"#.into()),
+            ..CloseOptions::default()
+        }),
+    )
+    .await
+    .expect("close");
+    assert_eq!(read.line(WAIT).await.as_deref(), Some(r#"{"n":"last"}"#));
+    assert_eq!(read.line(WAIT).await, None, "output ends at the close");
+    let (code, stderr) = read.finish(WAIT).await;
+    assert_eq!(code, 0, "{stderr}");
+    // Following a closed stream ends at its end.
+    let out = dsx(&["read", url, "-f"]).await;
+    assert_eq!(out.ok().lines().len(), 4);
+    // --until closed needs a live mode.
+    let out = dsx(&["read", url, "--live", "off", "--until", "closed"]).await;
+    out.expect_code(1);
+}
+
+async fn jq_filters_each_message(server: TestServer) {
+    let (stream, _) = json_stream(&server, "read-jq").await;
+    let url = stream.url().as_str();
+    let out = dsx(&["read", url, "--jq", "select(.n > 1) | {m: .n, s}"]).await;
+    let lines = out.ok().lines();
+    assert_eq!(lines, [r#"{"m":2,"s":"a\nb"}"#, r#"{"m":3,"s":null}"#]);
+    let out = dsx(&["read", url, "--jq", ".n | .[0]"]).await;
+    out.expect_code(5);
+    assert!(out.stderr.contains("jq"), "{out:#?}");
+    let out = dsx(&["read", url, "--jq", ".[ | nope"]).await;
+    out.expect_code(1);
+    assert!(out.stderr.contains("--jq"), "{out:#?}");
+    assert!(out.stdout.is_empty());
+}
+
+/// `dsx read s | head -c 16`: the reader goes away mid-read and dsx stops
+/// at once, quietly, with exit 0.
+async fn closed_pipe_stops_quietly(server: TestServer) {
+    let client = server.client();
+    let url = server.fresh_url("read-pipe");
+    let stream = create_at(&client, &url, "application/octet-stream").await;
+    // Far more than a pipe buffer holds, so dsx is still writing.
+    append(&stream, vec![b'x'; 4 * 1024 * 1024]).await;
+    let mut read = Running::spawn(&["read", &url, "--format", "raw"]);
+    assert_eq!(read.bytes(16, WAIT).await, vec![b'x'; 16]);
+    read.close_stdout();
+    let (code, stderr) = read.finish(WAIT).await;
+    assert_eq!(code, 0, "stderr: {stderr}");
+    assert!(stderr.is_empty(), "not quiet: {stderr}");
+}
+
+/// `--from-bookmark` starts at a bookmark saved (by the explorer's API)
+/// for this stream; an unknown name exits 2 listing the known ones.
+async fn from_bookmark(server: TestServer) {
+    let (stream, after_first) = json_stream(&server, "read-mark").await;
+    let url = stream.url().as_str();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut marks = Bookmarks::default();
+    marks
+        .add(
+            url,
+            Bookmark {
+                name: "second".into(),
+                offset: after_first,
+                created_at: "2026-01-01T00:00:00Z".into(),
+            },
+        )
+        .expect("add");
+    marks
+        .save(&dir.path().join("bookmarks.json"))
+        .expect("save");
+    let with_marks = |args: &[&str]| {
+        let mut command = command(args);
+        command.env("DSX_DATA_DIR", dir.path());
+        command
+    };
+    let out = run(
+        with_marks(&["read", url, "--from-bookmark", "second"]),
+        None,
+    )
+    .await;
+    let lines = out.ok().lines();
+    assert_eq!(lines.len(), 2, "{out:#?}");
+    assert_eq!(parse(lines[0])["n"], 2);
+    let out =
+        run(with_marks(&["read", url, "--from-bookmark", "nope"]), None).await;
+    out.expect_code(2);
+    assert!(out.stderr.contains("second"), "known names: {out:#?}");
+    let other = server.fresh_url("read-mark-none");
+    create_at(&server.client(), &other, "application/json").await;
+    let out = run(
+        with_marks(&["read", &other, "--from-bookmark", "second"]),
+        None,
+    )
+    .await;
+    out.expect_code(2);
+    assert!(out.stderr.contains("none"), "{out:#?}");
+    let out = dsx(&["read", url, "--from-bookmark", "a", "--from", "-1"]).await;
+    out.expect_code(1);
+}
+
+async fn missing_stream_exits_2(server: TestServer) {
+    let url = server.fresh_url("read-missing");
+    for format in ["raw", "ndjson"] {
+        let out = dsx(&["read", &url, "--format", format]).await;
+        out.expect_code(2);
+        assert!(out.stderr.contains("404"), "{out:#?}");
+    }
+}
+
+server_tests!(
+    ndjson_is_one_message_per_line,
+    batches_carry_offset_and_flags,
+    raw_and_text_batches,
+    start_offsets,
+    live_sse,
+    live_long_poll,
+    until_conditions,
+    jq_filters_each_message,
+    closed_pipe_stops_quietly,
+    from_bookmark,
+    missing_stream_exits_2,
+);
+
+#[tokio::test]
+async fn unreachable_server_exits_4() {
+    let url = format!("http://127.0.0.1:{}/v1/stream/s", dead_port());
+    let out = dsx(&["read", &url, "--format", "raw"]).await;
+    out.expect_code(4);
+    assert!(out.stderr.contains("network"), "{out:#?}");
+}
