@@ -93,9 +93,17 @@ build_dsx() {
   (cd "$ROOT" && cargo build --release "${what[@]}") \
     >"$WORK/cargo-build.log" 2>&1 \
     || { tail -30 "$WORK/cargo-build.log" >&2; die "cargo build"; }
-  DSX="${DSX_BIN:-$TARGET_DIR/release/dsx}"
-  LATENCY="$TARGET_DIR/release/examples/latency"
-  [[ -x "$DSX" && -x "$LATENCY" ]] || die "built binaries not found"
+  # Private copies: a target dir shared with other worktrees may see its
+  # release binaries replaced by their builds during the run.
+  mkdir -p "$WORK/bin"
+  cp "${DSX_BIN:-$TARGET_DIR/release/dsx}" "$WORK/bin/dsx" \
+    || die "dsx binary not found"
+  cp "$TARGET_DIR/release/examples/latency" "$WORK/bin/latency" \
+    || die "latency probe not found"
+  DSX="$WORK/bin/dsx"
+  LATENCY="$WORK/bin/latency"
+  "$DSX" read --help | grep -q -- --format \
+    || die "$DSX has no 'read --format': not the dsx under test?"
 }
 
 # ----------------------------------------------------------------- server
