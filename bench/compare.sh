@@ -8,6 +8,7 @@
 #                          latency, explorer (default: all)
 #        JSON_MESSAGES=1000000  BINARY_MIB=256  APPEND_MESSAGES=100000
 #        LATENCY_COUNT=200 LATENCY_INTERVAL_MS=10
+#        DSX_LATENCY_RUNTIME=current|multi  Tokio runtime of dsx's probe
 #        DS_BENCH_HOME     install cache (default ~/.cache/dsx-bench)
 #        DS_REF_HOME       an existing start-ref-servers.sh install to reuse
 #        DS_SERVER_ARGS    extra flags for durable-streams-server
@@ -30,6 +31,7 @@ BINARY_MIB="${BINARY_MIB:-256}"
 APPEND_MESSAGES="${APPEND_MESSAGES:-100000}"
 LATENCY_COUNT="${LATENCY_COUNT:-200}"
 LATENCY_INTERVAL_MS="${LATENCY_INTERVAL_MS:-10}"
+DSX_LATENCY_RUNTIME="${DSX_LATENCY_RUNTIME:-current}"
 SERVER_VERSION=0.1.5
 DS_BENCH_HOME="${DS_BENCH_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/dsx-bench}"
 DS_REF_HOME="${DS_REF_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/durable-streams-ref}"
@@ -338,7 +340,7 @@ latency_run() {
   local args=(--url "$BASE/lat-$client-$mode-$run" --mode "$mode"
     --count "$LATENCY_COUNT" --interval-ms "$LATENCY_INTERVAL_MS")
   if [[ "$client" == dsx ]]; then
-    out="$("$LATENCY" "${args[@]}")"
+    out="$("$LATENCY" "${args[@]}" --runtime "$DSX_LATENCY_RUNTIME")"
   else
     out="$(ts latency.mjs "${args[@]}")"
   fi
@@ -413,6 +415,7 @@ cat <<EOF
 - Machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(free -g | awk '/^Mem:/ { print $2 " GiB RAM" }'), Linux $(uname -r)
 - Server: durable-streams $SERVER_VERSION (durable-streams-server) on 127.0.0.1, flags: ${DS_SERVER_ARGS:-none beyond host, port, data dir}
 - Peers: curl $(curl --version | awk 'NR == 1 { print $2 }'), @durable-streams/client $TS_VERSION on node $(node --version)
+- dsx's latency probe on a $DSX_LATENCY_RUNTIME-thread Tokio runtime
 - dsx at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'); medians of $RUNS runs per contender, taken in turns after one warm-up
 - Ratio: throughput dsx / peer (higher is better); latency dsx / peer (lower is better)
 

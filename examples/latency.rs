@@ -7,7 +7,8 @@
 //! is live from its first request, 500 ms), then appends
 //! `--count` messages of ~100 bytes at a steady pace (`--interval-ms`), each
 //! carrying its sequence number. The first `--warmup` messages are left out
-//! of the figures. Prints one JSON line:
+//! of the figures. Runs on a current-thread runtime unless `--runtime
+//! multi`. Prints one JSON line:
 //! `{"client":"dsx","mode":"sse","n":200,"p50_ms":..,"p99_ms":..,"max_ms":..}`.
 //!
 //! `cargo run --release --example latency -- --url http://127.0.0.1:4437/v1/stream/lat-1 --mode sse`
@@ -26,6 +27,8 @@ struct Args {
     count: usize,
     warmup: usize,
     interval: Duration,
+    /// `--runtime multi`: Tokio's multi-thread runtime instead.
+    multi_thread: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -35,6 +38,7 @@ fn parse_args() -> Result<Args, String> {
         count: 200,
         warmup: 10,
         interval: Duration::from_millis(10),
+        multi_thread: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -54,13 +58,15 @@ fn parse_args() -> Result<Args, String> {
             "--warmup" => {
                 args.warmup = usize::try_from(number()?).unwrap_or(0);
             }
+            "--runtime" => args.multi_thread = value == "multi",
             "--interval-ms" => args.interval = Duration::from_millis(number()?),
             other => return Err(format!("unknown flag {other}")),
         }
     }
     if args.url.is_empty() || args.count == 0 {
         return Err("usage: latency --url STREAM_URL [--mode sse|long-poll] \
-                    [--count N] [--warmup N] [--interval-ms MS]"
+                    [--count N] [--warmup N] [--interval-ms MS] \
+                    [--runtime current|multi]"
             .into());
     }
     Ok(args)
@@ -82,10 +88,24 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-/// The default multi-thread runtime, as the `dsx` binary uses.
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args = parse_args().map_err(anyhow::Error::msg)?;
+    // Single-threaded by default, as `dsx read` runs: with one reader and
+    // one writer, a second worker only adds cross-thread wake-ups (on the
+    // loaded 2-core bench machine they cost the long-poll p50 up to 2 ms).
+    let runtime = if args.multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
     let total = args.warmup + args.count;
     let client = Client::builder().build()?;
     let stream = client.stream(&args.url)?;
