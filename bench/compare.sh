@@ -9,6 +9,7 @@
 #        JSON_MESSAGES=1000000  BINARY_MIB=256  APPEND_MESSAGES=100000
 #        LATENCY_COUNT=200 LATENCY_INTERVAL_MS=10
 #        DSX_LATENCY_RUNTIME=current|multi  Tokio runtime of dsx's probe
+#        SETTLE=0.3        seconds of quiet before each timed run
 #        DS_BENCH_HOME     install cache (default ~/.cache/dsx-bench)
 #        DS_REF_HOME       an existing start-ref-servers.sh install to reuse
 #        DS_SERVER_ARGS    extra flags for durable-streams-server
@@ -32,6 +33,7 @@ APPEND_MESSAGES="${APPEND_MESSAGES:-100000}"
 LATENCY_COUNT="${LATENCY_COUNT:-200}"
 LATENCY_INTERVAL_MS="${LATENCY_INTERVAL_MS:-10}"
 DSX_LATENCY_RUNTIME="${DSX_LATENCY_RUNTIME:-current}"
+SETTLE="${SETTLE:-0.3}"
 SERVER_VERSION=0.1.5
 DS_BENCH_HOME="${DS_BENCH_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/dsx-bench}"
 DS_REF_HOME="${DS_REF_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/durable-streams-ref}"
@@ -228,15 +230,21 @@ median() { # median FILE (one number a line)
 }
 
 # alternate NAME CMD...: RUNS timed runs of each command, taking turns
-# (A B A B ... or A B C A B C ...). The commands are strings evaluated with
+# (A B A B ..., or A B C, B C A, C A B ...), each after a SETTLE pause. The commands are strings evaluated with
 # `eval` and may use $run (1..RUNS). Medians land in MED[0..].
 alternate() {
   local name="$1" run i
   shift
   local cmds=("$@")
   for i in "${!cmds[@]}"; do : >"$WORK/$name.$i"; done
+  local n=${#cmds[@]} k first
   for ((run = 1; run <= RUNS; run++)); do
-    for i in "${!cmds[@]}"; do
+    # With three contenders a fixed order would always run the same one
+    # right after the same other one; rotating the start spreads that out.
+    first=$((n > 2 ? (run - 1) % n : 0))
+    for ((k = 0; k < n; k++)); do
+      i=$(((first + k) % n))
+      sleep "$SETTLE"
       eval "timed \"\$WORK/$name.$i\" ${cmds[$i]}"
     done
   done
