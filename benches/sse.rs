@@ -9,7 +9,7 @@ use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dsx::client::bench_api::sse_parse_all;
 
-/// Events in the input: about 2.5 MB.
+/// Events in the input: about 2.3 MB.
 const EVENTS: usize = 10_000;
 /// A typical socket read size.
 const PIECE: usize = 16 * 1024;
