@@ -89,6 +89,7 @@ async fn lines_go_through_the_producer(server: TestServer) {
     out.ok();
     let tail = stream.head().await.expect("head").next_offset;
     assert!(out.stderr.contains("2000 messages"), "{out:#?}");
+    assert!(!out.stderr.contains('\r'), "a progress line off a terminal");
     assert!(out.stderr.contains(tail.as_str()), "no offset: {out:#?}");
     let got = messages(&stream).await;
     assert_eq!(got.len(), 2000);

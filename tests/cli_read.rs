@@ -192,8 +192,8 @@ async fn jq_filters_each_message(server: TestServer) {
     assert!(out.stdout.is_empty());
 }
 
-/// `dsx read s | head -c 16`: the reader goes away mid-read and dsx stops
-/// at once, quietly, with exit 0.
+/// `dsx read s | head -c 16`: the reader goes away mid-read (or while a
+/// live read waits) and dsx stops at once, quietly, with exit 0.
 async fn closed_pipe_stops_quietly(server: TestServer) {
     let client = server.client();
     let url = server.fresh_url("read-pipe");
@@ -202,6 +202,17 @@ async fn closed_pipe_stops_quietly(server: TestServer) {
     append(&stream, vec![b'x'; 4 * 1024 * 1024]).await;
     let mut read = Running::spawn(&["read", &url, "--format", "raw"]);
     assert_eq!(read.bytes(16, WAIT).await, vec![b'x'; 16]);
+    read.close_stdout();
+    let (code, stderr) = read.finish(WAIT).await;
+    assert_eq!(code, 0, "stderr: {stderr}");
+    assert!(stderr.is_empty(), "not quiet: {stderr}");
+
+    // `dsx read s -f | head -1`: a live read waiting for data notices the
+    // reader leave without anything else being appended.
+    let mut read = Running::spawn(&["read", &url, "-f", "--from", "now"]);
+    tokio::time::sleep(SETTLE).await;
+    append(&stream, "y\n").await;
+    assert_eq!(read.bytes(2, WAIT).await, b"y\n");
     read.close_stdout();
     let (code, stderr) = read.finish(WAIT).await;
     assert_eq!(code, 0, "stderr: {stderr}");
@@ -287,4 +298,77 @@ async fn unreachable_server_exits_4() {
     let out = dsx(&["read", &url, "--format", "raw"]).await;
     out.expect_code(4);
     assert!(out.stderr.contains("network"), "{out:#?}");
+}
+
+/// With stderr on a terminal (and stdout not), a long read draws a progress
+/// line there and erases it when it stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_line_on_a_terminal() {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+
+    let server = TestServer::start(support::Kind::Embedded).await;
+    let url = server.fresh_url("read-progress");
+    let stream = create_at(&server.client(), &url, "text/plain").await;
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 100,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("open a pty");
+    let mut shell = CommandBuilder::new("sh");
+    let script = format!(
+        "exec '{}' read '{url}' -f --format raw > /dev/null",
+        env!("CARGO_BIN_EXE_dsx")
+    );
+    shell.args(["-c", &script]);
+    shell.env_remove("STREAM_URL");
+    let mut child = pty.slave.spawn_command(shell).expect("spawn in pty");
+    drop(pty.slave);
+    let screen = Arc::new(Mutex::new(Vec::new()));
+    let mut reader = pty.master.try_clone_reader().expect("pty reader");
+    let sink = Arc::clone(&screen);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let seen = |what: &str| {
+        String::from_utf8_lossy(&screen.lock().unwrap()).contains(what)
+    };
+    // The line appears only for reads longer than half a second.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut drawn = false;
+    for _ in 0..40 {
+        append(&stream, "hello\n").await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if seen("read ") && seen("B/s") {
+            drawn = true;
+            break;
+        }
+    }
+    let shown = String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+    assert!(drawn, "no progress line: {shown:?}");
+    let mut keys = pty.master.take_writer().expect("pty writer");
+    keys.write_all(b"\x03").expect("Ctrl-C");
+    let mut status = None;
+    for _ in 0..100 {
+        status = child.try_wait().expect("try_wait");
+        if status.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let status = status.expect("dsx exits on Ctrl-C");
+    assert_eq!(status.exit_code(), 130);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let shown = String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+    assert!(shown.ends_with("\r\x1b[K"), "line not erased: {shown:?}");
 }

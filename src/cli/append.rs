@@ -1,6 +1,8 @@
 //! `dsx append`: one body from the argument or stdin, or (`--lines`) every
 //! input line as its own message through the idempotent producer.
 
+use std::io::IsTerminal;
+
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncReadExt;
 
@@ -145,6 +147,11 @@ fn one_json_message(data: &[u8]) -> anyhow::Result<Bytes> {
 }
 
 async fn read_stdin() -> anyhow::Result<Bytes> {
+    if std::io::stdin().is_terminal() {
+        eprintln!(
+            "dsx: reading the body from the terminal; end it with Ctrl-D"
+        );
+    }
     let mut data = Vec::new();
     tokio::io::stdin().read_to_end(&mut data).await?;
     Ok(data.into())
@@ -172,6 +179,9 @@ async fn lines(stream: DurableStream, args: &AppendArgs) -> anyhow::Result<()> {
             ..ProducerOptions::default()
         },
     );
+    if args.data.is_none() && std::io::stdin().is_terminal() {
+        eprintln!("dsx: reading lines from the terminal; end with Ctrl-D");
+    }
     let mut input = LineReader::new(args.data.as_deref());
     let mut progress = Progress::new("appended", true);
     let signal = super::shutdown_signal();

@@ -14,7 +14,8 @@ pub const NOT_FOUND: u8 = 2;
 pub const CONFLICT: u8 = 3;
 /// The server could not be reached, or a request timed out.
 pub const NETWORK: u8 = 4;
-/// Any other HTTP status or server failure, or a local I/O error.
+/// Any other HTTP status or server failure, a local I/O error, or a jq
+/// filter that failed on some messages.
 pub const OTHER: u8 = 5;
 /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 pub const INTERRUPTED: u8 = 130;
@@ -29,7 +30,8 @@ Exit codes:
   3    conflict (HTTP 409): stream closed, exists with another
        configuration, sequence conflict, stale producer epoch (HTTP 403)
   4    network failure or timeout (server unreachable)
-  5    any other HTTP or server error, or a local I/O error
+  5    any other HTTP or server error, a local I/O error, or a --jq
+       filter that failed on some messages (the others are printed)
   130  interrupted (Ctrl-C); output received so far is flushed first
 
 Environment:

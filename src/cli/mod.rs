@@ -34,11 +34,18 @@ pub struct GlobalArgs {
         short = 'H',
         long = "header",
         value_name = "NAME: VALUE",
-        global = true
+        global = true,
+        help_heading = "Global options"
     )]
     pub headers: Vec<String>,
     /// Authorization header value (for example `Bearer abc`).
-    #[arg(long, env = "STREAM_AUTH", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "STREAM_AUTH",
+        hide_env_values = true,
+        global = true,
+        help_heading = "Global options"
+    )]
     pub auth: Option<String>,
 }
 

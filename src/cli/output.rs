@@ -66,6 +66,32 @@ fn raw_stdout() -> Box<dyn Write> {
     Box::new(io::stdout())
 }
 
+/// Resolves when the reader of stdout goes away while dsx is idle (a live
+/// read waiting for data after `head` exited): the pipe's write end then
+/// reports an error event. Never resolves for terminals, files or
+/// `/dev/null` (they cannot be watched, or have no reader to lose).
+pub async fn reader_gone() {
+    // `with_interest` is deprecated because an arbitrary `AsRawFd` may close
+    // or swap its descriptor under the reactor; an `OwnedFd` moved into the
+    // `AsyncFd` cannot, which is the condition the unsafe replacement asks
+    // for. This keeps the crate free of `unsafe`.
+    #[cfg(unix)]
+    #[allow(deprecated, reason = "sound for an OwnedFd; see above")]
+    {
+        use std::os::fd::AsFd;
+        use tokio::io::Interest;
+        use tokio::io::unix::AsyncFd;
+        if !io::stdout().is_terminal()
+            && let Ok(fd) = io::stdout().as_fd().try_clone_to_owned()
+            && let Ok(watch) = AsyncFd::with_interest(fd, Interest::ERROR)
+            && watch.ready(Interest::ERROR).await.is_ok()
+        {
+            return;
+        }
+    }
+    std::future::pending::<()>().await;
+}
+
 /// Whether an I/O error means the reader went away (`dsx read | head`):
 /// a clean stop, not a failure.
 pub fn is_closed_pipe(err: &io::Error) -> bool {

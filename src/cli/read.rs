@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use futures::{Stream, StreamExt};
 
 use super::exit::{Interrupted, NotFoundError, usage};
-use super::output::{Out, escape_controls, is_closed_pipe};
+use super::output::{Out, escape_controls, is_closed_pipe, reader_gone};
 use super::print::{self, Batches, Jq};
 use super::progress::Progress;
 use super::{Context, is_json};
@@ -289,6 +289,8 @@ impl Reader<'_> {
         let live = self.plan.live != LiveMode::Off;
         let signal = super::shutdown_signal();
         tokio::pin!(signal);
+        let gone = reader_gone();
+        tokio::pin!(gone);
         loop {
             // The signal is polled first so that a busy read still stops
             // promptly on Ctrl-C.
@@ -298,6 +300,10 @@ impl Reader<'_> {
                     self.progress.finish();
                     let _ = self.out.flush();
                     return Err(Interrupted(why).into());
+                }
+                () = &mut gone => {
+                    self.progress.finish();
+                    return Ok(());
                 }
                 next = items.next() => next,
             };

@@ -117,7 +117,7 @@ pub const DEFAULT: &[Binding] = &[
     b(P(Pane::Composer), &[code(KeyCode::Esc)], Action::Leave, "leave the composer (text stays)", Some("leave")),
     b(P(Pane::Composer), &[code(KeyCode::Tab)], Action::FocusNext, "focus the next pane (text stays)", None),
     b(P(Pane::Composer), &[code(KeyCode::BackTab)], Action::FocusPrev, "focus the previous pane", None),
-    b(P(Pane::Composer), &[ctrl('c')], Action::Quit, "quit", None),
+    b(P(Pane::Composer), &[ctrl('c')], Action::Quit, "quit", Some("quit")),
 ];
 
 impl Key {
@@ -180,15 +180,15 @@ pub fn lookup(key: &KeyEvent, focus: Pane, editing: bool) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// The bindings that apply in `focus`, pane ones first.
+/// The bindings that apply in `focus`, pane ones first. The composer is an
+/// editor: no global key reaches it (its own Ctrl-C quits; `q` is text).
 pub fn bindings_for(focus: Pane) -> Vec<&'static Binding> {
     let pane = DEFAULT
         .iter()
         .filter(move |b| b.scope == Scope::Pane(focus));
-    let global = DEFAULT.iter().filter(move |b| {
-        b.scope == Scope::Global
-            && (focus != Pane::Composer || matches!(b.action, Action::Quit))
-    });
+    let global = DEFAULT
+        .iter()
+        .filter(move |b| b.scope == Scope::Global && focus != Pane::Composer);
     pane.chain(global).collect()
 }
 
@@ -290,6 +290,28 @@ mod tests {
             for k in b.keys {
                 assert!(!seen.contains(k), "global: {k:?} twice");
                 seen.push(*k);
+            }
+        }
+    }
+
+    #[test]
+    fn the_composer_shows_no_key_that_types_text() {
+        let keys: Vec<String> = bindings_for(Pane::Composer)
+            .iter()
+            .flat_map(|b| b.keys.iter().map(|k| k.label()))
+            .collect();
+        assert!(!keys.contains(&"q".to_owned()), "{keys:?}");
+        assert!(hints(Pane::Composer).contains(&("Ctrl-C".into(), "quit")));
+        // What help and hints offer is what the keys do.
+        for b in bindings_for(Pane::Composer) {
+            for k in b.keys {
+                let mods = if k.ctrl {
+                    KeyModifiers::CONTROL
+                } else {
+                    KeyModifiers::NONE
+                };
+                let ev = KeyEvent::new(k.code, mods);
+                assert_eq!(lookup(&ev, Pane::Composer, true), Some(b.action));
             }
         }
     }

@@ -17,6 +17,7 @@ pub mod cutter;
 pub mod faults;
 pub mod harness;
 pub mod process;
+pub mod pty;
 pub mod reads;
 pub mod server;
 pub mod streams;

@@ -161,6 +161,8 @@ pub enum DialogKind {
         seq: LineInput,
         producer: LineInput,
         epoch: LineInput,
+        /// The next `Producer-Seq` (set it to resend or to test a gap).
+        producer_seq: LineInput,
         field: usize,
     },
 }

@@ -135,6 +135,9 @@ pub struct State {
     /// Failed reads in a row (for the backoff), and when the next starts.
     pub reconnects: u32,
     pub retry_at: Option<Instant>,
+    /// The tail's last offset when the reader last failed: a failure at a
+    /// new offset (the reader made progress) restarts it at once.
+    pub failed_at: Option<String>,
     /// Where to start the tail once the HEAD tells the content type.
     pub pending_start: Option<String>,
     /// Wall-clock time of the latest tick, RFC 3339 UTC.
@@ -165,6 +168,7 @@ impl State {
             next_reader: 1,
             reconnects: 0,
             retry_at: None,
+            failed_at: None,
             pending_start: None,
             wall: String::new(),
         }

@@ -93,6 +93,35 @@ pub struct Incoming {
     pub ends: Vec<u32>,
 }
 
+impl Incoming {
+    /// A JSON batch of `messages` (fixtures for tests and benches; readers
+    /// build theirs from what the client hands out). Up to date unless
+    /// `partial`.
+    pub fn json<M: AsRef<[u8]>>(
+        start: &str,
+        next: &str,
+        messages: &[M],
+        partial: bool,
+    ) -> Incoming {
+        let mut data = Vec::new();
+        let mut ends = Vec::with_capacity(messages.len());
+        for m in messages {
+            data.extend_from_slice(m.as_ref());
+            ends.push(u32::try_from(data.len()).unwrap_or(u32::MAX));
+        }
+        Incoming {
+            arrived: "12:00:01.000".into(),
+            start_offset: start.into(),
+            next_offset: next.into(),
+            up_to_date: !partial,
+            closed: false,
+            partial,
+            data: Bytes::from(data),
+            ends,
+        }
+    }
+}
+
 /// Where the view's first row is: an item and a line within it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Anchor {
@@ -153,6 +182,8 @@ pub struct Tail {
     /// Messages still to drop after a restart (already shown).
     skip_messages: u64,
     skip_bytes: u64,
+    /// Text: the start of a line whose end has not arrived yet.
+    held: Vec<u8>,
 }
 
 impl Tail {
@@ -180,6 +211,7 @@ impl Tail {
             paused_at: 0,
             skip_messages: 0,
             skip_bytes: 0,
+            held: Vec::new(),
         }
     }
 
@@ -191,7 +223,10 @@ impl Tail {
         // Shown after the checkpoint: what arrived since it, plus what an
         // earlier restart still had to skip.
         self.skip_messages += self.since_resume_messages;
-        self.skip_bytes += self.since_resume_bytes;
+        // Held-back text was never shown: the new reader brings it again.
+        let held = self.held.len() as u64;
+        self.held.clear();
+        self.skip_bytes += self.since_resume_bytes.saturating_sub(held);
         self.since_resume_messages = 0;
         self.since_resume_bytes = 0;
         Some(from)
@@ -223,6 +258,7 @@ impl Tail {
             ends.clear();
         }
         // Drop what a restarted reader delivers again.
+        let skip_before = (self.skip_messages, self.skip_bytes);
         if self.kind == ContentKind::Json {
             self.skip_json(&mut data, &mut ends);
         } else if self.skip_bytes > 0 {
@@ -231,6 +267,11 @@ impl Tail {
                 .min(data.len());
             data = data.slice(n..);
             self.skip_bytes -= n as u64;
+        }
+        // Bytes that arrived (after skipping), shown now or held back.
+        let arrived_bytes = data.len() as u64;
+        if self.kind == ContentKind::Text {
+            data = self.hold_partial_line(data, partial);
         }
         if self.kind != ContentKind::Json {
             ends = cut_items(&data, self.kind);
@@ -241,8 +282,12 @@ impl Tail {
         self.up_to_date = up_to_date;
         self.closed = closed;
         if partial {
-            self.since_resume_messages += messages;
-            self.since_resume_bytes += bytes;
+            // What was skipped is still shown after the checkpoint: a
+            // further restart must skip it again.
+            self.since_resume_messages +=
+                messages + (skip_before.0 - self.skip_messages);
+            self.since_resume_bytes +=
+                arrived_bytes + (skip_before.1 - self.skip_bytes);
         } else {
             self.resume_offset = Some(next_offset.clone());
             self.since_resume_messages = 0;
@@ -271,6 +316,25 @@ impl Tail {
         self.batches.push_back(batch);
         self.evict();
         messages
+    }
+
+    /// Text: a line cut by the end of a partial piece (more of the same
+    /// response follows at once) waits for its rest, so that it shows as
+    /// one line. At a checkpoint whatever is held shows.
+    fn hold_partial_line(&mut self, data: Bytes, partial: bool) -> Bytes {
+        let data = if self.held.is_empty() {
+            data
+        } else {
+            let mut joined = std::mem::take(&mut self.held);
+            joined.extend_from_slice(&data);
+            Bytes::from(joined)
+        };
+        if !partial || data.last() == Some(&b'\n') {
+            return data;
+        }
+        let keep = data.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        self.held = data[keep..].to_vec();
+        data.slice(..keep)
     }
 
     fn skip_json(&mut self, data: &mut Bytes, ends: &mut Vec<u32>) {

@@ -174,6 +174,7 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             mut seq,
             mut producer,
             mut epoch,
+            mut producer_seq,
             mut field,
         } => {
             match key.code {
@@ -186,10 +187,22 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                         set_error(state, "the producer id cannot be empty");
                         return;
                     }
+                    let Ok(pseq) = producer_seq.value.trim().parse::<u64>()
+                    else {
+                        set_error(state, "the producer seq is a whole number");
+                        return;
+                    };
                     let c = &mut state.composer;
-                    if c.epoch != e || c.producer_id != producer.value.trim() {
-                        // A new producer or epoch starts its sequence at 0.
+                    let typed_seq = pseq != c.producer_seq;
+                    if !typed_seq
+                        && (c.epoch != e
+                            || c.producer_id != producer.value.trim())
+                    {
+                        // A new producer or epoch starts its sequence at 0,
+                        // unless a sequence was typed too.
                         c.producer_seq = 0;
+                    } else {
+                        c.producer_seq = pseq;
                     }
                     seq.value.trim().clone_into(&mut c.seq);
                     producer.value.trim().clone_into(&mut c.producer_id);
@@ -197,13 +210,14 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                     close(state);
                     return;
                 }
-                KeyCode::Tab | KeyCode::Down => field = (field + 1) % 3,
-                KeyCode::BackTab | KeyCode::Up => field = (field + 2) % 3,
+                KeyCode::Tab | KeyCode::Down => field = (field + 1) % 4,
+                KeyCode::BackTab | KeyCode::Up => field = (field + 3) % 4,
                 _ => {
                     let input = match field {
                         0 => &mut seq,
                         1 => &mut producer,
-                        _ => &mut epoch,
+                        2 => &mut epoch,
+                        _ => &mut producer_seq,
                     };
                     input.handle(key);
                 }
@@ -214,6 +228,7 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                     seq,
                     producer,
                     epoch,
+                    producer_seq,
                     field,
                 },
             );

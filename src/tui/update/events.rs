@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{begin_tail, kind_of, restart_reader};
+use super::{jump_to, kind_of, restart_reader};
 use crate::client::LiveMode;
 use crate::client::{Error, StreamMetadata};
 use crate::tui::effect::Effect;
@@ -86,6 +86,16 @@ pub(super) fn reader(
         }
         ReaderEvent::Connection(c) => state.connection = c,
         ReaderEvent::Retry(error) => {
+            // A connection that ends after delivering data (a server
+            // closing a long SSE response early, a proxy timeout) is
+            // resumed at once: waiting would only put the tail behind.
+            // Backoff is for failures that make no progress.
+            let progressed = state.failed_at != state.tail.last_offset;
+            state.failed_at.clone_from(&state.tail.last_offset);
+            if progressed {
+                restart_reader(state, fx);
+                return;
+            }
             state.reconnects += 1;
             let next_at = state.now + backoff(state.reconnects);
             state.connection = Connection::Reconnecting {
@@ -127,7 +137,9 @@ pub(super) fn head(
                 }
                 if let Some(from) = state.pending_start.take() {
                     state.tail.kind = kind_of(meta.content_type.as_deref());
-                    begin_tail(state, from, fx);
+                    // The HEAD answered: start even when it named no type
+                    // (the bytes are shown as binary), or it never would.
+                    jump_to(state, &from, fx);
                 }
                 state.meta.head = Some(meta);
                 state.meta.head_at = Some(at);
@@ -301,5 +313,77 @@ pub(super) fn registry(
         RegistryEvent::Deleted { path } => {
             state.streams.remove_from_registry(&path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::message::Message;
+    use crate::tui::state::meta::ReadInfo;
+    use crate::tui::state::tail::Incoming;
+    use crate::tui::update::{open_stream, update};
+
+    fn batch(state: &mut State, next: &str) -> Vec<Effect> {
+        let reader = state.open.as_ref().map_or(0, |o| o.reader);
+        let incoming = Incoming {
+            arrived: "t".into(),
+            start_offset: "a".into(),
+            next_offset: next.into(),
+            up_to_date: false,
+            closed: false,
+            partial: false,
+            data: bytes::Bytes::from_static(b"1"),
+            ends: vec![1],
+        };
+        let event = ReaderEvent::Batch {
+            incoming,
+            info: ReadInfo::default(),
+            at: state.now,
+        };
+        update(state, Message::Reader { reader, event })
+    }
+
+    fn retry(state: &mut State) -> Vec<Effect> {
+        let reader = state.open.as_ref().map_or(0, |o| o.reader);
+        let event = ReaderEvent::Retry("connection closed".into());
+        update(state, Message::Reader { reader, event })
+    }
+
+    fn starts(fx: &[Effect]) -> Vec<String> {
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::StartReader { from, .. } => Some(from.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_failure_after_progress_reconnects_at_once_then_backs_off() {
+        let mut state =
+            State::new("http://127.0.0.1:1/v1/stream", Instant::now());
+        let mut fx = Vec::new();
+        open_stream(&mut state, "s", &mut fx);
+        state.open.as_mut().unwrap().content_type =
+            Some("application/json".into());
+        state.tail.reset("-1");
+        state.open.as_mut().unwrap().reader = 7;
+        batch(&mut state, "o1");
+        // Data arrived since the last failure: no waiting.
+        assert_eq!(starts(&retry(&mut state)), vec!["o1".to_owned()]);
+        assert_eq!(state.connection, Connection::Connecting);
+        assert_eq!(state.retry_at, None);
+        // The restarted reader fails again without progress: backoff.
+        let fx = retry(&mut state);
+        assert!(starts(&fx).is_empty());
+        assert!(matches!(
+            state.connection,
+            Connection::Reconnecting { attempt: 1, .. }
+        ));
+        assert!(state.retry_at.is_some());
+        // Progress again: at once again.
+        batch(&mut state, "o2");
+        assert_eq!(starts(&retry(&mut state)), vec!["o2".to_owned()]);
     }
 }

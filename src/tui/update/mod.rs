@@ -454,6 +454,7 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                     seq: LineInput::new(&c.seq),
                     producer: LineInput::new(&c.producer_id),
                     epoch: LineInput::new(&c.epoch.to_string()),
+                    producer_seq: LineInput::new(&c.producer_seq.to_string()),
                     field: 0,
                 },
             )));
@@ -600,17 +601,22 @@ pub(super) fn jump_to(state: &mut State, from: &str, fx: &mut Vec<Effect>) {
     state.focus = Pane::Tail;
 }
 
+/// A content type without parameters, lower case (`text/plain`).
+pub fn essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// The content kind a content type is shown as.
 pub fn kind_of(content_type: Option<&str>) -> ContentKind {
     let Some(ct) = content_type else {
         return ContentKind::Binary;
     };
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = essence(ct);
     if essence == "application/json" || essence.ends_with("+json") {
         ContentKind::Json
     } else if essence.starts_with("text/")
@@ -680,11 +686,13 @@ pub(super) fn begin_tail(
     from: String,
     fx: &mut Vec<Effect>,
 ) {
-    let known = state
-        .open
-        .as_ref()
-        .is_some_and(|o| o.content_type.is_some());
-    if known {
+    let known = state.open.as_ref().and_then(|o| o.content_type.clone());
+    // A HEAD that answered without a type will not say more: start anyway
+    // (the bytes are shown as binary).
+    if known.is_some() || state.meta.head.is_some() {
+        // The HEAD may have answered while the Resume dialog was open, when
+        // nothing was pending to set the kind from it.
+        state.tail.kind = kind_of(known.as_deref());
         jump_to(state, &from, fx);
     } else {
         state.pending_start = Some(from);

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{pane_block, safe, title};
 use crate::tui::format::ContentKind;
@@ -34,10 +34,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [editor, outcome] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(1)])
-            .areas(inner);
-    frame.render_widget(&c.editor, editor);
     let line = match &c.outcome {
         None => Line::default(),
         Some(Outcome::Sending(t)) => Line::styled(safe(t), dim),
@@ -49,5 +45,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             Line::styled(format!("✗ {}", safe(t)), Style::new().fg(Color::Red))
         }
     };
-    frame.render_widget(Paragraph::new(line), outcome);
+    // A long outcome (an error with the server's message) wraps onto a
+    // second row while the editor keeps at least one.
+    let outcome = Paragraph::new(line).wrap(Wrap { trim: true });
+    let rows = u16::try_from(outcome.line_count(inner.width))
+        .unwrap_or(u16::MAX)
+        .clamp(1, inner.height.saturating_sub(1).clamp(1, 2));
+    let [editor, outcome_area] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(rows)])
+            .areas(inner);
+    frame.render_widget(&c.editor, editor);
+    frame.render_widget(outcome, outcome_area);
 }

@@ -101,13 +101,16 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                     Style::new()
                 };
                 lines.push(Line::from(vec![
-                    Span::styled(format!(" {:<24}", safe(&b.name)), style),
+                    Span::styled(format!(" {:<20}", safe(&b.name)), style),
                     Span::styled(
                         format!(" {} ", safe(&b.offset)),
                         style.fg(Color::Magenta),
                     ),
+                    // `MM-DD HH:MM` of the RFC 3339 time keeps a row on
+                    // one line at 80 columns.
                     Span::styled(
-                        safe(&b.created_at),
+                        safe(b.created_at.get(5..16).unwrap_or(&b.created_at))
+                            .replace('T', " "),
                         Style::new().fg(Color::DarkGray),
                     ),
                 ]));
@@ -198,6 +201,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
             seq,
             producer,
             epoch,
+            producer_seq,
             field: f,
         } => (
             "Append settings".to_owned(),
@@ -205,6 +209,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                 field("Stream-Seq", seq, *f == 0),
                 field("producer id", producer, *f == 1),
                 field("epoch", epoch, *f == 2),
+                field("producer seq", producer_seq, *f == 3),
                 hint(
                     "Ctrl-P in the composer picks plain / Stream-Seq / producer · Enter saves",
                 ),
@@ -227,21 +232,15 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
     let (title, lines) = content(state, dialog);
     let width = area.width.min(76);
-    let inner_width = usize::from(width.saturating_sub(2)).max(1);
-    let rows: usize = lines
-        .iter()
-        .map(|l| l.width().div_ceil(inner_width).max(1))
-        .sum();
-    // Word wrapping can take a row more than the width alone says.
-    let r = centered(area, width, u16::try_from(rows + 3).unwrap_or(u16::MAX));
-    frame.render_widget(Clear, r);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::new()
-                .borders(Borders::ALL)
-                .border_style(Style::new().fg(Color::Yellow))
-                .title(format!(" {title} ")),
-        ),
-        r,
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        Block::new()
+            .borders(Borders::ALL)
+            .border_style(Style::new().fg(Color::Yellow))
+            .title(format!(" {title} ")),
     );
+    // As tall as the wrapped text needs, borders included.
+    let rows = paragraph.line_count(width);
+    let r = centered(area, width, u16::try_from(rows).unwrap_or(u16::MAX));
+    frame.render_widget(Clear, r);
+    frame.render_widget(paragraph, r);
 }

@@ -46,24 +46,17 @@ pub fn lines(focus: Pane) -> Vec<Line<'static>> {
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let lines = lines(state.focus);
     let width = area.width.min(100);
-    let inner_width = usize::from(width.saturating_sub(2)).max(1);
-    let rows: usize = lines
-        .iter()
-        .map(|l| l.width().div_ceil(inner_width).max(1))
-        .sum();
-    // Word wrapping can take a row more than the width alone says.
-    let height = u16::try_from(rows + 3).unwrap_or(u16::MAX);
-    let r = centered(area, width, height);
+    let paragraph = Paragraph::new(lines)
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .block(
+            Block::new()
+                .borders(Borders::ALL)
+                .border_style(Style::new().fg(Color::Cyan))
+                .title(" Help · ? or Esc closes "),
+        );
+    // As tall as the wrapped text needs, borders included.
+    let rows = paragraph.line_count(width);
+    let r = centered(area, width, u16::try_from(rows).unwrap_or(u16::MAX));
     frame.render_widget(Clear, r);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(ratatui::widgets::Wrap { trim: false })
-            .block(
-                Block::new()
-                    .borders(Borders::ALL)
-                    .border_style(Style::new().fg(Color::Cyan))
-                    .title(" Help · ? or Esc closes "),
-            ),
-        r,
-    );
+    frame.render_widget(paragraph, r);
 }

@@ -69,15 +69,10 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
         if let Some(ttl) = h.ttl {
             let left =
                 state.meta.ttl_left(state.now).map_or(0, |d| d.as_secs());
-            out.push(kv(
-                "ttl",
-                format!(
-                    "{} (idle expiry in {})",
-                    duration(ttl),
-                    duration(left)
-                ),
-                plain,
-            ));
+            // Two short rows: one long row was cut off before the
+            // countdown in the narrow metadata column.
+            out.push(kv("ttl", format!("{} idle", duration(ttl)), plain));
+            out.push(kv("expires in", duration(left), plain));
         }
         if let Some(e) = &h.expires_at {
             out.push(kv("expires", safe(e), plain));

@@ -1,5 +1,5 @@
-//! The status bar: connection, mode, offset, rate, the latest notice, and
-//! the keys that matter in the focused pane.
+//! The status bar: connection, mode, offset, rate, then the keys that
+//! matter in the focused pane, or the latest notice while it lasts.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,7 +7,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::tail::unit;
 use super::{count, safe};
+use crate::tui::format::ContentKind;
 use crate::tui::keymap;
 use crate::tui::state::{Connection, Level, Overlay, State};
 use crate::tui::update::mode_label;
@@ -61,15 +63,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(Span::styled(safe(o), Style::new().fg(Color::Magenta)));
     }
     spans.push(Span::styled(" · ", dim));
-    spans.push(Span::raw(format!(
-        "{} msgs",
-        count(state.tail.total_messages)
-    )));
+    spans.push(Span::raw(if state.tail.kind == ContentKind::Binary {
+        super::human_bytes(state.tail.total_bytes)
+    } else {
+        unit(state.tail.kind, state.tail.total_messages)
+    }));
     spans.push(Span::styled(" · ", dim));
     spans.push(Span::raw(format!(
         "{}/s",
         count(state.meta.rate.per_second())
     )));
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)),
+        Rect::new(area.x, area.y, area.width, 1),
+    );
+    if area.height < 2 {
+        return;
+    }
+    // The notice takes the hints' row while it lasts: after a full-length
+    // offset the first row has no room left for it at 80 or 120 columns.
     if let Some(n) = &state.notice {
         let style = match n.level {
             Level::Info => Style::new().fg(Color::Green),
@@ -77,14 +89,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                 Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
             }
         };
-        spans.push(Span::raw("  "));
-        spans.push(Span::styled(safe(&n.text), style));
-    }
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)),
-        Rect::new(area.x, area.y, area.width, 1),
-    );
-    if area.height < 2 {
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::raw(" "),
+                Span::styled(safe(&n.text), style),
+            ])),
+            Rect::new(area.x, area.y + 1, area.width, 1),
+        );
         return;
     }
     let hints: Vec<(String, &str)> = match &state.overlay {
@@ -123,4 +134,45 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Paragraph::new(Line::from(hint_spans)),
         Rect::new(area.x, area.y + 1, area.width, 1),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+
+    fn rows(state: &State, width: u16) -> Vec<String> {
+        let mut terminal = Terminal::new(TestBackend::new(width, 2)).unwrap();
+        terminal
+            .draw(|f| draw(f, Rect::new(0, 0, width, 2), state))
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        (0..2)
+            .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_notice_is_readable_after_a_full_length_offset_at_80_columns() {
+        let mut state =
+            State::new("http://127.0.0.1:1/v1/stream", Instant::now());
+        state.tail.last_offset =
+            Some("0000000000000000_0000000000043478".into());
+        state.tail.total_messages = 1234;
+        state.notify(Level::Info, "jumped to bookmark \"release\"");
+        let [first, second] = &rows(&state, 80)[..] else {
+            unreachable!()
+        };
+        assert!(first.contains("1,234 msgs"), "{first}");
+        assert!(
+            second.contains("jumped to bookmark \"release\""),
+            "{second}"
+        );
+        state.notice = None;
+        assert!(rows(&state, 80)[1].contains("quit"));
+    }
 }

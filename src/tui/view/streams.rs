@@ -8,28 +8,21 @@ use ratatui::widgets::Paragraph;
 
 use super::layout::list_window;
 use super::{pane_block, safe, title};
+use crate::tui::format::ContentKind;
 use crate::tui::state::streams::{Entry, Registry};
 use crate::tui::state::{Pane, State};
+use crate::tui::update::{essence, kind_of};
 
 /// A short name for a content type.
 pub fn short_type(ct: Option<&str>) -> &'static str {
     let Some(ct) = ct else {
         return "?";
     };
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if essence == "application/json" || essence.ends_with("+json") {
-        "json"
-    } else if essence.starts_with("text/") {
-        "text"
-    } else if essence.starts_with("image/") {
-        "image"
-    } else {
-        "bin"
+    match kind_of(Some(ct)) {
+        ContentKind::Json => "json",
+        ContentKind::Text => "text",
+        ContentKind::Binary if essence(ct).starts_with("image/") => "image",
+        ContentKind::Binary => "bin",
     }
 }
 

@@ -1,0 +1,346 @@
+//! The explorer's real loop against the embedded dev server on
+//! `127.0.0.1:0`, driven by a scripted input stream on ratatui's
+//! `TestBackend`: live-mode switches while messages are appended must show
+//! every message exactly once, in order, and `y` must reach the clipboard.
+
+use std::fmt::Write as _;
+use std::io;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use dsx::client::{
+    AppendOptions, Client, CreateOptions, DurableStream, RetryPolicy,
+};
+use dsx::server::{ServerConfig, start};
+use dsx::tui::clipboard::MemoryClipboard;
+use dsx::tui::state::tail::Limits;
+use dsx::tui::{Setup, run_explorer};
+use ratatui::Terminal;
+use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+
+/// Longest wait for anything to show up.
+const WAIT: Duration = Duration::from_secs(15);
+/// How often a wait looks again.
+const POLL: Duration = Duration::from_millis(20);
+
+/// A `TestBackend` the test can read while the explorer draws on it.
+#[derive(Clone)]
+struct Shared(Arc<Mutex<TestBackend>>);
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, TestBackend> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn screen(&self) -> String {
+        self.lock().to_string()
+    }
+}
+
+impl Backend for Shared {
+    type Error = <TestBackend as Backend>::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        self.lock().draw(content)
+    }
+
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.lock().hide_cursor()
+    }
+
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.lock().show_cursor()
+    }
+
+    fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
+        self.lock().get_cursor_position()
+    }
+
+    fn set_cursor_position<P: Into<Position>>(
+        &mut self,
+        position: P,
+    ) -> Result<(), Self::Error> {
+        self.lock().set_cursor_position(position)
+    }
+
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.lock().clear()
+    }
+
+    fn clear_region(
+        &mut self,
+        clear_type: ClearType,
+    ) -> Result<(), Self::Error> {
+        self.lock().clear_region(clear_type)
+    }
+
+    fn size(&self) -> Result<Size, Self::Error> {
+        self.lock().size()
+    }
+
+    fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
+        self.lock().window_size()
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.lock().flush()
+    }
+}
+
+fn press(keys: &mpsc::UnboundedSender<io::Result<Event>>, c: char) {
+    let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+    keys.send(Ok(Event::Key(key)))
+        .expect("the explorer reads keys");
+}
+
+/// Waits, bounded, until `done` holds; panics with `what` and the screen.
+async fn wait_until(screen: &Shared, what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}; screen:\n{}",
+            screen.screen()
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until the screen shows message `n` (pretty JSON).
+async fn wait_for_message(screen: &Shared, n: u32) {
+    let needle = format!("\"n\": {n}");
+    wait_until(screen, &needle, || screen.screen().contains(&needle)).await;
+}
+
+async fn append_range(
+    stream: &DurableStream,
+    range: std::ops::RangeInclusive<u32>,
+) {
+    for n in range {
+        let body = format!("{{\"n\":{n}}}");
+        tokio::time::timeout(
+            WAIT,
+            stream.append(body, AppendOptions::default()),
+        )
+        .await
+        .expect("append in time")
+        .expect("append");
+        // Spread over several reads, so switches land mid-stream.
+        if n % 3 == 0 {
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+    }
+}
+
+async fn dev_server() -> dsx::server::ServerHandle {
+    start(ServerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::default()
+    })
+    .await
+    .expect("dev server")
+}
+
+async fn create(
+    client: &Client,
+    path: &str,
+    content_type: &str,
+) -> DurableStream {
+    let options = CreateOptions {
+        content_type: Some(content_type.into()),
+        ..CreateOptions::default()
+    };
+    tokio::time::timeout(WAIT, client.create(path, options))
+        .await
+        .expect("create in time")
+        .expect("create")
+}
+
+/// The explorer's setup for `base`, opening `open`, as `explore` builds it
+/// (a tail client that does not retry by itself).
+fn setup(
+    base: &str,
+    open: &str,
+    copied: &Arc<Mutex<Vec<String>>>,
+    dir: &tempfile::TempDir,
+) -> Setup {
+    let client = Client::builder().base_url(base).build().unwrap();
+    let tail_client = Client::builder()
+        .base_url(base)
+        .retry(RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    Setup {
+        base_url: base.to_owned(),
+        open: Some(open.to_owned()),
+        client,
+        tail_client,
+        clipboard: Box::new(MemoryClipboard {
+            copied: copied.clone(),
+        }),
+        bookmarks_path: Some(dir.path().join("bookmarks.json")),
+        limits: Limits::default(),
+        notices: Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mode_switches_show_every_message_once_and_y_copies() {
+    let server = dev_server().await;
+    let base = server.stream_base();
+    let client = Client::builder().base_url(&base).build().unwrap();
+    let stream = create(&client, "flow/orders", "application/json").await;
+    append_range(&stream, 1..=20).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let copied = Arc::new(Mutex::new(Vec::new()));
+    let setup = setup(&base, "flow/orders", &copied, &dir);
+    let screen = Shared(Arc::new(Mutex::new(TestBackend::new(160, 48))));
+    let mut terminal = Terminal::new(screen.clone()).unwrap();
+    let (keys, input) = mpsc::unbounded_channel();
+    let input = UnboundedReceiverStream::new(input);
+
+    let script = async {
+        wait_for_message(&screen, 20).await;
+        // Long-poll while more arrive.
+        press(&keys, '2');
+        append_range(&stream, 21..=40).await;
+        wait_for_message(&screen, 40).await;
+        // Back to SSE mid-stream.
+        let writer = append_range(&stream, 41..=60);
+        let switch = async {
+            tokio::time::sleep(Duration::from_millis(40)).await;
+            press(&keys, '1');
+        };
+        tokio::join!(writer, switch);
+        wait_for_message(&screen, 60).await;
+        // Following, the current message is the newest.
+        press(&keys, 'y');
+        wait_until(&screen, "the copy", || {
+            copied.lock().unwrap().iter().any(|c| c == "{\"n\":60}")
+        })
+        .await;
+        press(&keys, 'q');
+    };
+    // Boxed: the explorer's future is large.
+    let run = Box::pin(run_explorer(
+        &mut terminal,
+        input,
+        setup,
+        std::future::pending(),
+    ));
+    let (state, ()) = tokio::time::timeout(Duration::from_mins(1), async {
+        tokio::join!(run, script)
+    })
+    .await
+    .expect("the flow ends in time");
+    let state = state.expect("the explorer ran");
+
+    assert!(state.quit);
+    let shown: Vec<u32> = state
+        .tail
+        .batches
+        .iter()
+        .flat_map(|b| (0..b.len()).map(move |i| b.message(i)))
+        .map(|m| {
+            let v: serde_json::Value = serde_json::from_slice(m).unwrap();
+            u32::try_from(v["n"].as_u64().unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(shown, (1..=60).collect::<Vec<_>>());
+    assert_eq!(state.tail.total_messages, 60);
+    assert_eq!(state.tail.evicted_messages, 0);
+    assert_eq!(state.mode, dsx::client::LiveMode::Sse);
+    // The first reader and one per switch (more only after a reconnect).
+    assert!(state.next_reader >= 4, "{}", state.next_reader);
+    // Quitting kept where the tail was.
+    let url = format!("{base}/flow/orders");
+    assert!(state.bookmarks.last_position(&url).is_some());
+    server.shutdown().await;
+}
+
+/// Every byte of a text stream exactly once, in order, across live-mode
+/// switches made while a large backlog is still being read (the reader
+/// restarts in the middle of partial data and must skip what was shown).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switches_during_catch_up_of_a_text_backlog() {
+    let server = dev_server().await;
+    let base = server.stream_base();
+    let client = Client::builder().base_url(&base).build().unwrap();
+    let stream = create(&client, "flow/log", "text/plain").await;
+    let mut expected = Vec::new();
+    // About 3 MB: enough that reading it takes a while.
+    for chunk in 0..50 {
+        let mut body = String::new();
+        for line in 0..5000 {
+            writeln!(body, "line {:06}", chunk * 5000 + line).unwrap();
+        }
+        expected.extend_from_slice(body.as_bytes());
+        tokio::time::timeout(
+            WAIT,
+            stream.append(body, AppendOptions::default()),
+        )
+        .await
+        .expect("append in time")
+        .expect("append");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copied = Arc::new(Mutex::new(Vec::new()));
+    let setup = setup(&base, "flow/log", &copied, &dir);
+    let screen = Shared(Arc::new(Mutex::new(TestBackend::new(80, 24))));
+    let mut terminal = Terminal::new(screen.clone()).unwrap();
+    let (keys, input) = mpsc::unbounded_channel();
+    let input = UnboundedReceiverStream::new(input);
+    let script = async {
+        // Switch as soon as anything shows, and again right after.
+        wait_until(&screen, "the first lines", || {
+            screen.screen().contains("line ")
+        })
+        .await;
+        for key in ['2', '1', '4', '1'] {
+            press(&keys, key);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        wait_until(&screen, "the last line", || {
+            screen.screen().contains("line 249999")
+        })
+        .await;
+        press(&keys, 'q');
+    };
+    let run = Box::pin(run_explorer(
+        &mut terminal,
+        input,
+        setup,
+        std::future::pending(),
+    ));
+    let (state, ()) = tokio::time::timeout(Duration::from_mins(1), async {
+        tokio::join!(run, script)
+    })
+    .await
+    .expect("the flow ends in time");
+    let state = state.expect("the explorer ran");
+    let shown: Vec<u8> = state
+        .tail
+        .batches
+        .iter()
+        .flat_map(|b| b.data.iter().copied())
+        .collect();
+    assert_eq!(state.tail.evicted_bytes, 0);
+    assert_eq!(shown.len(), expected.len());
+    assert!(shown == expected, "the bytes differ from what was appended");
+    assert!(state.next_reader >= 6, "{}", state.next_reader);
+    server.shutdown().await;
+}

@@ -1,0 +1,541 @@
+//! The explorer end to end: the real `dsx` binary in a pseudo-terminal,
+//! read back through a `vt100` screen, against the embedded dev server
+//! (in this process) or `dsx demo` (in the PTY).
+//!
+//! The tests run one at a time (`SERIAL`): the machine has two cores and
+//! live readers are timing-sensitive. Every wait is bounded.
+
+mod support;
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use dsx::client::{Client, DurableStream};
+use support::pty::{Key, Pty};
+use support::{Kind, TestServer, append, create_at, http};
+use tempfile::TempDir;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A dev server on its own runtime (the PTY waits block this thread), a
+/// client for it and the explorer's data directory.
+struct Fixture {
+    rt: tokio::runtime::Runtime,
+    server: TestServer,
+    client: Client,
+    dir: TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let server = rt.block_on(TestServer::start(Kind::Embedded));
+        Fixture {
+            rt,
+            server,
+            client: support::client(),
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// Creates a fresh stream of `content_type`; returns it and its URL.
+    fn create(
+        &self,
+        prefix: &str,
+        content_type: &str,
+    ) -> (DurableStream, String) {
+        let url = self.server.fresh_url(prefix);
+        let stream =
+            self.rt
+                .block_on(create_at(&self.client, &url, content_type));
+        (stream, url)
+    }
+
+    fn append(&self, stream: &DurableStream, data: impl Into<bytes::Bytes>) {
+        self.rt.block_on(append(stream, data));
+    }
+
+    /// The explorer on `url` in a `cols` x `rows` terminal.
+    fn explore(&self, url: &str, cols: u16, rows: u16) -> Pty {
+        Pty::spawn(&[url], cols, rows, self.dir.path())
+    }
+
+    /// The stream's messages as the server has them (a catch-up read of
+    /// the whole JSON stream, outside the explorer).
+    fn messages(&self, url: &str) -> Vec<serde_json::Value> {
+        self.rt.block_on(async {
+            let body = http()
+                .get(format!("{url}?offset=-1"))
+                .send()
+                .await
+                .expect("read the stream")
+                .error_for_status()
+                .expect("read succeeds")
+                .text()
+                .await
+                .expect("read body");
+            match serde_json::from_str(&body).expect("a JSON array") {
+                serde_json::Value::Array(items) => items,
+                other => panic!("not an array: {other}"),
+            }
+        })
+    }
+
+    /// The server's tail offset of `stream`.
+    fn tail_offset(&self, stream: &DurableStream) -> String {
+        let head = self.rt.block_on(stream.head()).expect("HEAD");
+        head.next_offset.as_str().to_owned()
+    }
+}
+
+/// The state row of the status bar (second row from the bottom).
+fn status_row(pty: &Pty) -> String {
+    let rows = pty.with_screen(|s| s.size().0);
+    pty.row(rows - 2)
+}
+
+/// The message count the status bar shows (`1,234 msgs`, `1 msg`, or
+/// `12 lines` for a text stream).
+fn msgs_in(status: &str) -> Option<u64> {
+    let end = [" msgs ", " msg ", " lines ", " line "]
+        .iter()
+        .find_map(|unit| status.find(unit))?;
+    let digits: String = status[..end]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits.parse().ok()
+}
+
+/// Waits until the status bar shows exactly `n` messages.
+fn expect_msgs(pty: &Pty, n: u64, what: &str) {
+    let rows = pty.with_screen(|s| s.size().0);
+    let res = pty.wait_for(|screen| {
+        let status = screen.lines().nth(usize::from(rows) - 2).unwrap_or("");
+        msgs_in(status) == Some(n)
+    });
+    if let Err(last) = res {
+        panic!("{what}: status never showed {n} msgs; last screen:\n{last}");
+    }
+}
+
+/// The offset the status bar shows (`· offset X ·`).
+fn status_offset(status: &str) -> Option<String> {
+    let rest = &status[status.find("offset ")? + "offset ".len()..];
+    Some(rest.split_whitespace().next()?.to_owned())
+}
+
+/// Whether all four pane titles and both status rows are on screen.
+fn panes_intact(pty: &Pty) -> Result<(), String> {
+    let screen = pty.screen_text();
+    for title in ["Streams", "Tail", "Metadata", "Append"] {
+        if !screen.contains(&format!(" {title}")) {
+            return Err(format!("pane title {title:?} missing"));
+        }
+    }
+    let rows = pty.with_screen(|s| s.size().0);
+    let status = pty.row(rows - 2);
+    if !status.starts_with(" ● ") || msgs_in(&status).is_none() {
+        return Err(format!("status row broken: {status:?}"));
+    }
+    // Key hints, or a notice in their place.
+    let hints = pty.row(rows - 1);
+    if !hints.starts_with(' ') || hints.trim().is_empty() {
+        return Err(format!("hint row broken: {hints:?}"));
+    }
+    if !pty.row(0).starts_with('┌') {
+        return Err(format!("top border moved: {:?}", pty.row(0)));
+    }
+    Ok(())
+}
+
+#[test]
+fn demo_shows_live_orders_and_quits_cleanly() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&["demo"], 120, 40, dir.path());
+    pty.expect("demo/orders", "stream list");
+    pty.wait_for(|s| s.contains(" ● live ") && s.contains("Tail demo/orders"))
+        .unwrap_or_else(|last| panic!("demo never went live:\n{last}"));
+    let before = msgs_in(&status_row(&pty)).expect("a message count");
+    // Compact: one row per event, each starting with its type and id
+    // (pretty, the rows in view may all be one order's line items).
+    pty.key(Key::Char('p'));
+    pty.expect("{\"type\":\"order.", "orders in the tail");
+    // The demo writes orders continuously: the count grows while we watch.
+    let grown = pty.wait_for_within(Duration::from_secs(5), |_| {
+        msgs_in(&status_row(&pty)).is_some_and(|n| n > before)
+    });
+    assert!(grown.is_ok(), "no new order within 5 s (had {before})");
+    panes_intact(&pty).unwrap();
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("demo, q");
+}
+
+#[test]
+fn small_terminal_shows_every_pane() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut pty = Pty::spawn(&["demo"], 80, 24, dir.path());
+    pty.expect(" ● live ", "demo at 80x24");
+    pty.wait_for(|_| panes_intact(&pty).is_ok())
+        .unwrap_or_else(|last| {
+            panic!("{:?} at 80x24:\n{last}", panes_intact(&pty))
+        });
+    // The stream list still names the open stream.
+    pty.expect("demo/orders", "stream list at 80x24");
+    // A notice is readable at this width next to a full-length offset,
+    // and with no display the copy goes out as OSC 52.
+    pty.key(Key::Char('U'));
+    pty.expect("(via the terminal, OSC 52)", "copy notice at 80x24");
+    let copied = osc52_payload(&pty.raw()).expect("an OSC 52 sequence");
+    assert!(copied.ends_with("/v1/stream/demo/orders"), "{copied:?}");
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("demo at 80x24");
+}
+
+/// The text of the last OSC 52 clipboard sequence in `raw`.
+fn osc52_payload(raw: &[u8]) -> Option<String> {
+    use base64::Engine as _;
+    const START: &[u8] = b"\x1b]52;c;";
+    let at = raw.windows(START.len()).rposition(|w| w == START)?;
+    let rest = &raw[at + START.len()..];
+    let end = rest.iter().position(|&b| b == 0x07 || b == 0x1b)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&rest[..end])
+        .ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// `{"n":k}` for each `k` in `range`, one append each.
+fn append_numbered(
+    fx: &Fixture,
+    stream: &DurableStream,
+    range: std::ops::RangeInclusive<u64>,
+) {
+    for n in range {
+        fx.append(stream, format!("{{\"n\":{n}}}"));
+    }
+}
+
+/// How often `"n": k` appears on `screen`, for each k.
+fn numbers_on(screen: &str) -> std::collections::BTreeMap<u64, usize> {
+    let mut seen = std::collections::BTreeMap::new();
+    for line in screen.lines() {
+        let mut rest = line;
+        while let Some(i) = rest.find("\"n\":") {
+            rest = rest[i + 4..].trim_start();
+            let digits: String =
+                rest.chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(n) = digits.parse::<u64>() {
+                *seen.entry(n).or_insert(0) += 1;
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn mode_switches_show_every_message_exactly_once() {
+    const FIRST: u64 = 20;
+    const TOTAL: u64 = 120;
+    let _serial = serial();
+    let fx = Fixture::new();
+    let (stream, url) = fx.create("numbered", "application/json");
+    append_numbered(&fx, &stream, 1..=FIRST);
+    // How exactly-once is checked: the terminal is made tall enough (400
+    // rows) for the whole tail in compact form (one row per message plus
+    // one header row per batch), so the screen itself is the complete
+    // record: every number 1..=TOTAL must appear on it exactly once. The
+    // status bar's count must also be TOTAL exactly (a duplicate would
+    // raise it) and its offset the server's tail offset.
+    let mut pty = fx.explore(&url, 120, 400);
+    expect_msgs(&pty, FIRST, "initial catch-up");
+    pty.key(Key::Char('p'));
+    let writer = {
+        let stream = stream.clone();
+        fx.rt.spawn(async move {
+            for n in FIRST + 1..=TOTAL {
+                append(&stream, format!("{{\"n\":{n}}}")).await;
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    pty.key(Key::Char('2'));
+    pty.wait_for(|_| status_row(&pty).contains("long-poll"))
+        .unwrap_or_else(|l| panic!("long-poll never shown:\n{l}"));
+    std::thread::sleep(Duration::from_millis(600));
+    pty.key(Key::Char('1'));
+    pty.wait_for(|_| status_row(&pty).contains(" SSE"))
+        .unwrap_or_else(|l| panic!("SSE never shown:\n{l}"));
+    std::thread::sleep(Duration::from_millis(300));
+    // And once more, while messages may still be arriving.
+    pty.key(Key::Char('2'));
+    std::thread::sleep(Duration::from_millis(200));
+    // The switches above must have happened while messages were arriving
+    // (the writer needs at least 100 x 25 ms), or they proved nothing.
+    assert!(
+        !writer.is_finished(),
+        "the writer ended before the switches"
+    );
+    pty.key(Key::Char('1'));
+    fx.rt
+        .block_on(async {
+            tokio::time::timeout(Duration::from_secs(20), writer).await
+        })
+        .expect("writer finished in time")
+        .expect("writer did not panic");
+    assert_eq!(fx.messages(&url).len() as u64, TOTAL, "server has them all");
+    expect_msgs(&pty, TOTAL, "after the mode switches");
+    let screen = pty
+        .wait_for(|s| numbers_on(s).len() as u64 == TOTAL)
+        .unwrap_or_else(|l| panic!("not all numbers on screen:\n{l}"));
+    let seen = numbers_on(&screen);
+    let twice: Vec<_> = seen.iter().filter(|(_, c)| **c != 1).collect();
+    assert!(twice.is_empty(), "shown more than once: {twice:?}");
+    let missing: Vec<u64> =
+        (1..=TOTAL).filter(|n| !seen.contains_key(n)).collect();
+    assert!(missing.is_empty(), "never shown: {missing:?}");
+    let status = status_row(&pty);
+    assert_eq!(
+        status_offset(&status).as_deref(),
+        Some(fx.tail_offset(&stream).as_str()),
+        "status offset is the server's tail: {status}"
+    );
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("numbered stream");
+}
+
+#[test]
+fn composer_appends_json_and_refuses_invalid_json() {
+    let _serial = serial();
+    let fx = Fixture::new();
+    let (_stream, url) = fx.create("composer", "application/json");
+    let mut pty = fx.explore(&url, 120, 40);
+    pty.expect(" ● live ", "stream open");
+    pty.key(Key::Char('a'));
+    pty.type_text(r#"{"hello":"pty"}"#);
+    pty.key(Key::Ctrl('s'));
+    pty.expect("appended", "append outcome");
+    pty.expect("\"pty\"", "the message in the tail");
+    expect_msgs(&pty, 1, "after the append");
+    assert_eq!(fx.messages(&url), vec![serde_json::json!({"hello":"pty"})]);
+
+    pty.type_text(r#"{"a":"#);
+    pty.key(Key::Ctrl('s'));
+    let screen = pty.expect("invalid JSON at line 1, column", "JSON error");
+    assert!(screen.contains("nothing was sent"), "{screen}");
+    // Give a wrongly sent append time to land before checking it did not.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(fx.messages(&url).len(), 1, "the invalid text was sent");
+    assert_eq!(msgs_in(&status_row(&pty)), Some(1));
+    assert!(
+        pty.screen_text().contains(r#"{"a":"#),
+        "the text left the composer:\n{}",
+        pty.screen_text()
+    );
+    pty.key(Key::Ctrl('c'));
+    pty.expect_clean_exit("composer, Ctrl-C");
+}
+
+#[test]
+fn closing_shows_the_end_of_stream() {
+    let _serial = serial();
+    let fx = Fixture::new();
+    let (stream, url) = fx.create("closing", "application/json");
+    fx.append(&stream, r#"{"before":"close"}"#);
+    let mut pty = fx.explore(&url, 120, 40);
+    expect_msgs(&pty, 1, "stream open");
+    pty.key(Key::Char('a'));
+    pty.key(Key::Ctrl('d'));
+    pty.expect("Close the stream", "confirmation");
+    pty.key(Key::Char('y'));
+    let screen = pty.expect("END OF STREAM", "end-of-stream line");
+    assert!(status_row(&pty).contains("closed"), "{screen}");
+    let head = fx.rt.block_on(stream.head()).expect("HEAD");
+    assert!(head.closed, "the server does not have it closed");
+    pty.key(Key::Ctrl('c'));
+    pty.expect_clean_exit("after close");
+}
+
+#[test]
+fn bookmark_survives_a_restart_and_jumps() {
+    let _serial = serial();
+    let fx = Fixture::new();
+    let (stream, url) = fx.create("marks", "application/json");
+    fx.append(&stream, r#"{"m":"first"}"#);
+    // Wide enough for a batch header's two full offsets.
+    let mut pty = fx.explore(&url, 200, 40);
+    expect_msgs(&pty, 1, "stream open");
+    // Later messages arrive live, each in a batch of its own.
+    fx.append(&stream, r#"{"m":"second"}"#);
+    expect_msgs(&pty, 2, "second message");
+    fx.append(&stream, r#"{"m":"third"}"#);
+    expect_msgs(&pty, 3, "third message");
+    pty.key(Key::Up);
+    pty.key(Key::Char('m'));
+    pty.expect("Bookmark", "bookmark dialog");
+    // Replace the default name (the time) with ours.
+    for _ in 0..40 {
+        pty.key(Key::Backspace);
+    }
+    pty.type_text("pty-mark");
+    pty.key(Key::Enter);
+    let screen = pty.expect("as \"pty-mark\"", "bookmark notice");
+    let offset = screen
+        .lines()
+        .find_map(|l| {
+            let i = l.find("bookmarked ")?;
+            l[i + "bookmarked ".len()..]
+                .split_whitespace()
+                .next()
+                .map(str::to_owned)
+        })
+        .expect("the notice names the offset");
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("first run");
+
+    let mut pty = fx.explore(&url, 200, 40);
+    pty.expect("You left this stream at", "resume dialog");
+    // Answer as a person would, after the HEAD has answered (the metadata
+    // shows the type): the tail must still read the stream as JSON.
+    pty.expect("application/json", "HEAD answered behind the dialog");
+    pty.key(Key::Char('t'));
+    pty.wait_for(|s| !s.contains("You left this stream at"))
+        .unwrap_or_else(|l| panic!("resume dialog stayed:\n{l}"));
+    pty.key(Key::Char('\''));
+    let list = pty.expect("pty-mark", "bookmarks list");
+    assert!(list.contains(&offset), "list lacks {offset}:\n{list}");
+    pty.key(Key::Enter);
+    pty.expect("jumped to bookmark", "jump notice");
+    // The tail restarts there: its first batch begins at the bookmark.
+    let screen = pty
+        .wait_for(|s| s.contains(&format!("{offset} →")))
+        .unwrap_or_else(|l| panic!("no batch from {offset}:\n{l}"));
+    assert!(screen.contains("\"third\""), "{screen}");
+    assert!(screen.contains("Append JSON"), "{screen}");
+    assert!(!screen.contains("\"first\""), "{screen}");
+    assert_eq!(msgs_in(&status_row(&pty)), Some(1), "{screen}");
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("second run");
+}
+
+#[test]
+fn hostile_content_leaves_the_screen_intact() {
+    let _serial = serial();
+    let fx = Fixture::new();
+    let (json, json_url) = fx.create("hostile-json", "application/json");
+    fx.append(
+        &json,
+        r#"{"evil":"\u001b[2J\u001b[H\u001b]0;pwned\u0007\u009b31m\rX\u202eRTL"}"#,
+    );
+    let (text, text_url) = fx.create("hostile-text", "text/plain");
+    fx.append(
+        &text,
+        &b"plain \x1b[2J\x1b[H\x1b]0;pwned\x07 \xc2\x9b31m \xff\xfe bad\r\n"[..],
+    );
+    // What each stream's content must show, spelled out, once zoomed.
+    let cases = [
+        (&json_url, "JSON", "\\u{202e}RTL"),
+        (&text_url, "text", "\\xff\\xfe bad"),
+    ];
+    for (url, what, spelled) in cases {
+        let mut pty = fx.explore(url, 120, 40);
+        pty.expect(" ● live ", what);
+        let screen = pty.expect("\\x1b[2J\\x1b[H\\x1b]0;pwned\\x07", what);
+        assert!(screen.contains("\\u{9b}31m"), "{what}: C1 CSI:\n{screen}");
+        // Let any damage show before judging the screen.
+        std::thread::sleep(Duration::from_millis(300));
+        panes_intact(&pty)
+            .unwrap_or_else(|e| panic!("{what}: {e}:\n{}", pty.screen_text()));
+        // The composer's top border is still on its row (40 rows: two
+        // status rows, then seven composer rows).
+        let composer = pty.row(31);
+        assert!(composer.starts_with("┌ Append"), "{what}: {composer:?}");
+        assert!(
+            pty.titles().iter().all(|t| !t.contains("pwned")),
+            "{what}: window title changed: {:?}",
+            pty.titles()
+        );
+        // Zoomed, the whole line fits: the rest is spelled out too.
+        pty.key(Key::Char('z'));
+        pty.expect(spelled, what);
+        pty.key(Key::Char('q'));
+        pty.expect_clean_exit(what);
+    }
+}
+
+#[test]
+fn quit_keys_and_signals_restore_the_terminal() {
+    let _serial = serial();
+    let fx = Fixture::new();
+    let (stream, url) = fx.create("quitting", "application/json");
+    fx.append(&stream, r#"{"q":1}"#);
+
+    // `q` in the tail quits in most tests above; here: in the composer
+    // `q` is text and Ctrl-C quits.
+    let mut pty = fx.explore(&url, 120, 40);
+    expect_msgs(&pty, 1, "open");
+    pty.key(Key::Char('a'));
+    pty.key(Key::Char('q'));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        pty.wait_exit(Duration::ZERO).is_none(),
+        "q in the composer quit"
+    );
+    pty.expect("┃q ", "q typed into the composer");
+    pty.key(Key::Ctrl('c'));
+    pty.expect_clean_exit("Ctrl-C in the composer");
+
+    // Ctrl-C in a dialog: reopening the stream offers to resume.
+    let mut pty = fx.explore(&url, 120, 40);
+    pty.expect("You left this stream at", "resume dialog");
+    pty.key(Key::Ctrl('c'));
+    pty.expect_clean_exit("Ctrl-C in the Resume dialog");
+
+    // SIGTERM and SIGHUP while live (fresh streams: no Resume dialog).
+    for signal in ["TERM", "HUP"] {
+        let (stream, url) = fx.create("signalled", "application/json");
+        fx.append(&stream, r#"{"q":2}"#);
+        let mut pty = fx.explore(&url, 120, 40);
+        expect_msgs(&pty, 1, signal);
+        let started = Instant::now();
+        pty.signal(signal);
+        let status = pty
+            .wait_exit(Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("SIG{signal} did not end the explorer"));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(status.success(), "SIG{signal} exit: {status}");
+        pty.assert_restored(&format!("SIG{signal}"));
+    }
+}
+
+/// The title check above is not vacuous: the harness's screen does see a
+/// title set by OSC 0, and the raw ESC bytes move the cursor.
+#[test]
+fn harness_sees_what_hostile_bytes_would_do() {
+    let mut parser = vt100::Parser::new_with_callbacks(
+        5,
+        20,
+        0,
+        support::pty::Titles::default(),
+    );
+    parser.process(b"abc\x1b[2J\x1b[H\x1b]0;pwned\x07");
+    assert_eq!(parser.callbacks().titles, vec![b"pwned".to_vec(); 2]);
+    assert_eq!(parser.screen().cursor_position(), (0, 0));
+    assert!(!parser.screen().contents().contains("abc"));
+}
