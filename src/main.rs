@@ -76,7 +76,19 @@ fn main() -> ExitCode {
         dsx::cli::completions::run(Cli::command(), args);
         return ExitCode::SUCCESS;
     }
-    let runtime = match tokio::runtime::Runtime::new() {
+    // `dsx read` is one sequential session: on a single thread the socket
+    // reads, decoding and stdout writes need no wake-ups across threads,
+    // which made a 256 MiB catch-up about 1.7x slower on the 2-core bench
+    // machine (bench/RESULTS.md). Everything else keeps the multi-thread
+    // runtime (the producer pipelines, the server and explorer multitask).
+    let runtime = if matches!(cli.command, Some(Command::Read(_))) {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Runtime::new()
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("dsx: cannot start the async runtime: {e}");

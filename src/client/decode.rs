@@ -346,6 +346,41 @@ impl<S: JsonSink> Decoder for JsonDecoder<S> {
     }
 }
 
+/// Runs `pieces` (one response body, the last piece ending it) through the
+/// raw JSON decoder; returns the messages decoded. For `bench_api` only.
+pub(super) fn bench_raw_decode(pieces: &[Bytes]) -> Result<usize> {
+    let mut decoder = JsonDecoder::new(
+        url::Url::parse("http://127.0.0.1/bench").expect("valid URL"),
+        Raw::default(),
+    );
+    let mut count = 0;
+    for (i, data) in pieces.iter().enumerate() {
+        let last = i + 1 == pieces.len();
+        let meta = ReadMeta {
+            start_offset: Offset::START,
+            offset: Offset::START,
+            up_to_date: last,
+            cursor: None,
+            stream_closed: false,
+            partial: !last,
+            ends_unit: last,
+            etag: None,
+            cache_control: None,
+            status: 200,
+        };
+        // Pieces arrive one by one, as from a socket read.
+        let piece = Piece {
+            data: data.clone(),
+            meta,
+            more_ready: false,
+        };
+        if let Some(batch) = decoder.push(piece)? {
+            count += batch.len();
+        }
+    }
+    Ok(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

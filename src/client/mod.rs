@@ -34,6 +34,9 @@
 //! # }
 //! ```
 
+/// Entry points for the criterion benches in `benches/`; not client API.
+#[doc(hidden)]
+pub mod bench_api;
 mod decode;
 mod error;
 mod http;
