@@ -8,6 +8,11 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 /// one `write(2)` per 256 KiB rather than one per message.
 const BUFFER: usize = 256 * 1024;
 
+/// Content at least this large skips the buffer (after flushing what it
+/// holds, to keep the order): copying a catch-up read's large chunks into
+/// the buffer first only costs time.
+const DIRECT: usize = 64 * 1024;
+
 /// Buffered standard output.
 pub struct Out {
     writer: BufWriter<Box<dyn Write>>,
@@ -35,6 +40,9 @@ impl Out {
     pub fn content(&mut self, data: &[u8]) -> io::Result<()> {
         if self.terminal {
             self.writer.write_all(&escape_controls(data))
+        } else if data.len() >= DIRECT {
+            self.writer.flush()?;
+            self.writer.get_mut().write_all(data)
         } else {
             self.writer.write_all(data)
         }
