@@ -239,9 +239,10 @@ alternate() {
   for i in "${!cmds[@]}"; do : >"$WORK/$name.$i"; done
   local n=${#cmds[@]} k first
   for ((run = 1; run <= RUNS; run++)); do
-    # With three contenders a fixed order would always run the same one
-    # right after the same other one; rotating the start spreads that out.
-    first=$((n > 2 ? (run - 1) % n : 0))
+    # A fixed order would always run the same contender first after the
+    # pause (when the server has gone idle) or right after the same other
+    # one; rotating the start spreads that out: A B, B A, ...
+    first=$(((run - 1) % n))
     for ((k = 0; k < n; k++)); do
       i=$(((first + k) % n))
       sleep "$SETTLE"
