@@ -353,7 +353,17 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             if let Some(path) =
                 state.streams.selected_entry().map(|e| e.path.clone())
             {
-                open_stream(state, &path, fx);
+                let healthy =
+                    !matches!(state.connection, Connection::Failed(_));
+                if healthy
+                    && state.open.as_ref().is_some_and(|o| o.path == path)
+                {
+                    // Already open and reading: look at it rather than start
+                    // over (J restarts on purpose).
+                    state.focus = Pane::Tail;
+                } else {
+                    open_stream(state, &path, fx);
+                }
             }
         }
         Action::Filter => state.streams.filtering = true,

@@ -474,3 +474,29 @@ fn resuming_an_untyped_stream_after_its_head_still_starts() {
         [(1, "0000_0010".into(), LiveMode::Sse, ContentKind::Binary)]
     );
 }
+
+#[test]
+fn enter_on_the_open_stream_looks_at_it_instead_of_starting_over() {
+    let mut s = new_state();
+    open_json(&mut s, "s");
+    deliver(&mut s, batch("-1", "c1", &[&n(1)], false));
+    s.focus = Pane::Streams;
+    let fx = press(&mut s, KeyCode::Enter);
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(s.focus, Pane::Tail);
+    assert_eq!(s.tail.total_messages, 1);
+    // A failed stream is opened again.
+    update(
+        &mut s,
+        Message::Reader {
+            reader: 1,
+            event: ReaderEvent::Failed("gone (410)".into()),
+        },
+    );
+    s.focus = Pane::Streams;
+    assert!(fx_has_stop(&press(&mut s, KeyCode::Enter)));
+}
+
+fn fx_has_stop(fx: &[Effect]) -> bool {
+    fx.contains(&Effect::StopReader)
+}
