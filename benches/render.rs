@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use dsx::client::bench_api::event_100;
 use dsx::tui::format::{JsonStyle, Theme};
 use dsx::tui::message::{Message, ReaderEvent};
 use dsx::tui::state::meta::ReadInfo;
@@ -22,21 +23,6 @@ const MESSAGES: usize = 1_000_000;
 const PER_BATCH: usize = 1000;
 const WIDTH: u16 = 160;
 const HEIGHT: u16 = 48;
-
-/// A realistic event of exactly 100 bytes.
-fn message(i: usize) -> String {
-    let mut m = format!(
-        r#"{{"id":{i},"type":"order.created","user":"u_{:04x}","total":{}.{:02},"items":[1,2,3],"note":""#,
-        i % 65_536,
-        i % 500,
-        i % 100
-    );
-    while m.len() < 98 {
-        m.push('x');
-    }
-    m.push_str("\"}");
-    m
-}
 
 /// A state with `MESSAGES` messages delivered as a reader would: batches
 /// through `update`.
@@ -53,22 +39,15 @@ fn full_state() -> State {
     state.tail.reset("-1");
     state.connection = Connection::Live;
     for b in 0..MESSAGES / PER_BATCH {
-        let mut data = Vec::with_capacity(PER_BATCH * 100);
-        let mut ends = Vec::with_capacity(PER_BATCH);
-        for m in 0..PER_BATCH {
-            data.extend_from_slice(message(b * PER_BATCH + m).as_bytes());
-            ends.push(u32::try_from(data.len()).expect("batch under 4 GiB"));
-        }
-        let incoming = Incoming {
-            arrived: "12:00:00.000Z".into(),
-            start_offset: format!("{:016}", b * PER_BATCH * 100),
-            next_offset: format!("{:016}", (b + 1) * PER_BATCH * 100),
-            up_to_date: true,
-            closed: false,
-            partial: false,
-            data: data.into(),
-            ends,
-        };
+        let messages: Vec<String> = (0..PER_BATCH)
+            .map(|m| event_100((b * PER_BATCH + m) as u64))
+            .collect();
+        let incoming = Incoming::json(
+            &format!("{:016}", b * PER_BATCH * 100),
+            &format!("{:016}", (b + 1) * PER_BATCH * 100),
+            &messages,
+            false,
+        );
         let event = ReaderEvent::Batch {
             incoming,
             info: ReadInfo::default(),

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use bytes::Bytes;
+use dsx::client::bench_api::event_100;
 use dsx::client::{Client, CreateOptions, IdempotentProducer, ProducerOptions};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
@@ -80,21 +80,6 @@ fn args() -> anyhow::Result<Args> {
         }
     }
     Ok(out)
-}
-
-/// A message of exactly 100 bytes.
-fn message(i: u64) -> Bytes {
-    let mut m = format!(
-        r#"{{"id":{i},"type":"order.created","user":"u_{:04x}","total":{}.{:02},"items":[1,2,3],"note":""#,
-        i % 65_536,
-        i % 500,
-        i % 100
-    );
-    while m.len() < 98 {
-        m.push('x');
-    }
-    m.push_str("\"}");
-    Bytes::from(m)
 }
 
 fn dsx_bin() -> anyhow::Result<PathBuf> {
@@ -414,7 +399,7 @@ async fn main() -> anyhow::Result<()> {
         })
     };
     for i in 0..n {
-        producer.append(message(i)).await?;
+        producer.append(event_100(i)).await?;
     }
     tokio::time::timeout(limit, producer.flush())
         .await

@@ -11,6 +11,22 @@ use super::decode;
 use super::json_scan::JsonArrayScanner;
 use super::sse::{SseOutput, SseParser};
 
+/// A realistic JSON event of exactly 100 bytes, number `i`: the message the
+/// render bench buffers and the explorer burst bench appends.
+pub fn event_100(i: u64) -> String {
+    let mut m = format!(
+        r#"{{"id":{i},"type":"order.created","user":"u_{:04x}","total":{}.{:02},"items":[1,2,3],"note":""#,
+        i % 65_536,
+        i % 500,
+        i % 100
+    );
+    while m.len() < 98 {
+        m.push('x');
+    }
+    m.push_str("\"}");
+    m
+}
+
 /// Feeds `pieces` to the incremental SSE parser; returns the number of
 /// completed events plus the streamed payload bytes.
 pub fn sse_parse_all(pieces: &[Bytes]) -> usize {
