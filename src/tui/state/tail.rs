@@ -47,20 +47,19 @@ impl Batch {
         self.ends.is_empty()
     }
 
+    /// Where message `i` starts in `data`.
+    fn start(&self, i: usize) -> usize {
+        if i == 0 { 0 } else { self.ends[i - 1] as usize }
+    }
+
     /// The bytes of message `i`.
     pub fn message(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.data[start..self.ends[i] as usize]
+        &self.data[self.start(i)..self.ends[i] as usize]
     }
 
     /// Byte position of message `i` within what the tail received.
     pub fn message_position(&self, i: usize) -> u64 {
-        let start = if i == 0 {
-            0
-        } else {
-            u64::from(self.ends[i - 1])
-        };
-        self.received_before + start
+        self.received_before + self.start(i) as u64
     }
 
     /// Items this batch occupies: its header and its messages.
