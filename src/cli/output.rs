@@ -113,7 +113,10 @@ pub fn escape_controls(data: &[u8]) -> Vec<u8> {
     for chunk in data.utf8_chunks() {
         for c in chunk.valid().chars() {
             let code = u32::from(c);
-            if c == '\n' || c == '\t' || !c.is_control() {
+            // One notion of unsafe characters for the CLI and the explorer:
+            // controls, bidi and invisible format characters.
+            if c == '\n' || c == '\t' || !crate::tui::sanitize::needs_escape(c)
+            {
                 let mut buf = [0; 4];
                 out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
             } else if code < 0x80 {
@@ -158,6 +161,7 @@ mod tests {
             "a\\x1b[31mb\n\tc\\u{9b}é\\x07"
         );
         assert_eq!(escape_controls(b"x\xffy\r"), b"x\\xffy\\x0d");
+        assert_eq!(escape_controls("a\u{202e}b".as_bytes()), b"a\\u{202e}b");
     }
 
     #[test]
