@@ -299,13 +299,17 @@ pub(super) fn registry(
                 return;
             }
             let e = state.streams.upsert(&path);
+            // Recent, bookmarked and command-line rows had a HEAD at start.
+            let asked = e.closed.is_some()
+                || e.sources.recent
+                || e.sources.bookmarked
+                || e.sources.command_line;
             e.sources.registry = true;
             e.missing = None;
             if content_type.is_some() {
                 e.content_type = content_type;
             }
-            let known = e.closed.is_some();
-            if !known {
+            if !asked {
                 let url = state.url_of(&path);
                 fx.push(Effect::Head { url });
             }

@@ -500,3 +500,24 @@ fn enter_on_the_open_stream_looks_at_it_instead_of_starting_over() {
 fn fx_has_stop(fx: &[Effect]) -> bool {
     fx.contains(&Effect::StopReader)
 }
+
+#[test]
+fn registry_rows_are_headed_once() {
+    let mut s = new_state();
+    s.streams.upsert("old").sources.recent = true;
+    let created = |path: &str| {
+        Message::Registry(RegistryEvent::Created {
+            path: path.into(),
+            content_type: Some("application/json".into()),
+        })
+    };
+    // A recent row had its HEAD at start; a new one gets one now.
+    assert!(update(&mut s, created("old")).is_empty());
+    let fx = update(&mut s, created("new"));
+    assert_eq!(
+        fx,
+        [Effect::Head {
+            url: format!("{BASE}/new")
+        }]
+    );
+}
