@@ -13,8 +13,8 @@ use super::{count, human_bytes, pane_block, safe, title};
 use crate::tui::format::{self, ContentKind, JsonStyle, Theme};
 use crate::tui::state::tail::{Batch, Item, Tail};
 use crate::tui::state::{Connection, Pane, State};
+use crate::tui::update::mode_label;
 use crate::tui::update::scroll::bottom_anchor;
-use crate::tui::update::{batch_offset, mode_label};
 
 /// What a tail's items are called.
 pub fn unit(kind: ContentKind, n: u64) -> String {
@@ -260,10 +260,4 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .set_style(r, Style::new().bg(Color::DarkGray));
         }
     }
-}
-
-/// The offset a bookmark of the selected batch would keep (for the
-/// metadata pane).
-pub fn selected_offset(state: &State) -> Option<String> {
-    state.tail.current_batch().map(batch_offset)
 }
