@@ -61,7 +61,7 @@ pub use options::{
     AppendOptions, CloseOptions, CreateOptions, Headers, ReadOptions,
     RetryPolicy,
 };
-pub use producer::{IdempotentProducer, ProducerOptions};
+pub use producer::{Delivery, IdempotentProducer, ProducerOptions};
 pub use read::{
     ByteChunk, ByteStream, JsonBatch, JsonStream, RawJsonBatch, RawJsonStream,
     ReadMeta, TextChunk, TextStream,
