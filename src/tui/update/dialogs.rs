@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::{batch_offset, begin_tail, jump_to, open_stream, send, wall_clock};
+use super::{batch_offset, begin_tail, jump_to, open_typed, send, wall_clock};
 use crate::bookmarks::Bookmark;
 use crate::tui::effect::{CreateSpec, Effect};
 use crate::tui::state::dialog::{Confirm, CreateForm, DialogKind, LineInput};
@@ -86,7 +86,7 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 if path.is_empty() {
                     set_error(state, "type a stream path or URL");
                 } else {
-                    open_stream(state, &path, fx);
+                    open_typed(state, &path, fx);
                 }
             } else if input.handle(key) {
                 set_kind(state, DialogKind::Open(input));

@@ -639,19 +639,32 @@ pub fn kind_of(content_type: Option<&str>) -> ContentKind {
     }
 }
 
-/// Opens a stream by path (or full URL): the tail, metadata and composer
-/// follow it.
+/// Opens a stream by its path under the base URL (a name from the list,
+/// the registry or the command line: never another origin, whatever it
+/// looks like): the tail, metadata and composer follow it.
 pub fn open_stream(state: &mut State, path: &str, fx: &mut Vec<Effect>) {
-    remember_position(state, fx);
     let url = state.url_of(path);
-    let path = state.path_of(&url).unwrap_or_else(|| url.clone());
+    open_url(state, url, fx);
+}
+
+/// Opens what the user typed in `o`: a path, or a full URL (which may be
+/// on another server).
+pub fn open_typed(state: &mut State, input: &str, fx: &mut Vec<Effect>) {
+    let url = state.url_of_input(input);
+    open_url(state, url, fx);
+}
+
+fn open_url(state: &mut State, url: String, fx: &mut Vec<Effect>) {
+    remember_position(state, fx);
+    let under_base = state.path_of(&url);
+    let path = under_base.clone().unwrap_or_else(|| url.clone());
     let content_type = state
         .streams
         .entries
         .iter()
         .find(|e| e.path == path)
         .and_then(|e| e.content_type.clone());
-    if !path.starts_with("http") {
+    if under_base.is_some() {
         let e: &mut Entry = state.streams.upsert(&path);
         e.sources.recent = true;
         state.streams.select_path(&path);
