@@ -140,6 +140,9 @@ pub struct State {
     pub failed_at: Option<String>,
     /// Where to start the tail once the HEAD tells the content type.
     pub pending_start: Option<String>,
+    /// Messages (JSON) or bytes to skip after `pending_start` (a resume
+    /// point inside a response).
+    pub pending_skip: u64,
     /// Wall-clock time of the latest tick, RFC 3339 UTC.
     pub wall: String,
 }
@@ -170,6 +173,7 @@ impl State {
             retry_at: None,
             failed_at: None,
             pending_start: None,
+            pending_skip: 0,
             wall: String::new(),
         }
     }

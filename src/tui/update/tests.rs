@@ -426,6 +426,7 @@ fn resuming_after_the_head_answered_reads_with_the_streams_kind() {
     state.bookmarks.set_last_position(
         &url,
         "0000_0010",
+        0,
         "2026-01-01T00:00:00Z",
     );
     let mut fx = Vec::new();
@@ -464,7 +465,7 @@ fn resuming_an_untyped_stream_after_its_head_still_starts() {
     let mut s = new_state();
     let url = format!("{BASE}/untyped");
     s.bookmarks
-        .set_last_position(&url, "0000_0010", "2026-01-01T00:00:00Z");
+        .set_last_position(&url, "0000_0010", 0, "2026-01-01T00:00:00Z");
     let mut fx = Vec::new();
     open_stream(&mut s, "untyped", &mut fx);
     head(&mut s, url, Ok(metadata(None, None)));
