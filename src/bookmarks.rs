@@ -25,21 +25,33 @@ const FORMAT_VERSION: u32 = 1;
 /// How many streams the "recently opened" list keeps.
 pub const RECENT_CAP: usize = 50;
 
-/// A named offset in one stream.
+/// A named message in one stream: the server-given offset of the response
+/// that carried it and its place in that response. Reading from `offset`
+/// and skipping `position` messages (JSON streams) or bytes (text and
+/// binary) brings back exactly that message; `offset` alone is the start
+/// of its batch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bookmark {
     pub name: String,
     /// Opaque offset as the server gave it.
     pub offset: String,
+    /// Messages (JSON) or bytes (others) after `offset`; files written
+    /// before it existed have none: 0, the start of the batch.
+    #[serde(default)]
+    pub position: u64,
     /// RFC 3339 UTC.
     pub created_at: String,
 }
 
-/// Where the user last was in a stream, to offer resuming there.
+/// Where the user last was in a stream, to offer resuming there; the
+/// same pair as a [`Bookmark`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     /// Opaque offset as the server gave it.
     pub offset: String,
+    /// Messages (JSON) or bytes (others) to skip after `offset`.
+    #[serde(default)]
+    pub position: u64,
     /// RFC 3339 UTC.
     pub saved_at: String,
 }
@@ -247,15 +259,18 @@ impl Bookmarks {
         self.streams.get(stream_url)?.last_position.as_ref()
     }
 
-    /// Remembers where the user is; `now` is RFC 3339 UTC.
+    /// Remembers where the user is: `position` messages or bytes after
+    /// `offset`; `now` is RFC 3339 UTC.
     pub fn set_last_position(
         &mut self,
         stream_url: &str,
         offset: &str,
+        position: u64,
         now: &str,
     ) {
         self.entry(stream_url).last_position = Some(Position {
             offset: offset.to_owned(),
+            position,
             saved_at: now.to_owned(),
         });
     }
@@ -369,6 +384,7 @@ mod tests {
         Bookmark {
             name: name.into(),
             offset: offset.into(),
+            position: 0,
             created_at: "2026-01-02T03:04:05Z".into(),
         }
     }
@@ -389,13 +405,14 @@ mod tests {
         let mut b = Bookmarks::default();
         b.add(S1, mark("start", "0000_0001")).unwrap();
         b.add(S1, mark("later", "0000_0099")).unwrap();
-        b.set_last_position(S2, "abc", "2026-01-02T00:00:00Z");
+        b.set_last_position(S2, "abc", 3, "2026-01-02T00:00:00Z");
         b.touch_recent(S2, "2026-01-02T00:00:01Z");
         b.save(&path).unwrap();
         let loaded = Bookmarks::load(&path).unwrap();
         assert_eq!(loaded, b);
         assert_eq!(loaded.list(S1)[1].offset, "0000_0099");
         assert_eq!(loaded.last_position(S2).unwrap().offset, "abc");
+        assert_eq!(loaded.last_position(S2).unwrap().position, 3);
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"version\": 1"), "{text}");
     }
@@ -480,7 +497,7 @@ mod tests {
         let mut b = Bookmarks::default();
         b.add(S1, mark("a", "1")).unwrap();
         b.add(S2, mark("a", "2")).unwrap();
-        b.set_last_position(S1, "p1", "t");
+        b.set_last_position(S1, "p1", 0, "t");
         assert_eq!(b.find(S1, "a").unwrap().offset, "1");
         assert_eq!(b.find(S2, "a").unwrap().offset, "2");
         assert!(b.last_position(S2).is_none());
@@ -508,5 +525,41 @@ mod tests {
         // Evicted streams without bookmarks leave nothing behind.
         assert_eq!(b.streams.len(), RECENT_CAP + 1);
         assert_eq!(b.list("s0").len(), 1);
+    }
+
+    #[test]
+    fn a_file_from_before_positions_reads_as_the_start_of_the_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bookmarks.json");
+        fs::write(
+            &path,
+            format!(
+                r#"{{"version": 1, "streams": {{"{S1}": {{
+                    "bookmarks": [{{"name": "old", "offset": "0_5",
+                        "created_at": "2026-01-01T00:00:00Z"}}],
+                    "last_position": {{"offset": "0_9",
+                        "saved_at": "2026-01-01T00:00:00Z"}}}}}}}}"#
+            ),
+        )
+        .unwrap();
+        let b = Bookmarks::load(&path).unwrap();
+        assert_eq!(b.find(S1, "old").unwrap().position, 0);
+        assert_eq!(b.find(S1, "old").unwrap().offset, "0_5");
+        assert_eq!(b.last_position(S1).unwrap().position, 0);
+    }
+
+    #[test]
+    fn positions_are_kept_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bookmarks.json");
+        let mut b = Bookmarks::default();
+        let mut m = mark("m", "0_5");
+        m.position = 56_394;
+        b.add(S1, m).unwrap();
+        b.save(&path).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"position\": 56394"), "{text}");
+        let loaded = Bookmarks::load(&path).unwrap();
+        assert_eq!(loaded.find(S1, "m").unwrap().position, 56_394);
     }
 }

@@ -232,6 +232,7 @@ async fn from_bookmark(server: TestServer) {
             Bookmark {
                 name: "second".into(),
                 offset: after_first,
+                position: 0,
                 created_at: "2026-01-01T00:00:00Z".into(),
             },
         )

@@ -344,3 +344,97 @@ async fn switches_during_catch_up_of_a_text_backlog() {
     assert!(state.next_reader >= 6, "{}", state.next_reader);
     server.shutdown().await;
 }
+
+/// Issue 9: a `__registry__` entry named like a URL on another port made
+/// the explorer send its headers there. A second listener on loopback
+/// stands for that port and must see no connection while the planted row
+/// is listed, HEADed and opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planted_registry_name_sends_nothing_to_another_port() {
+    let server = dev_server().await;
+    let base = server.stream_base();
+    let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_port = other.local_addr().unwrap().port();
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = connections.clone();
+    let watcher = tokio::spawn(async move {
+        while let Ok((socket, _)) = other.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    let client = Client::builder().base_url(&base).build().unwrap();
+    // Make sure the registry exists, then plant the name in it.
+    create(&client, "flow/real", "application/json").await;
+    let planted = format!("http://127.0.0.1:{other_port}/v1/stream/target");
+    let event = serde_json::json!({
+        "type": "stream",
+        "key": planted,
+        "value": {"contentType": "application/json"},
+        "headers": {"operation": "insert"},
+    });
+    let registry = client.stream("__registry__").unwrap();
+    tokio::time::timeout(
+        WAIT,
+        registry.append(event.to_string(), AppendOptions::default()),
+    )
+    .await
+    .expect("append in time")
+    .expect("the registry takes the planted event");
+
+    let dir = tempfile::tempdir().unwrap();
+    let copied = Arc::new(Mutex::new(Vec::new()));
+    let mut setup = setup(&base, "flow/real", &copied, &dir);
+    setup.open = None;
+    let secret = "Bearer planted-test-secret";
+    setup.client = Client::builder()
+        .base_url(&base)
+        .header("Authorization", secret)
+        .build()
+        .unwrap();
+    let screen = Shared(Arc::new(Mutex::new(TestBackend::new(160, 48))));
+    let mut terminal = Terminal::new(screen.clone()).unwrap();
+    let (keys, input) = mpsc::unbounded_channel();
+    let input = UnboundedReceiverStream::new(input);
+    let script = async {
+        wait_until(&screen, "the planted row", || {
+            screen.screen().contains("stream/target  json gone")
+        })
+        .await;
+        // Highlight the planted row (sorted first: `flow/…` < `http…`
+        // puts it second) and open it.
+        let down = KeyEvent::new(KeyCode::Down, KeyModifiers::NONE);
+        keys.send(Ok(Event::Key(down))).unwrap();
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        keys.send(Ok(Event::Key(enter))).unwrap();
+        // The stream does not exist under this server: its HEAD and read
+        // answer 404 from the dev server, not from the other port.
+        wait_until(&screen, "the 404 of the planted path", || {
+            screen.screen().contains("404")
+        })
+        .await;
+        press(&keys, 'q');
+    };
+    let run = Box::pin(run_explorer(
+        &mut terminal,
+        input,
+        setup,
+        std::future::pending(),
+    ));
+    let (state, ()) = tokio::time::timeout(Duration::from_mins(1), async {
+        tokio::join!(run, script)
+    })
+    .await
+    .expect("the flow ends in time");
+    let state = state.expect("the explorer ran");
+    let open = state.open.expect("the planted row was opened");
+    assert_eq!(open.path, planted);
+    assert!(open.url.starts_with(&format!("{base}/")), "{}", open.url);
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the explorer connected to the planted port"
+    );
+    watcher.abort();
+    server.shutdown().await;
+}

@@ -14,8 +14,8 @@ use super::progress::Progress;
 use super::{Context, is_json};
 use crate::bookmarks::Bookmarks;
 use crate::client::{
-    self, ByteChunk, DurableStream, LiveMode, Offset, RawJsonBatch, ReadMeta,
-    ReadOptions,
+    self, ByteChunk, ByteStream, DurableStream, LiveMode, Offset, RawJsonBatch,
+    RawJsonStream, ReadMeta, ReadOptions,
 };
 use crate::jq::Filter;
 
@@ -133,16 +133,26 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
         None => None,
     };
     let stream = ctx.stream(&args.stream)?;
-    let offset = start_offset(&args, &stream)?;
-    // Raw output needs no content type; every other format depends on
-    // whether the stream is JSON (and the HEAD finds a missing stream
-    // before any output).
-    let json = if args.format == Some(Format::Raw) {
+    let (offset, skip) = start_offset(&args, &stream)?;
+    // Raw output needs no content type (unless a bookmark's position must
+    // be counted); every other format depends on whether the stream is
+    // JSON (and the HEAD finds a missing stream before any output).
+    let json = if args.format == Some(Format::Raw) && skip == 0 {
         false
     } else {
         let meta = stream.head().await?;
         meta.content_type.as_deref().is_some_and(is_json)
     };
+    if skip > 0 && json && args.format == Some(Format::Raw) {
+        return Err(usage(format!(
+            "the bookmark is message {} of its batch and --format raw \
+             prints whole batches: use --format ndjson (the default) or \
+             batches",
+            skip + 1
+        )));
+    }
+    let json_skip = if json { skip } else { 0 };
+    let byte_skip = if json { 0 } else { skip };
     let format =
         args.format
             .unwrap_or(if json { Format::Ndjson } else { Format::Raw });
@@ -171,7 +181,7 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
     };
     if let Some(filter) = filter {
         let mut jq = Jq::new(filter);
-        let items = stream.read_json_raw(options);
+        let items = skip_messages(stream.read_json_raw(options), json_skip);
         reader
             .pump(items, |b, out| jq.batch(b, out), count_json)
             .await?;
@@ -182,24 +192,24 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
     }
     match (format, json) {
         (Format::Raw, _) => {
-            let items = stream.read_bytes(options);
+            let items = skip_bytes(stream.read_bytes(options), byte_skip);
             reader.progress = reader.progress.bytes_only();
             reader.pump(items, print::raw, count_bytes).await
         }
         (Format::Ndjson, _) => {
-            let items = stream.read_json_raw(options);
+            let items = skip_messages(stream.read_json_raw(options), json_skip);
             reader.pump(items, print::ndjson, count_json).await
         }
         (Format::Batches, true) => {
             let mut batches = Batches::default();
-            let items = stream.read_json_raw(options);
+            let items = skip_messages(stream.read_json_raw(options), json_skip);
             reader
                 .pump(items, |b, out| batches.json(b, out), count_json)
                 .await
         }
         (Format::Batches, false) => {
             let mut batches = Batches::default();
-            let items = stream.read_bytes(options);
+            let items = skip_bytes(stream.read_bytes(options), byte_skip);
             reader
                 .pump(items, |c, out| batches.bytes(c, out), count_bytes)
                 .await
@@ -207,28 +217,79 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
     }
 }
 
+/// Where to read from, and how many messages (JSON) or bytes (others) to
+/// drop after it: a bookmark names its message by the offset of the
+/// response that carried it and its place in that response.
 fn start_offset(
     args: &ReadArgs,
     stream: &DurableStream,
-) -> anyhow::Result<Offset> {
+) -> anyhow::Result<(Offset, u64)> {
     match &args.from_bookmark {
         Some(name) => bookmark_offset(stream, name),
-        None => Ok(args.from.as_deref().map_or(Offset::START, Offset::new)),
+        None => {
+            Ok((args.from.as_deref().map_or(Offset::START, Offset::new), 0))
+        }
     }
 }
 
-/// The offset of the bookmark `name` saved for this stream's URL.
+/// Drops the first `n` messages of a JSON read, across as many batches
+/// (and responses) as they span.
+fn skip_messages(items: RawJsonStream, n: u64) -> RawJsonStream {
+    if n == 0 {
+        return items;
+    }
+    let mut left = n;
+    Box::pin(items.map(move |item| {
+        item.map(|mut batch| {
+            if left == 0 || batch.ends.is_empty() {
+                return batch;
+            }
+            let k = usize::try_from(left)
+                .unwrap_or(usize::MAX)
+                .min(batch.ends.len());
+            left -= k as u64;
+            let cut = batch.ends[k - 1];
+            batch.data = batch.data.slice(cut as usize..);
+            batch.ends.drain(..k);
+            for end in &mut batch.ends {
+                *end -= cut;
+            }
+            batch
+        })
+    }))
+}
+
+/// Drops the first `n` bytes of a read.
+fn skip_bytes(items: ByteStream, n: u64) -> ByteStream {
+    if n == 0 {
+        return items;
+    }
+    let mut left = n;
+    Box::pin(items.map(move |item| {
+        item.map(|mut chunk| {
+            let k = usize::try_from(left)
+                .unwrap_or(usize::MAX)
+                .min(chunk.data.len());
+            left -= k as u64;
+            chunk.data = chunk.data.slice(k..);
+            chunk
+        })
+    }))
+}
+
+/// The offset and position of the bookmark `name` saved for this
+/// stream's URL.
 fn bookmark_offset(
     stream: &DurableStream,
     name: &str,
-) -> anyhow::Result<Offset> {
+) -> anyhow::Result<(Offset, u64)> {
     let path = Bookmarks::default_path().ok_or_else(|| {
         usage("no data directory for bookmarks is known (set DSX_DATA_DIR)")
     })?;
     let bookmarks = Bookmarks::load(&path)?;
     let url = stream.url().as_str();
     if let Some(bookmark) = bookmarks.find(url, name) {
-        return Ok(Offset::new(bookmark.offset.clone()));
+        return Ok((Offset::new(bookmark.offset.clone()), bookmark.position));
     }
     let known: Vec<&str> = bookmarks
         .list(url)

@@ -57,4 +57,9 @@ pub enum Effect {
     SaveBookmarks(Box<Bookmarks>),
     /// Put text on the clipboard.
     Copy(String),
+    /// Put text on the clipboard and say what it is (`note`).
+    CopyNoted {
+        text: String,
+        note: String,
+    },
 }

@@ -186,22 +186,27 @@ impl Runner {
                 });
             }
             Effect::SaveBookmarks(bookmarks) => self.save(*bookmarks),
-            Effect::Copy(text) => {
-                let chars = text.chars().count();
-                return Some(Message::Copied(
-                    match self.clipboard.copy(&text) {
-                        Ok(CopiedVia::System) => {
-                            Ok(format!("copied {chars} characters"))
-                        }
-                        Ok(CopiedVia::Osc52) => Ok(format!(
-                            "copied {chars} characters (via the terminal, OSC 52)"
-                        )),
-                        Err(e) => Err(e.to_string()),
-                    },
-                ));
+            Effect::Copy(text) => return Some(self.copy(&text, None)),
+            Effect::CopyNoted { text, note } => {
+                return Some(self.copy(&text, Some(&note)));
             }
         }
         None
+    }
+
+    fn copy(&mut self, text: &str, note: Option<&str>) -> Message {
+        let chars = text.chars().count();
+        let what = note.map_or_else(
+            || format!("{chars} characters"),
+            |n| format!("{n} ({chars} characters)"),
+        );
+        Message::Copied(match self.clipboard.copy(text) {
+            Ok(CopiedVia::System) => Ok(format!("copied {what}")),
+            Ok(CopiedVia::Osc52) => {
+                Ok(format!("copied {what} via the terminal (OSC 52)"))
+            }
+            Err(e) => Err(e.to_string()),
+        })
     }
 
     fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {

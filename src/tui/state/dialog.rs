@@ -134,9 +134,11 @@ pub enum DialogKind {
     Open(LineInput),
     /// Restart the tail from `-1`, `now` or a typed offset.
     Jump(LineInput),
-    /// Name a bookmark for `offset`.
+    /// Name a bookmark for the message `skip` messages (JSON) or bytes
+    /// after `offset`.
     BookmarkName {
         offset: String,
+        skip: u64,
         input: LineInput,
     },
     /// The open stream's bookmarks; `renaming` edits the selected name.
@@ -151,9 +153,11 @@ pub enum DialogKind {
         input: LineInput,
     },
     Confirm(Confirm),
-    /// Reopened stream: resume at the offset where it was left?
+    /// Reopened stream: resume where it was left (`skip` messages or
+    /// bytes after `offset`)?
     Resume {
         offset: String,
+        skip: u64,
         saved_at: String,
     },
     /// Stream-Seq and producer settings of the composer.

@@ -140,6 +140,9 @@ pub struct State {
     pub failed_at: Option<String>,
     /// Where to start the tail once the HEAD tells the content type.
     pub pending_start: Option<String>,
+    /// Messages (JSON) or bytes to skip after `pending_start` (a resume
+    /// point inside a response).
+    pub pending_skip: u64,
     /// Wall-clock time of the latest tick, RFC 3339 UTC.
     pub wall: String,
 }
@@ -170,23 +173,41 @@ impl State {
             retry_at: None,
             failed_at: None,
             pending_start: None,
+            pending_skip: 0,
             wall: String::new(),
         }
     }
 
-    /// Full URL of a stream path.
+    /// Full URL of a stream path under the base URL. A path is always a
+    /// path: a name a server gave (a registry entry can be named anything,
+    /// `http://elsewhere/…` included) stays under the base URL, with `?`
+    /// and `#` escaped so that it cannot start a query or fragment either.
+    /// Only what the user typed may name another origin: see
+    /// [`State::url_of_input`].
     pub fn url_of(&self, path: &str) -> String {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_owned()
+        let path = path
+            .trim_start_matches('/')
+            .replace('?', "%3F")
+            .replace('#', "%23");
+        format!("{}/{path}", self.base_url)
+    }
+
+    /// Full URL of what the user typed (`o`, the command line): an
+    /// `http://` or `https://` URL is used as it is, anything else is a
+    /// path under the base URL.
+    pub fn url_of_input(&self, input: &str) -> String {
+        if input.starts_with("http://") || input.starts_with("https://") {
+            input.to_owned()
         } else {
-            format!("{}/{}", self.base_url, path.trim_start_matches('/'))
+            self.url_of(input)
         }
     }
 
-    /// Path of a URL under the base URL, if it is there.
+    /// Path of a URL under the base URL, if it is there (the inverse of
+    /// [`State::url_of`]).
     pub fn path_of(&self, url: &str) -> Option<String> {
         let rest = url.strip_prefix(&self.base_url)?.strip_prefix('/')?;
-        (!rest.is_empty()).then(|| rest.to_owned())
+        (!rest.is_empty()).then(|| rest.replace("%3F", "?").replace("%23", "#"))
     }
 
     /// Shows a message in the status bar.
@@ -221,5 +242,44 @@ impl State {
                     || (self.focus == Pane::Streams && self.streams.filtering)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "http://127.0.0.1:4437/v1/stream";
+
+    #[test]
+    fn a_name_from_the_server_stays_under_the_base_url() {
+        let s = State::new(BASE, Instant::now());
+        for name in [
+            "http://127.0.0.1:4702/v1/stream/target",
+            "https://127.0.0.1:4702/x",
+            "//127.0.0.1:4702/x",
+        ] {
+            let url = s.url_of(name);
+            let parsed = url::Url::parse(&url).unwrap();
+            assert_eq!(parsed.port(), Some(4437), "{name} -> {url}");
+            assert_eq!(parsed.host_str(), Some("127.0.0.1"), "{url}");
+            assert!(url.starts_with(&format!("{BASE}/")), "{url}");
+        }
+        // Nor can a name start a query or a fragment; the list still finds
+        // it by its name.
+        let url = s.url_of("a?offset=now#x");
+        let parsed = url::Url::parse(&url).unwrap();
+        assert_eq!(parsed.query(), None, "{url}");
+        assert_eq!(parsed.fragment(), None, "{url}");
+        assert_eq!(s.path_of(&url).as_deref(), Some("a?offset=now#x"));
+        assert_eq!(s.url_of("demo/orders"), format!("{BASE}/demo/orders"));
+    }
+
+    #[test]
+    fn what_the_user_typed_may_name_another_server() {
+        let s = State::new(BASE, Instant::now());
+        let other = "http://127.0.0.1:4702/v1/stream/target";
+        assert_eq!(s.url_of_input(other), other);
+        assert_eq!(s.url_of_input("a/b"), format!("{BASE}/a/b"));
     }
 }

@@ -36,6 +36,23 @@ pub struct Batch {
     /// Byte position of `data` in what this tail has received (hex
     /// addresses of binary streams are relative to the tail's start).
     pub received_before: u64,
+    /// The checkpoint the response that carried this batch was read from
+    /// (the offset a reader asked for; the sentinel `now` for the first
+    /// response of a read from now), and how far into that response the
+    /// batch starts: messages for JSON, bytes for text and binary. Reading
+    /// from `response_offset` and skipping `response_before` plus the
+    /// message's place in the batch comes back to exactly that message.
+    pub response_offset: String,
+    pub response_before: u64,
+}
+
+/// Where one message is, as a server offset and how many to skip after it
+/// (messages for JSON, bytes for text and binary). The offset is opaque:
+/// only ever one the server gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mark {
+    pub offset: String,
+    pub skip: u64,
 }
 
 impl Batch {
@@ -60,6 +77,24 @@ impl Batch {
     /// Byte position of message `i` within what the tail received.
     pub fn message_position(&self, i: usize) -> u64 {
         self.received_before + self.start(i) as u64
+    }
+
+    /// Where message `i` is: its response's offset and its place in that
+    /// response (`kind` says the unit). `None` when the response was read
+    /// from `now`, whose start no offset names.
+    pub fn mark(&self, i: usize, kind: ContentKind) -> Option<Mark> {
+        if self.response_offset == "now" {
+            return None;
+        }
+        let within = if kind == ContentKind::Json {
+            i as u64
+        } else {
+            self.start(i) as u64
+        };
+        Some(Mark {
+            offset: self.response_offset.clone(),
+            skip: self.response_before + within,
+        })
     }
 
     /// Items this batch occupies: its header and its messages.
@@ -234,11 +269,51 @@ impl Tail {
     /// Forgets everything (a jump to another offset): the buffer starts
     /// empty and reading starts at `from`.
     pub fn reset(&mut self, from: &str) {
+        self.reset_at(&Mark {
+            offset: from.to_owned(),
+            skip: 0,
+        });
+    }
+
+    /// Like [`Tail::reset`], reading from `mark.offset` and dropping the
+    /// first `mark.skip` messages (JSON) or bytes (text, binary) that
+    /// arrive: the first one shown is the marked one.
+    pub fn reset_at(&mut self, mark: &Mark) {
         let kind = self.kind;
         let limits = self.limits;
         *self = Tail::new(kind, limits);
-        self.resume_offset = Some(from.to_owned());
-        self.last_offset = Some(from.to_owned());
+        self.resume_offset = Some(mark.offset.clone());
+        self.last_offset = Some(mark.offset.clone());
+        if kind == ContentKind::Json {
+            self.skip_messages = mark.skip;
+        } else {
+            self.skip_bytes = mark.skip;
+        }
+    }
+
+    /// Where a reader started now would begin: the last checkpoint and
+    /// what came after it (shown, held or still to skip). `None` before a
+    /// reader started, or while only `now` is known.
+    pub fn end_mark(&self) -> Option<Mark> {
+        let offset = self.resume_offset.clone()?;
+        let skip = if self.kind == ContentKind::Json {
+            self.skip_messages + self.since_resume_messages
+        } else {
+            let held = self.held.len() as u64;
+            self.skip_bytes + self.since_resume_bytes.saturating_sub(held)
+        };
+        (offset != "now" || skip == 0).then_some(Mark { offset, skip })
+    }
+
+    /// Where the selected message (or the first message of a selected
+    /// header's batch) is; see [`Batch::mark`].
+    pub fn current_mark(&self) -> Option<Mark> {
+        match self.locate(self.current()?)? {
+            Item::Header { batch } => self.batches[batch].mark(0, self.kind),
+            Item::Message { batch, message } => {
+                self.batches[batch].mark(message, self.kind)
+            }
+        }
     }
 
     /// Adds what a reader delivered. Returns the number of new messages.
@@ -258,6 +333,7 @@ impl Tail {
         }
         // Drop what a restarted reader delivers again.
         let skip_before = (self.skip_messages, self.skip_bytes);
+        let held_before = self.held.len() as u64;
         if self.kind == ContentKind::Json {
             self.skip_json(&mut data, &mut ends);
         } else if self.skip_bytes > 0 {
@@ -277,6 +353,19 @@ impl Tail {
         }
         let messages = ends.len() as u64;
         let bytes = data.len() as u64;
+        // How far into its response this batch starts: what came after
+        // the checkpoint before it (skipped now included; held-back text
+        // leads this batch's data).
+        let response_offset = self
+            .resume_offset
+            .clone()
+            .unwrap_or_else(|| start_offset.clone());
+        let response_before = if self.kind == ContentKind::Json {
+            self.since_resume_messages + (skip_before.0 - self.skip_messages)
+        } else {
+            (self.since_resume_bytes + (skip_before.1 - self.skip_bytes))
+                .saturating_sub(held_before)
+        };
         self.last_offset = Some(next_offset.clone());
         self.up_to_date = up_to_date;
         self.closed = closed;
@@ -306,6 +395,8 @@ impl Tail {
             data,
             ends,
             received_before: self.total_bytes,
+            response_offset,
+            response_before,
         };
         self.next_item += batch.items();
         self.total_messages += messages;

@@ -3,19 +3,30 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::{batch_offset, begin_tail, jump_to, open_stream, send, wall_clock};
+use super::{
+    begin_tail_at, jump_to, jump_to_mark, open_typed, send, wall_clock,
+};
 use crate::bookmarks::Bookmark;
 use crate::tui::effect::{CreateSpec, Effect};
 use crate::tui::state::dialog::{Confirm, CreateForm, DialogKind, LineInput};
+use crate::tui::state::tail::Mark;
 use crate::tui::state::{Dialog, Level, Overlay, State};
 
-/// Starts naming a bookmark for the selected batch.
+/// Starts naming a bookmark for the selected message (a header row: the
+/// first message of its batch).
 pub(super) fn start_bookmark(state: &mut State) {
-    let Some(batch) = state.tail.current_batch() else {
+    if state.tail.current_batch().is_none() {
         state.notify(Level::Error, "nothing to bookmark yet");
         return;
+    }
+    let Some(Mark { offset, skip }) = state.tail.current_mark() else {
+        state.notify(
+            Level::Error,
+            "this message came in the first answer of a read from `now`, \
+             which no offset names: bookmark a later message, or J -1",
+        );
+        return;
     };
-    let offset = batch_offset(batch);
     // The default name is the time, to the second.
     let name = state
         .wall
@@ -25,6 +36,7 @@ pub(super) fn start_bookmark(state: &mut State) {
     state.overlay =
         Some(Overlay::Dialog(Dialog::new(DialogKind::BookmarkName {
             offset,
+            skip,
             input: LineInput::new(&name),
         })));
 }
@@ -86,7 +98,7 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 if path.is_empty() {
                     set_error(state, "type a stream path or URL");
                 } else {
-                    open_stream(state, &path, fx);
+                    open_typed(state, &path, fx);
                 }
             } else if input.handle(key) {
                 set_kind(state, DialogKind::Open(input));
@@ -108,11 +120,23 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 set_kind(state, DialogKind::Jump(input));
             }
         }
-        DialogKind::BookmarkName { offset, mut input } => {
+        DialogKind::BookmarkName {
+            offset,
+            skip,
+            mut input,
+        } => {
             if key.code == KeyCode::Enter {
-                add_bookmark(state, &offset, input.value.trim(), fx);
+                let mark = Mark { offset, skip };
+                add_bookmark(state, &mark, input.value.trim(), fx);
             } else if input.handle(key) {
-                set_kind(state, DialogKind::BookmarkName { offset, input });
+                set_kind(
+                    state,
+                    DialogKind::BookmarkName {
+                        offset,
+                        skip,
+                        input,
+                    },
+                );
             }
         }
         DialogKind::Bookmarks { selected, renaming } => {
@@ -160,15 +184,23 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             KeyCode::Char('n' | 'N' | 'q') => close(state),
             _ => {}
         },
-        DialogKind::Resume { offset, .. } => {
+        DialogKind::Resume { offset, skip, .. } => {
             let from = match key.code {
-                KeyCode::Char('y' | 'r') | KeyCode::Enter => offset,
-                KeyCode::Char('b') => "-1".to_owned(),
-                KeyCode::Char('t' | 'n') => "now".to_owned(),
+                KeyCode::Char('y' | 'r') | KeyCode::Enter => {
+                    Mark { offset, skip }
+                }
+                KeyCode::Char('b') => Mark {
+                    offset: "-1".to_owned(),
+                    skip: 0,
+                },
+                KeyCode::Char('t' | 'n') => Mark {
+                    offset: "now".to_owned(),
+                    skip: 0,
+                },
                 _ => return,
             };
             close(state);
-            begin_tail(state, from, fx);
+            begin_tail_at(state, from, fx);
         }
         DialogKind::AppendSettings {
             mut seq,
@@ -236,6 +268,19 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     }
 }
 
+/// A mark in words: the message's offset, and its place after it.
+fn describe_mark(state: &State, mark: &Mark) -> String {
+    if mark.skip == 0 {
+        return format!("the message at {}", mark.offset);
+    }
+    let unit = if state.tail.kind == crate::tui::format::ContentKind::Json {
+        "messages"
+    } else {
+        "bytes"
+    };
+    format!("the message {} {unit} after {}", mark.skip, mark.offset)
+}
+
 fn set_kind(state: &mut State, kind: DialogKind) {
     if let Some(d) = state.dialog_mut() {
         d.kind = kind;
@@ -245,7 +290,7 @@ fn set_kind(state: &mut State, kind: DialogKind) {
 
 fn add_bookmark(
     state: &mut State,
-    offset: &str,
+    mark: &Mark,
     name: &str,
     fx: &mut Vec<Effect>,
 ) {
@@ -255,7 +300,8 @@ fn add_bookmark(
     };
     let bookmark = Bookmark {
         name: name.to_owned(),
-        offset: offset.to_owned(),
+        offset: mark.offset.clone(),
+        position: mark.skip,
         created_at: wall_clock(state),
     };
     match state.bookmarks.add(&url, bookmark) {
@@ -263,7 +309,10 @@ fn add_bookmark(
             close(state);
             state.notify(
                 Level::Info,
-                format!("bookmarked {offset} as {name:?}"),
+                format!(
+                    "bookmarked {} as {name:?}",
+                    describe_mark(state, mark)
+                ),
             );
             save(state, fx);
         }
@@ -327,7 +376,11 @@ fn bookmarks_key(
                     Level::Info,
                     format!("jumped to bookmark {:?}", b.name),
                 );
-                jump_to(state, &b.offset, fx);
+                let mark = Mark {
+                    offset: b.offset,
+                    skip: b.position,
+                };
+                jump_to_mark(state, &mark, fx);
             }
             return;
         }

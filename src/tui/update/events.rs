@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{jump_to, kind_of, restart_reader};
+use super::{jump_to_mark, kind_of, restart_reader};
 use crate::client::LiveMode;
 use crate::client::{Error, StreamMetadata};
 use crate::tui::effect::Effect;
@@ -12,6 +12,7 @@ use crate::tui::message::{
 };
 use crate::tui::state::composer::Outcome;
 use crate::tui::state::streams::Registry;
+use crate::tui::state::tail::Mark;
 use crate::tui::state::{Connection, Level, Overlay, State};
 
 /// Backoff before reconnect attempt `n` (1-based): 0.5 s doubling to 8 s.
@@ -139,7 +140,11 @@ pub(super) fn head(
                     state.tail.kind = kind_of(meta.content_type.as_deref());
                     // The HEAD answered: start even when it named no type
                     // (the bytes are shown as binary), or it never would.
-                    jump_to(state, &from, fx);
+                    let mark = Mark {
+                        offset: from,
+                        skip: std::mem::take(&mut state.pending_skip),
+                    };
+                    jump_to_mark(state, &mark, fx);
                 }
                 state.meta.head = Some(meta);
                 state.meta.head_at = Some(at);

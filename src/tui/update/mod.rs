@@ -19,7 +19,7 @@ use super::message::Message;
 use super::state::composer::validate_json;
 use super::state::dialog::{Confirm, CreateForm, DialogKind, LineInput};
 use super::state::streams::Entry;
-use super::state::tail::Tail;
+use super::state::tail::{Mark, Tail};
 use super::state::{
     Connection, Dialog, Level, OpenStream, Overlay, Pane, State,
 };
@@ -428,16 +428,29 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         },
         Action::CopyOffset => {
             let offset = if state.focus == Pane::Meta {
-                state
-                    .meta
-                    .head
-                    .as_ref()
-                    .map(|h| h.next_offset.as_str().to_owned())
+                state.meta.head.as_ref().map(|h| {
+                    (
+                        h.next_offset.as_str().to_owned(),
+                        "the stream's next offset",
+                    )
+                })
             } else {
-                state.tail.current_batch().map(batch_offset)
+                state.tail.current_batch().map(|b| {
+                    let what = if b.start_offset == "now" {
+                        "the offset where this batch ends (it began at \
+                         `now`), not the message's"
+                    } else {
+                        "the offset where this batch starts, not the \
+                         message's (m bookmarks the message)"
+                    };
+                    (batch_offset(b), what)
+                })
             };
             match offset {
-                Some(o) => fx.push(Effect::Copy(o)),
+                Some((text, what)) => fx.push(Effect::CopyNoted {
+                    text,
+                    note: what.to_owned(),
+                }),
                 None => state.notify(Level::Error, "no offset to copy yet"),
             }
         }
@@ -603,7 +616,21 @@ fn start_reader(state: &mut State, from: String, fx: &mut Vec<Effect>) {
 
 /// Empties the tail and reads from `from` (`-1`, `now` or an offset).
 pub(super) fn jump_to(state: &mut State, from: &str, fx: &mut Vec<Effect>) {
-    state.tail.reset(from);
+    let mark = Mark {
+        offset: from.to_owned(),
+        skip: 0,
+    };
+    jump_to_mark(state, &mark, fx);
+}
+
+/// Empties the tail and reads from the mark's offset, dropping what comes
+/// before its message (a bookmark or a resume point).
+pub(super) fn jump_to_mark(
+    state: &mut State,
+    mark: &Mark,
+    fx: &mut Vec<Effect>,
+) {
+    state.tail.reset_at(mark);
     state.reconnects = 0;
     if let Some(from) = state.tail.restart_point() {
         start_reader(state, from, fx);
@@ -639,19 +666,32 @@ pub fn kind_of(content_type: Option<&str>) -> ContentKind {
     }
 }
 
-/// Opens a stream by path (or full URL): the tail, metadata and composer
-/// follow it.
+/// Opens a stream by its path under the base URL (a name from the list,
+/// the registry or the command line: never another origin, whatever it
+/// looks like): the tail, metadata and composer follow it.
 pub fn open_stream(state: &mut State, path: &str, fx: &mut Vec<Effect>) {
-    remember_position(state, fx);
     let url = state.url_of(path);
-    let path = state.path_of(&url).unwrap_or_else(|| url.clone());
+    open_url(state, url, fx);
+}
+
+/// Opens what the user typed in `o`: a path, or a full URL (which may be
+/// on another server).
+pub fn open_typed(state: &mut State, input: &str, fx: &mut Vec<Effect>) {
+    let url = state.url_of_input(input);
+    open_url(state, url, fx);
+}
+
+fn open_url(state: &mut State, url: String, fx: &mut Vec<Effect>) {
+    remember_position(state, fx);
+    let under_base = state.path_of(&url);
+    let path = under_base.clone().unwrap_or_else(|| url.clone());
     let content_type = state
         .streams
         .entries
         .iter()
         .find(|e| e.path == path)
         .and_then(|e| e.content_type.clone());
-    if !path.starts_with("http") {
+    if under_base.is_some() {
         let e: &mut Entry = state.streams.upsert(&path);
         e.sources.recent = true;
         state.streams.select_path(&path);
@@ -680,6 +720,7 @@ pub fn open_stream(state: &mut State, path: &str, fx: &mut Vec<Effect>) {
             state.overlay =
                 Some(Overlay::Dialog(Dialog::new(DialogKind::Resume {
                     offset: pos.offset.clone(),
+                    skip: pos.position,
                     saved_at: pos.saved_at.clone(),
                 })));
             return;
@@ -696,6 +737,25 @@ pub(super) fn begin_tail(
     from: String,
     fx: &mut Vec<Effect>,
 ) {
+    begin_tail_at(
+        state,
+        Mark {
+            offset: from,
+            skip: 0,
+        },
+        fx,
+    );
+}
+
+/// [`begin_tail`] at a mark: its skip counts messages or bytes, so it
+/// waits for the content type like the start does.
+pub(super) fn begin_tail_at(
+    state: &mut State,
+    mark: Mark,
+    fx: &mut Vec<Effect>,
+) {
+    state.pending_skip = mark.skip;
+    let from = mark.offset;
     let known = state.open.as_ref().and_then(|o| o.content_type.clone());
     // A HEAD that answered without a type will not say more: start anyway
     // (the bytes are shown as binary).
@@ -703,25 +763,40 @@ pub(super) fn begin_tail(
         // The HEAD may have answered while the Resume dialog was open, when
         // nothing was pending to set the kind from it.
         state.tail.kind = kind_of(known.as_deref());
-        jump_to(state, &from, fx);
+        let mark = Mark {
+            offset: from,
+            skip: std::mem::take(&mut state.pending_skip),
+        };
+        jump_to_mark(state, &mark, fx);
     } else {
         state.pending_start = Some(from);
     }
 }
 
-/// Keeps where the open stream's tail is, to offer resuming there.
+/// Keeps where the open stream's tail is, to offer resuming there: the
+/// selected message when the view is paused on one, else just after the
+/// last message received.
 fn remember_position(state: &mut State, fx: &mut Vec<Effect>) {
     let Some(open) = &state.open else {
         return;
     };
-    let Some(offset) = state.tail.resume_offset.clone() else {
+    let selected = if state.tail.follow {
+        None
+    } else {
+        state.tail.current_mark()
+    };
+    let Some(Mark { offset, skip }) =
+        selected.or_else(|| state.tail.end_mark())
+    else {
         return;
     };
     if state.tail.total_messages == 0 && offset == "-1" {
         return;
     }
     let now = wall_clock(state);
-    state.bookmarks.set_last_position(&open.url, &offset, &now);
+    state
+        .bookmarks
+        .set_last_position(&open.url, &offset, skip, &now);
     fx.push(Effect::SaveBookmarks(Box::new(state.bookmarks.clone())));
 }
 

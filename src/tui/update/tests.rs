@@ -426,6 +426,7 @@ fn resuming_after_the_head_answered_reads_with_the_streams_kind() {
     state.bookmarks.set_last_position(
         &url,
         "0000_0010",
+        0,
         "2026-01-01T00:00:00Z",
     );
     let mut fx = Vec::new();
@@ -464,7 +465,7 @@ fn resuming_an_untyped_stream_after_its_head_still_starts() {
     let mut s = new_state();
     let url = format!("{BASE}/untyped");
     s.bookmarks
-        .set_last_position(&url, "0000_0010", "2026-01-01T00:00:00Z");
+        .set_last_position(&url, "0000_0010", 0, "2026-01-01T00:00:00Z");
     let mut fx = Vec::new();
     open_stream(&mut s, "untyped", &mut fx);
     head(&mut s, url, Ok(metadata(None, None)));
@@ -520,4 +521,54 @@ fn registry_rows_are_headed_once() {
             url: format!("{BASE}/new")
         }]
     );
+}
+
+/// Every URL the effects would send a request to.
+fn effect_urls(fx: &[Effect]) -> Vec<String> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Head { url }
+            | Effect::StartReader { url, .. }
+            | Effect::Close { url }
+            | Effect::Delete { url, .. }
+            | Effect::Create { url, .. }
+            | Effect::Append { url, .. } => Some(url.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_registry_name_that_looks_like_a_url_stays_on_this_server() {
+    let mut s = new_state();
+    let planted = "http://127.0.0.1:4702/v1/stream/target";
+    let mut fx = update(
+        &mut s,
+        Message::Registry(RegistryEvent::Created {
+            path: planted.into(),
+            content_type: Some("application/json".into()),
+        }),
+    );
+    // Highlighting and opening the row.
+    s.streams.select_path(planted);
+    fx.extend(press(&mut s, KeyCode::Enter));
+    assert_eq!(s.open.as_ref().unwrap().path, planted);
+    let urls = effect_urls(&fx);
+    assert!(!urls.is_empty());
+    for url in urls {
+        assert!(url.starts_with(&format!("{BASE}/")), "{url}");
+        let parsed = url::Url::parse(&url).unwrap();
+        assert_eq!(parsed.port(), Some(1), "{url}");
+    }
+}
+
+#[test]
+fn a_url_typed_in_o_may_name_another_server() {
+    let mut s = new_state();
+    let other = "http://127.0.0.1:4702/v1/stream/target";
+    let mut fx = Vec::new();
+    super::open_typed(&mut s, other, &mut fx);
+    assert_eq!(s.open.as_ref().unwrap().url, other);
+    // Not a row of this server's list.
+    assert!(s.streams.entries.iter().all(|e| e.path != other));
 }

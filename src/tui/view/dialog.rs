@@ -33,6 +33,20 @@ fn field<'a>(label: &str, input: &LineInput, active: bool) -> Line<'a> {
     Line::from(spans)
 }
 
+/// An offset and what to skip after it, escaped: `o + 12 msgs`.
+fn at(state: &State, offset: &str, skip: u64) -> String {
+    if skip == 0 {
+        return safe(offset);
+    }
+    let unit = if state.tail.kind == crate::tui::format::ContentKind::Json {
+        "msg"
+    } else {
+        "byte"
+    };
+    let plural = if skip == 1 { "" } else { "s" };
+    format!("{} + {skip} {unit}{plural}", safe(offset))
+}
+
 fn hint(text: &str) -> Line<'static> {
     Line::styled(text.to_owned(), Style::new().fg(Color::DarkGray))
 }
@@ -63,7 +77,11 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                 ),
             ],
         ),
-        DialogKind::BookmarkName { offset, input } => (
+        DialogKind::BookmarkName {
+            offset,
+            skip,
+            input,
+        } => (
             "Bookmark".to_owned(),
             vec![
                 Line::from(vec![
@@ -71,7 +89,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                         "       offset ",
                         Style::new().fg(Color::DarkGray),
                     ),
-                    Span::raw(safe(offset)),
+                    Span::raw(at(state, offset, *skip)),
                 ]),
                 field("name", input, true),
                 hint("Enter saves"),
@@ -103,7 +121,13 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                 lines.push(Line::from(vec![
                     Span::styled(format!(" {:<20}", safe(&b.name)), style),
                     Span::styled(
-                        format!(" {} ", safe(&b.offset)),
+                        // `+N`: messages (bytes) after the offset, short
+                        // enough to keep the row on one line at 80 columns.
+                        if b.position == 0 {
+                            format!(" {} ", safe(&b.offset))
+                        } else {
+                            format!(" {}+{} ", safe(&b.offset), b.position)
+                        },
                         style.fg(Color::Magenta),
                     ),
                     // `MM-DD HH:MM` of the RFC 3339 time keeps a row on
@@ -181,12 +205,19 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                 hint("y / Enter: close · n / Esc: cancel"),
             ],
         ),
-        DialogKind::Resume { offset, saved_at } => (
+        DialogKind::Resume {
+            offset,
+            skip,
+            saved_at,
+        } => (
             format!("Reopen {stream}"),
             vec![
                 Line::from(vec![
                     Span::raw("You left this stream at "),
-                    Span::styled(safe(offset), Style::new().fg(Color::Magenta)),
+                    Span::styled(
+                        at(state, offset, *skip),
+                        Style::new().fg(Color::Magenta),
+                    ),
                     Span::styled(
                         format!(" ({})", safe(saved_at)),
                         Style::new().fg(Color::DarkGray),

@@ -358,3 +358,184 @@ fn binary_restarts_skip_the_bytes_already_shown() {
     assert_eq!(t.total_bytes, 6);
     assert_eq!(bytes_shown(&t), b"abcdef");
 }
+
+/// A toy server for marks: `total` numbered messages, offsets `o{k}`
+/// after message k (`-1` before the first). A read from an offset answers
+/// with responses of up to `chunk` messages, each cut into partial pieces
+/// of up to `piece`; only a response's last piece is a checkpoint.
+fn serve(from: &str, total: u32, chunk: u32, piece: u32) -> Vec<Incoming> {
+    let mut at: u32 = if from == "-1" {
+        0
+    } else {
+        from.trim_start_matches('o').parse().unwrap()
+    };
+    let mut out = Vec::new();
+    while at < total {
+        let start = if at == 0 {
+            "-1".to_owned()
+        } else {
+            format!("o{at}")
+        };
+        let end = (at + chunk).min(total);
+        let mut p = at;
+        while p < end {
+            let q = (p + piece).min(end);
+            let last = q == end;
+            let next = if last {
+                format!("o{end}")
+            } else {
+                start.clone()
+            };
+            out.push(ids(
+                &start,
+                &next,
+                !last,
+                &(p + 1..=q).collect::<Vec<_>>(),
+            ));
+            p = q;
+        }
+        at = end;
+    }
+    out
+}
+
+#[test]
+fn a_mark_brings_back_exactly_its_message_whatever_the_batching() {
+    // Marked while reading with one batching, replayed with others (a
+    // server restarted with another chunk size, or one response for all).
+    for (chunk, piece) in [(7, 3), (50, 50), (1000, 4)] {
+        let mut t = started(ContentKind::Json);
+        for b in serve("-1", 60, chunk, piece) {
+            t.push(b);
+        }
+        let mut marks = Vec::new();
+        for (bi, b) in t.batches.iter().enumerate() {
+            for i in 0..b.len() {
+                let n: u32 =
+                    String::from_utf8_lossy(b.message(i)).parse().unwrap();
+                marks.push((n, bi, b.mark(i, ContentKind::Json).unwrap()));
+            }
+        }
+        assert_eq!(marks.len(), 60);
+        for (n, _, mark) in &marks {
+            for (c2, p2) in [(5, 2), (1000, 1000)] {
+                let mut r = Tail::new(ContentKind::Json, Limits::default());
+                r.reset_at(mark);
+                let from = r.restart_point().unwrap();
+                assert_eq!(&from, &mark.offset);
+                for b in serve(&from, 60, c2, p2) {
+                    r.push(b);
+                }
+                let first = shown(&r).first().cloned();
+                assert_eq!(first, Some(n.to_string()), "{mark:?} {c2}/{p2}");
+                assert_eq!(r.total_messages, u64::from(61 - n));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_mark_survives_a_restart_in_the_middle_of_a_response() {
+    let mut t = started(ContentKind::Json);
+    let mut pieces = serve("-1", 20, 20, 4).into_iter();
+    t.push(pieces.next().unwrap());
+    t.push(pieces.next().unwrap());
+    // The reader fails mid-response and restarts, skipping 1..=8.
+    let from = t.restart_point().unwrap();
+    for b in serve(&from, 20, 20, 3) {
+        t.push(b);
+    }
+    assert_eq!(
+        shown(&t),
+        (1..=20).map(|n| n.to_string()).collect::<Vec<_>>()
+    );
+    // Message 11 is in a batch of the second reader.
+    let (bi, i) = t
+        .batches
+        .iter()
+        .enumerate()
+        .find_map(|(bi, b)| {
+            (0..b.len())
+                .find(|&i| b.message(i) == b"11")
+                .map(|i| (bi, i))
+        })
+        .unwrap();
+    let mark = t.batches[bi].mark(i, ContentKind::Json).unwrap();
+    assert_eq!(
+        mark,
+        Mark {
+            offset: "-1".into(),
+            skip: 10
+        }
+    );
+}
+
+#[test]
+fn text_marks_count_bytes_and_survive_held_lines() {
+    let mut t = started(ContentKind::Text);
+    // One response in three pieces; a line is cut between the first two.
+    t.push(raw("-1", "-1", b"aa\nbb", true));
+    t.push(raw("-1", "-1", b"b\ncc\n", true));
+    t.push(raw("-1", "o1", b"dd\n", false));
+    t.push(raw("o1", "o2", b"ee\nff\n", false));
+    let lines: Vec<(String, Mark)> = t
+        .batches
+        .iter()
+        .flat_map(|b| {
+            (0..b.len()).map(move |i| {
+                (
+                    String::from_utf8_lossy(b.message(i)).into_owned(),
+                    b.mark(i, ContentKind::Text).unwrap(),
+                )
+            })
+        })
+        .collect();
+    let m = |o: &str, skip| Mark {
+        offset: o.into(),
+        skip,
+    };
+    assert_eq!(
+        lines,
+        [
+            ("aa\n".to_owned(), m("-1", 0)),
+            ("bbb\n".to_owned(), m("-1", 3)),
+            ("cc\n".to_owned(), m("-1", 7)),
+            ("dd\n".to_owned(), m("-1", 10)),
+            ("ee\n".to_owned(), m("o1", 0)),
+            ("ff\n".to_owned(), m("o1", 3)),
+        ]
+    );
+    // Resuming at "cc" from one response for everything.
+    let mut r = Tail::new(ContentKind::Text, Limits::default());
+    r.reset_at(&m("-1", 7));
+    r.restart_point();
+    r.push(raw("-1", "o2", b"aa\nbbb\ncc\ndd\nee\nff\n", false));
+    assert_eq!(bytes_shown(&r), b"cc\ndd\nee\nff\n");
+}
+
+#[test]
+fn the_end_mark_is_where_a_restart_would_begin() {
+    let mut t = started(ContentKind::Json);
+    t.push(ids("-1", "a", false, &[1, 2]));
+    t.push(ids("a", "a", true, &[3, 4]));
+    assert_eq!(
+        t.end_mark(),
+        Some(Mark {
+            offset: "a".into(),
+            skip: 2
+        })
+    );
+    // A read from now has no offset for what it shows before a checkpoint.
+    let mut n = Tail::new(ContentKind::Json, Limits::default());
+    n.reset("now");
+    assert_eq!(
+        n.end_mark(),
+        Some(Mark {
+            offset: "now".into(),
+            skip: 0
+        })
+    );
+    n.push(ids("now", "now", true, &[9]));
+    assert_eq!(n.end_mark(), None);
+    assert_eq!(n.current_mark(), None);
+}

@@ -51,8 +51,13 @@ fn bookmark_add_duplicate_rename_delete_and_jump() {
     assert_eq!(s.tail.current_message(), Some(n(2).as_bytes()));
     ch(&mut s, 'm');
     match &dialog(&s).kind {
-        DialogKind::BookmarkName { offset, input } => {
-            assert_eq!(offset, "-1");
+        DialogKind::BookmarkName {
+            offset,
+            skip,
+            input,
+        } => {
+            // The message, not its batch: the second after `-1`.
+            assert_eq!((offset.as_str(), *skip), ("-1", 1));
             assert_eq!(input.value, "2026-11-28 12:00:00");
         }
         other => panic!("{other:?}"),
@@ -75,7 +80,12 @@ fn bookmark_add_duplicate_rename_delete_and_jump() {
     assert!(dialog(&s).error.is_none());
     assert_eq!(saves(&press(&mut s, KeyCode::Enter)), 1);
     let url = s.open.as_ref().unwrap().url.clone();
-    assert_eq!(s.bookmarks.find(&url, "second").unwrap().offset, "c1");
+    // Following, the current message is the newest: the second of the
+    // batch read from c1.
+    let second = s.bookmarks.find(&url, "second").unwrap();
+    assert_eq!((second.offset.as_str(), second.position), ("c1", 1));
+    let first = s.bookmarks.find(&url, "first").unwrap();
+    assert_eq!((first.offset.as_str(), first.position), ("-1", 1));
 
     ch(&mut s, '\'');
     assert_eq!(
@@ -109,7 +119,8 @@ fn bookmark_add_duplicate_rename_delete_and_jump() {
     ch(&mut s, 'k');
     assert_eq!(saves(&ch(&mut s, 'd')), 1);
     assert_eq!(names(&s), ["later"]);
-    // Enter jumps: the tail restarts at the bookmark's offset.
+    // Enter jumps: the tail restarts at the bookmark's offset and skips
+    // to its message.
     let fx = press(&mut s, KeyCode::Enter);
     assert!(s.overlay.is_none());
     assert_eq!(starts(&fx)[0].1, "c1");
@@ -117,19 +128,27 @@ fn bookmark_add_duplicate_rename_delete_and_jump() {
     assert_eq!(s.tail.total_messages, 0);
     assert!(s.tail.follow);
     deliver(&mut s, batch("c1", "c2", &[&n(3), &n(4)], false));
-    assert_eq!(shown(&s), [n(3), n(4)]);
+    assert_eq!(shown(&s), [n(4)]);
 }
 
 #[test]
-fn a_bookmark_of_a_now_batch_keeps_its_end() {
+fn a_message_read_from_now_before_any_offset_is_not_bookmarked() {
     let mut s = new_state();
     open_json(&mut s, "s");
     s.focus = Pane::Tail;
+    jump_to(&mut s, "now", &mut Vec::new());
     deliver(&mut s, batch("now", "c7", &[&n(1)], false));
+    // Its end (c7) would point past it: refused, saying why.
+    ch(&mut s, 'm');
+    assert!(s.overlay.is_none());
+    let notice = s.notice.clone().unwrap().text;
+    assert!(notice.contains("`now`"), "{notice}");
+    // The next one is after an offset the server gave.
+    deliver(&mut s, batch("c7", "c8", &[&n(2)], false));
     ch(&mut s, 'm');
     assert!(matches!(
         &dialog(&s).kind,
-        DialogKind::BookmarkName { offset, .. } if offset == "c7"
+        DialogKind::BookmarkName { offset, skip: 0, .. } if offset == "c7"
     ));
     // Nothing to bookmark in an empty tail.
     let mut s = new_state();
@@ -153,7 +172,7 @@ fn reopening_offers_to_resume_and_y_b_t_choose() {
         assert!(starts(&fx).is_empty());
         assert!(matches!(
             &dialog(&s).kind,
-            DialogKind::Resume { offset, saved_at }
+            DialogKind::Resume { offset, skip: 0, saved_at }
                 if offset == "c2" && saved_at.starts_with("2026-11-28")
         ));
         // Other keys wait.
@@ -169,7 +188,7 @@ fn resume_dialog_from_a_saved_position() {
     let mut s = new_state();
     let url = format!("{BASE}/s");
     s.bookmarks
-        .set_last_position(&url, "o5", "2026-11-27T08:00:00Z");
+        .set_last_position(&url, "o5", 0, "2026-11-27T08:00:00Z");
     open_json(&mut s, "s");
     let fx = press(&mut s, KeyCode::Enter);
     assert_eq!(starts(&fx)[0].1, "o5");
@@ -415,4 +434,30 @@ fn esc_closes_any_dialog_and_confirm_ignores_other_keys() {
     press(&mut s, KeyCode::Esc);
     assert!(s.overlay.is_none());
     assert_eq!(s.focus, Pane::Composer);
+}
+
+#[test]
+fn the_resume_point_is_the_message_the_view_was_paused_on() {
+    let mut s = two_batches();
+    let url = s.open.as_ref().unwrap().url.clone();
+    // Up to message 2 (header of batch 2, then 3, then... 2).
+    for _ in 0..3 {
+        press(&mut s, KeyCode::Up);
+    }
+    assert_eq!(s.tail.current_message(), Some(n(2).as_bytes()));
+    open_json(&mut s, "other");
+    let pos = s.bookmarks.last_position(&url).unwrap().clone();
+    assert_eq!((pos.offset.as_str(), pos.position), ("-1", 1));
+    open_json(&mut s, "s");
+    assert!(matches!(
+        &dialog(&s).kind,
+        DialogKind::Resume { offset, skip: 1, .. } if offset == "-1"
+    ));
+    let fx = ch(&mut s, 'y');
+    assert_eq!(starts(&fx)[0].1, "-1");
+    // One response for all four: the first shown is message 2.
+    let all = [n(1), n(2), n(3), n(4)];
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    deliver(&mut s, batch("-1", "c2", &all, false));
+    assert_eq!(shown(&s), [n(2), n(3), n(4)]);
 }

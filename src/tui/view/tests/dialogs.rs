@@ -166,6 +166,7 @@ fn resume_dialog() {
         s.bookmarks.set_last_position(
             &url,
             "0000000000000000_0000000000000600",
+            0,
             "2026-11-27T18:30:00Z",
         );
         open(&mut s, "demo/orders");
