@@ -39,6 +39,9 @@
 pub mod bench_api;
 mod decode;
 mod error;
+/// Entry points for the `cargo fuzz` targets in `fuzz/`; not client API.
+#[doc(hidden)]
+pub mod fuzz_api;
 mod http;
 mod json_scan;
 mod offset;
