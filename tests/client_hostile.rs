@@ -7,11 +7,13 @@ mod support;
 
 use std::time::Duration;
 
-use dsx::client::{Client, LiveMode, ReadOptions};
+use dsx::client::{
+    AppendOptions, Client, CloseOptions, CreateOptions, Error, LiveMode,
+    ReadOptions, RedirectRefusal,
+};
 use futures::StreamExt;
-use support::{Hostile, Reply, WAIT, fast_retry, within};
+use support::{Hostile, Received, Reply, WAIT, fast_retry, within};
 
-#[allow(dead_code, reason = "used by the tests below as they land")]
 fn client_for(server: &Hostile) -> Client {
     Client::builder()
         .base_url(server.at("/v1/stream"))
@@ -61,4 +63,223 @@ async fn harness_scripts_and_records() {
     assert_eq!(seen[0].header("x-secret"), Some("s3"));
     assert_eq!(seen[1].method, "GET");
     assert_eq!(seen[1].query("offset").as_deref(), Some("-1"));
+}
+
+/// A server that answers everything; the target of redirects that must not
+/// be followed (its request count proves they were not).
+async fn bystander() -> Hostile {
+    Hostile::start(|_| {
+        Reply::status(200)
+            .header("Content-Type", "text/plain")
+            .header("Stream-Next-Offset", "9_9")
+            .header("Stream-Up-To-Date", "true")
+            .body("elsewhere")
+    })
+    .await
+}
+
+fn assert_refused(
+    result: Result<impl std::fmt::Debug, Error>,
+    reason: RedirectRefusal,
+    location: &str,
+) {
+    match result {
+        Err(Error::Redirect {
+            status,
+            location: shown,
+            reason: why,
+            ..
+        }) => {
+            assert_eq!(status, 301);
+            assert_eq!(why, reason);
+            assert!(shown.starts_with(location), "{shown} vs {location}");
+        }
+        other => panic!("expected a refused redirect, got {other:?}"),
+    }
+}
+
+/// Issue 9 point 3: create, append, close (with and without data) and
+/// delete answered with a 301 to another port fail with the status and the
+/// Location; nothing reaches the other port, and nothing is retried.
+#[tokio::test]
+async fn writes_never_follow_redirects() {
+    let other = bystander().await;
+    let target = other.at("/v1/stream/s");
+    let location = target.clone();
+    let server = Hostile::start(move |_| Reply::redirect(301, &location)).await;
+    let client = client_for(&server);
+    let stream = client.stream("s").expect("url");
+    let text = || AppendOptions {
+        content_type: Some("text/plain".into()),
+        ..Default::default()
+    };
+    let write = RedirectRefusal::Write;
+    assert_refused(
+        within(WAIT, "create", stream.create(CreateOptions::default())).await,
+        write,
+        &target,
+    );
+    assert_refused(
+        within(WAIT, "append", stream.append("x", text())).await,
+        write,
+        &target,
+    );
+    assert_refused(
+        within(WAIT, "close", stream.close(CloseOptions::default())).await,
+        write,
+        &target,
+    );
+    let with_data = CloseOptions {
+        data: Some("last".into()),
+        content_type: Some("text/plain".into()),
+        ..Default::default()
+    };
+    assert_refused(
+        within(WAIT, "append and close", stream.close(with_data)).await,
+        write,
+        &target,
+    );
+    assert_refused(
+        within(WAIT, "delete", stream.delete()).await,
+        write,
+        &target,
+    );
+    let methods: Vec<String> =
+        server.requests().into_iter().map(|r| r.method).collect();
+    assert_eq!(methods, ["PUT", "POST", "POST", "POST", "DELETE"]);
+    assert_eq!(other.count(), 0, "{:?}", other.requests());
+    let err = stream.delete().await.expect_err("refused");
+    let text = err.to_string();
+    assert!(text.contains("301") && text.contains(&target), "{text}");
+    assert!(!err.is_retryable());
+}
+
+/// A read follows a redirect within its origin, keeping the user's
+/// headers.
+#[tokio::test]
+async fn same_origin_read_redirect_is_followed() {
+    let server = Hostile::start(|req: &Received| {
+        if req.path() == "/v1/stream/s" {
+            Reply::redirect(307, "/v1/stream/moved?offset=-1")
+        } else {
+            Reply::status(200)
+                .header("Content-Type", "text/plain")
+                .header("Stream-Next-Offset", "0_5")
+                .header("Stream-Up-To-Date", "true")
+                .body("moved")
+        }
+    })
+    .await;
+    let client = Client::builder()
+        .base_url(server.at("/v1/stream"))
+        .header("X-Secret", "s3")
+        .build()
+        .expect("client");
+    let stream = client.stream("s").expect("url");
+    let mut read = stream.read_text(ReadOptions {
+        live: LiveMode::Off,
+        ..Default::default()
+    });
+    let mut text = String::new();
+    while let Some(chunk) = within(WAIT, "read", read.next()).await {
+        text.push_str(&chunk.expect("chunk").text);
+    }
+    assert_eq!(text, "moved");
+    let seen = server.requests();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[1].path(), "/v1/stream/moved");
+    assert!(seen.iter().all(|r| r.header("x-secret") == Some("s3")));
+}
+
+/// A read redirected to another origin is refused by default (nothing
+/// reaches it); when the client allows it, the hop carries none of the
+/// user's headers: no default, dynamic or per-read header, no
+/// Authorization.
+#[tokio::test]
+async fn cross_origin_read_redirects() {
+    let other = bystander().await;
+    let location = other.at("/v1/stream/s");
+    let target = location.clone();
+    let server = Hostile::start(move |_| Reply::redirect(301, &location)).await;
+    let refusing = client_for(&server);
+    let head = refusing.stream("s").expect("url").head().await;
+    assert_refused(head, RedirectRefusal::CrossOrigin, &target);
+    assert_eq!(other.count(), 0);
+
+    let following = Client::builder()
+        .base_url(server.at("/v1/stream"))
+        .follow_cross_origin_redirects(true)
+        .header("Authorization", "Bearer top-secret")
+        .header("X-Default", "d")
+        .dynamic_header("X-Dynamic", || async { Ok("dyn".to_owned()) })
+        .build()
+        .expect("client");
+    let stream = following.stream("s").expect("url");
+    let mut read = stream.read_text(ReadOptions {
+        live: LiveMode::Off,
+        headers: vec![("X-Per-Read".into(), "p".into())],
+        ..Default::default()
+    });
+    let mut text = String::new();
+    while let Some(chunk) = within(WAIT, "read", read.next()).await {
+        text.push_str(&chunk.expect("chunk").text);
+    }
+    assert_eq!(text, "elsewhere");
+    let first = &server.requests()[1];
+    assert_eq!(first.header("authorization"), Some("Bearer top-secret"));
+    assert_eq!(first.header("x-per-read"), Some("p"));
+    let reached = other.requests();
+    assert_eq!(reached.len(), 1, "{reached:?}");
+    for name in ["authorization", "x-default", "x-dynamic", "x-per-read"] {
+        assert_eq!(reached[0].header(name), None, "{name} crossed over");
+    }
+}
+
+/// Issue 9 Low: a redirect loop is an error after one round, not retried.
+#[tokio::test]
+async fn redirect_loop_is_not_retried() {
+    let server = Hostile::start(|req: &Received| {
+        let next = if req.path().ends_with("/a") {
+            "/b"
+        } else {
+            "/a"
+        };
+        Reply::redirect(301, next)
+    })
+    .await;
+    let client = client_for(&server);
+    let err = within(
+        WAIT,
+        "head",
+        client.stream(&server.at("/a")).expect("url").head(),
+    )
+    .await
+    .expect_err("a loop");
+    assert!(
+        matches!(
+            &err,
+            Error::Redirect {
+                reason: RedirectRefusal::Loop,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(server.count(), 2, "{:?}", server.requests());
+}
+
+/// Issue 9 Low: a response head too large for the HTTP parser is refused
+/// once, not retried.
+#[tokio::test]
+async fn oversized_head_is_not_retried() {
+    let mut head = b"HTTP/1.1 200 OK\r\nX-Big: ".to_vec();
+    head.extend(std::iter::repeat_n(b'a', 1024 * 1024));
+    head.extend_from_slice(b"\r\n\r\n");
+    let server = Hostile::start(move |_| Reply::raw(head.clone())).await;
+    let client = client_for(&server);
+    let err = within(WAIT, "head", client.stream("s").expect("url").head())
+        .await
+        .expect_err("refused");
+    assert!(err.is_network(), "{err:?}");
+    assert_eq!(server.count(), 1, "retried: {err}");
 }

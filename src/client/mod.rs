@@ -45,6 +45,8 @@ mod offset;
 mod options;
 mod producer;
 mod read;
+mod redact;
+mod redirect;
 mod retry;
 mod session;
 mod sse;
@@ -55,7 +57,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use error::Error;
+pub use error::{Error, describe_json_error};
 pub use offset::{LiveMode, Offset};
 pub use options::{
     AppendOptions, CloseOptions, CreateOptions, Headers, ReadOptions,
@@ -66,6 +68,8 @@ pub use read::{
     ByteChunk, ByteStream, JsonBatch, JsonStream, RawJsonBatch, RawJsonStream,
     ReadMeta, TextChunk, TextStream,
 };
+pub use redact::redact_url;
+pub use redirect::{MAX_REDIRECTS, RedirectRefusal};
 pub use stream::{
     AppendResult, CloseResult, CreateResult, DurableStream, StreamMetadata,
 };
@@ -137,6 +141,7 @@ pub(crate) struct ClientInner {
     pub(crate) observer: Option<RequestObserver>,
     pub(crate) long_poll_allowance: Duration,
     pub(crate) retry_appends_after_drop: bool,
+    pub(crate) follow_cross_origin_redirects: bool,
 }
 
 /// Builds a [`Client`].
@@ -153,6 +158,7 @@ pub struct ClientBuilder {
     observer: Option<RequestObserver>,
     long_poll_allowance: Option<Duration>,
     retry_appends_after_drop: bool,
+    follow_cross_origin_redirects: bool,
 }
 
 /// Request timeout used when the builder sets none.
@@ -309,6 +315,9 @@ impl ClientBuilder {
     }
 
     /// Use a caller-configured `reqwest::Client` (connection pools, proxies).
+    /// Build it with `redirect(reqwest::redirect::Policy::none())`: one
+    /// that follows redirects itself bypasses the client's redirect rules
+    /// (see [`follow_cross_origin_redirects`](Self::follow_cross_origin_redirects)).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -336,6 +345,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Let reads (GET, HEAD) follow a redirect to another origin (scheme,
+    /// host or port). Off by default. Such a hop, and every hop after it,
+    /// carries only the protocol's headers: no default, dynamic or
+    /// per-call header and no `Authorization`. Writes never follow a
+    /// redirect, and same-origin reads always do (at most
+    /// [`MAX_REDIRECTS`] hops, loops refused): see [`Error::Redirect`].
+    pub fn follow_cross_origin_redirects(mut self, enabled: bool) -> Self {
+        self.follow_cross_origin_redirects = enabled;
+        self
+    }
+
     /// Validates the base URL and retry policy and builds the client.
     pub fn build(self) -> Result<Client> {
         let base_url = match self.base_url {
@@ -352,7 +372,9 @@ impl ClientBuilder {
         let http = if let Some(http) = self.http {
             http
         } else {
+            // Redirects are followed by `http::send`, per `redirect.rs`.
             reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .tcp_nodelay(true)
                 .connect_timeout(timeout)
                 .build()
@@ -376,6 +398,8 @@ impl ClientBuilder {
                     .long_poll_allowance
                     .unwrap_or(DEFAULT_LONG_POLL_ALLOWANCE),
                 retry_appends_after_drop: self.retry_appends_after_drop,
+                follow_cross_origin_redirects: self
+                    .follow_cross_origin_redirects,
             }),
         })
     }

@@ -139,6 +139,12 @@ pub fn explain(e: &Error) -> String {
         Error::Network { .. } => "is the server running? check the URL",
         Error::Timeout { .. } => "the server did not answer in time; retry",
         Error::Decode { .. } => "the server sent data that does not parse",
+        Error::Redirect { .. } => {
+            "open the redirect's target directly if you trust it"
+        }
+        Error::NoProgress { .. } => {
+            "the server repeats itself; check it, then reopen the stream"
+        }
         Error::InvalidArgument(_) => "fix the input and retry",
     };
     // The error's own text names the HTTP status and the server's message.

@@ -177,10 +177,7 @@ impl Session {
     ) -> Result<()> {
         let attempt = body.resumes + 1;
         if attempt >= self.policy_attempts() {
-            return Err(Error::Network {
-                url: body.url.to_string(),
-                source: std::sync::Arc::new(err),
-            });
+            return Err(Error::network(body.url.as_str(), err));
         }
         let policy = self.stream.client.inner.retry.clone();
         tokio::time::sleep(policy.delay(attempt, None)).await;

@@ -296,10 +296,7 @@ impl Session {
             let message = "SSE connection ended inside a data event after part \
                            of it was delivered; resume from the last offset";
             return Err(match err {
-                Some(source) => Error::Network {
-                    url: conn.url.to_string(),
-                    source: std::sync::Arc::new(source),
-                },
+                Some(source) => Error::network(conn.url.as_str(), source),
                 None => Error::decode(&conn.url, message),
             });
         }
@@ -310,13 +307,10 @@ impl Session {
         self.sse_failures += 1;
         if self.sse_failures >= self.policy_attempts() {
             return Err(match err {
-                Some(source) => Error::Network {
-                    url: conn.url.to_string(),
-                    source: std::sync::Arc::new(source),
-                },
+                Some(source) => Error::network(conn.url.as_str(), source),
                 None => Error::Network {
                     url: conn.url.to_string(),
-                    source: std::sync::Arc::new(std::io::Error::other(
+                    cause: std::sync::Arc::new(std::io::Error::other(
                         "SSE connection kept closing without events",
                     )),
                 },
