@@ -283,3 +283,143 @@ async fn oversized_head_is_not_retried() {
     assert!(err.is_network(), "{err:?}");
     assert_eq!(server.count(), 1, "retried: {err}");
 }
+
+/// Reads `stream` as text with `live` from `offset` until it ends or
+/// fails: the texts delivered and how it ended.
+async fn read_all(
+    client: &Client,
+    live: LiveMode,
+    offset: &str,
+) -> (Vec<String>, Result<(), Error>) {
+    let stream = client.stream("s").expect("url");
+    let mut read = stream.read_text(ReadOptions {
+        live,
+        offset: offset.into(),
+        ..Default::default()
+    });
+    let mut texts = Vec::new();
+    // Bounded: a loop that never ends fails the test instead of hanging.
+    for _ in 0..100 {
+        match within(WAIT, "read", read.next()).await {
+            None => return (texts, Ok(())),
+            Some(Err(e)) => return (texts, Err(e)),
+            Some(Ok(chunk)) if chunk.text.is_empty() => {}
+            Some(Ok(chunk)) => texts.push(chunk.text),
+        }
+    }
+    panic!("the read did not end: {texts:?}");
+}
+
+fn assert_no_progress(result: &Result<(), Error>, server: &Hostile) {
+    match result {
+        Err(e @ Error::NoProgress { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains("0_5"), "{text}");
+            assert!(!text.contains("Some(") && !text.contains("None"));
+        }
+        other => panic!("expected NoProgress, got {other:?}"),
+    }
+    // fast_retry(3): three tries, then the error.
+    assert_eq!(server.count(), 3, "{:?}", server.requests());
+}
+
+/// Issue 9 point 5: SSE whose control event repeats the request offset
+/// after a data event: the data is never handed out, the connection is
+/// retried with backoff a bounded number of times, then NoProgress.
+#[tokio::test]
+async fn sse_that_does_not_advance_stops() {
+    let server = Hostile::start(|_| {
+        Reply::sse(&[
+            ("data", "hello"),
+            ("control", r#"{"streamNextOffset":"0_5"}"#),
+        ])
+    })
+    .await;
+    let (texts, result) =
+        read_all(&client_for(&server), LiveMode::Sse, "0_5").await;
+    assert!(texts.is_empty(), "data handed out again: {texts:?}");
+    assert_no_progress(&result, &server);
+}
+
+/// Issue 9 point 5: a 200 that repeats data at the request offset, in
+/// catch-up and in long-poll (up to date or not): never handed out, then
+/// NoProgress after a bounded number of requests.
+#[tokio::test]
+async fn repeated_data_at_the_same_offset_stops() {
+    for (live, up_to_date) in [
+        (LiveMode::Off, false),
+        (LiveMode::LongPoll, false),
+        (LiveMode::LongPoll, true),
+    ] {
+        let server = Hostile::start(move |_| {
+            let reply = Reply::status(200)
+                .header("Content-Type", "text/plain")
+                .header("Stream-Next-Offset", "0_5");
+            let reply = if up_to_date {
+                reply.header("Stream-Up-To-Date", "true")
+            } else {
+                reply
+            };
+            reply.body("hello")
+        })
+        .await;
+        let (texts, result) = read_all(&client_for(&server), live, "0_5").await;
+        assert!(texts.is_empty(), "{live:?}: repeated: {texts:?}");
+        assert_no_progress(&result, &server);
+    }
+}
+
+/// Issue 9 point 5: `[]` at the same offset without Stream-Up-To-Date
+/// ends a catch-up (as an empty body does) after one request, and in
+/// long-poll is a stall that ends in NoProgress.
+#[tokio::test]
+async fn empty_json_array_without_up_to_date() {
+    let script = |_: &Received| {
+        Reply::status(200)
+            .header("Content-Type", "application/json")
+            .header("Stream-Next-Offset", "0_5")
+            .body("[]")
+    };
+    let server = Hostile::start(script).await;
+    let (texts, result) =
+        read_all(&client_for(&server), LiveMode::Off, "0_5").await;
+    assert!(texts.is_empty() && result.is_ok(), "{texts:?} {result:?}");
+    assert_eq!(server.count(), 1);
+    let server = Hostile::start(script).await;
+    let (_, result) =
+        read_all(&client_for(&server), LiveMode::LongPoll, "0_5").await;
+    assert_no_progress(&result, &server);
+}
+
+/// Issue 9 point 6: SSE connections that each deliver an event and then
+/// drop keep the read alive past the retry budget: only drops in a row
+/// without progress count.
+#[tokio::test]
+async fn sse_drops_after_data_do_not_add_up() {
+    let server = Hostile::start(|req: &Received| {
+        let at: u32 = req
+            .query("offset")
+            .and_then(|o| o.parse().ok())
+            .unwrap_or(0);
+        if at >= 6 {
+            return Reply::sse(&[(
+                "control",
+                r#"{"streamNextOffset":"6","streamClosed":true}"#,
+            )]);
+        }
+        Reply::sse(&[
+            ("data", &format!("m{at}")),
+            (
+                "control",
+                &format!(r#"{{"streamNextOffset":"{}"}}"#, at + 1),
+            ),
+        ])
+        .cut()
+    })
+    .await;
+    let (texts, result) =
+        read_all(&client_for(&server), LiveMode::Sse, "0").await;
+    result.expect("the read survives drops between which data arrived");
+    assert_eq!(texts, ["m0", "m1", "m2", "m3", "m4", "m5"]);
+    assert_eq!(server.count(), 7);
+}

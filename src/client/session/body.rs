@@ -12,7 +12,7 @@ use super::super::error::{header_is_true, header_str};
 use super::super::http::{self, Reply, names};
 use super::super::read::ReadMeta;
 use super::super::{Error, Offset, Result};
-use super::{Active, Coalescer, MAX_PIECE, Mode, Session};
+use super::{Active, Coalescer, MAX_PIECE, Mode, Repeat, Session};
 
 /// A streaming catch-up or long-poll response body.
 pub(super) struct HttpBody {
@@ -30,7 +30,14 @@ pub(super) struct HttpBody {
     skip: u64,
     total: u64,
     resumes: u32,
+    /// The response did not move the offset: its body is not handed out
+    /// (its first bytes are kept to tell `[]` from data).
+    withhold: bool,
+    probe: Vec<u8>,
 }
+
+/// Body bytes kept of a withheld body: enough to recognise `[ ]`.
+const PROBE: usize = 16;
 
 impl Session {
     pub(super) fn start_http(
@@ -70,6 +77,7 @@ impl Session {
         {
             self.stream.learn_content_type(ct);
         }
+        let withhold = meta.offset == self.offset;
         let response = reply.response.take();
         if no_content || response.is_none() {
             if skip > 0 {
@@ -78,7 +86,11 @@ impl Session {
                     "resumed response has no body",
                 ));
             }
-            self.end_response(Bytes::new(), meta, mode, 0);
+            let repeat = withhold.then_some(Repeat {
+                bytes: 0,
+                empty: true,
+            });
+            self.end_response(Bytes::new(), meta, mode, repeat);
             return Ok(());
         }
         let body = HttpBody {
@@ -92,6 +104,8 @@ impl Session {
             skip,
             total: 0,
             resumes,
+            withhold,
+            probe: Vec::new(),
         };
         self.active = Some(Active::Http(Box::new(body)));
         Ok(())
@@ -135,7 +149,12 @@ impl Session {
                 None => break,
             }
         }
-        if piece.len() > 0 {
+        if piece.len() > 0 && body.withhold {
+            let data = piece.take();
+            body.total += data.len() as u64;
+            let room = PROBE.saturating_sub(body.probe.len());
+            body.probe.extend_from_slice(&data[..data.len().min(room)]);
+        } else if piece.len() > 0 {
             if let Some(held) = body.held.take() {
                 body.emitted += held.len() as u64;
                 self.push_partial(held, &body.meta, false);
@@ -162,8 +181,11 @@ impl Session {
             ));
         }
         let data = body.held.take().unwrap_or_default();
-        let total = body.total;
-        self.end_response(data, body.meta.clone(), body.mode, total);
+        let repeat = body.withhold.then(|| Repeat {
+            bytes: body.total,
+            empty: is_empty_body(&body.probe, body.total),
+        });
+        self.end_response(data, body.meta.clone(), body.mode, repeat);
         Ok(())
     }
 
@@ -197,6 +219,20 @@ impl Session {
     }
 }
 
+/// Whether a withheld body (`probe` its first bytes, `total` its length)
+/// carried nothing: empty, or a JSON `[]`.
+fn is_empty_body(probe: &[u8], total: u64) -> bool {
+    if total as usize > probe.len() {
+        return false;
+    }
+    let text: Vec<u8> = probe
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    text.is_empty() || text == b"[]"
+}
+
 /// Drops the first `*skip` bytes of a resumed body.
 fn skip_prefix(skip: &mut u64, chunk: Bytes) -> Bytes {
     if *skip == 0 {
@@ -216,6 +252,16 @@ fn skip_prefix(skip: &mut u64, chunk: Bytes) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_bodies() {
+        assert!(is_empty_body(b"", 0));
+        assert!(is_empty_body(b"[]", 2));
+        assert!(is_empty_body(b" [ ]\n", 5));
+        assert!(!is_empty_body(b"[1]", 3));
+        assert!(!is_empty_body(b"[]", 40), "longer than the probe");
+        assert!(!is_empty_body(b"x", 1));
+    }
 
     #[test]
     fn skipping_a_prefix() {
