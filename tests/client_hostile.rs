@@ -423,3 +423,21 @@ async fn sse_drops_after_data_do_not_add_up() {
     assert_eq!(texts, ["m0", "m1", "m2", "m3", "m4", "m5"]);
     assert_eq!(server.count(), 7);
 }
+
+/// Issue 9 point 9: a stream path with `.`/`..` segments, plain or
+/// percent-encoded, is refused before anything is sent: create, append,
+/// read and delete all resolve through the same join.
+#[tokio::test]
+async fn dot_segments_never_leave_the_base() {
+    let server = Hostile::start(|_| Reply::status(500)).await;
+    let client = client_for(&server);
+    for bad in ["../escape", "%2e%2e/up", "a/%2E%2E/%2e%2e/b", "./s"] {
+        let err = client
+            .create(bad, CreateOptions::default())
+            .await
+            .expect_err(bad);
+        assert!(err.is_invalid_argument(), "{bad}: {err:?}");
+        assert!(client.stream(bad).is_err(), "{bad}");
+    }
+    assert_eq!(server.count(), 0, "{:?}", server.requests());
+}

@@ -446,6 +446,7 @@ fn resolve(base: Option<&url::Url>, url_or_path: &str) -> Result<url::Url> {
             "empty stream path {url_or_path:?}"
         )));
     }
+    refuse_dot_segments(path)?;
     let mut url = base.clone();
     let joined = format!("{}/{}", base.path().trim_end_matches('/'), path);
     url.set_path(&joined);
@@ -456,9 +457,55 @@ fn resolve(base: Option<&url::Url>, url_or_path: &str) -> Result<url::Url> {
     Ok(url)
 }
 
+/// Refuses a stream path with a `.` or `..` segment, spelled plainly or
+/// percent-encoded (`%2e%2e`), with `/` or `\` (which URL parsing treats
+/// alike for http), so that no path can climb out of the base URL. A
+/// server's stream names go through here too, so a planted name cannot
+/// reach another path either.
+fn refuse_dot_segments(path: &str) -> Result<()> {
+    let decoded =
+        percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let dotted = path
+        .split(['/', '\\'])
+        .chain(decoded.split(['/', '\\']))
+        .any(|segment| segment == "." || segment == "..");
+    if dotted {
+        return Err(Error::InvalidArgument(format!(
+            "stream path {path:?} has a '.' or '..' segment; stream paths \
+             cannot leave the base URL"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dot_segments_are_refused() {
+        let b = base("http://h/v1/stream");
+        for bad in [
+            "../escape",
+            "a/../../x",
+            "./s",
+            "s/.",
+            "%2e%2e/up",
+            "%2E%2e/up",
+            "a/%2e/b",
+            "..\\x",
+            "a%2f..%2fb",
+            ".%2e/x?offset=1",
+        ] {
+            let err = resolve(Some(&b), bad).expect_err(bad);
+            assert!(err.is_invalid_argument(), "{bad}: {err}");
+            assert!(err.to_string().contains("'..'"), "{err}");
+        }
+        for good in ["a..b", "...", "v1.2/s", ".hidden", "a/b..", "%2e%2ex"] {
+            let url = resolve(Some(&b), good).expect(good);
+            assert!(url.path().starts_with("/v1/stream/"), "{good}: {url}");
+        }
+    }
 
     fn base(s: &str) -> url::Url {
         url::Url::parse(s).unwrap()
