@@ -441,3 +441,44 @@ async fn dot_segments_never_leave_the_base() {
     }
     assert_eq!(server.count(), 0, "{:?}", server.requests());
 }
+
+/// Issue 9 Low: a catch-up body that trickles a byte at a time, never
+/// waiting as long as the timeout between bytes, ends in a timeout instead
+/// of holding the read forever.
+#[tokio::test]
+async fn trickling_body_times_out() {
+    let server = Hostile::start(|_| {
+        Reply::status(200)
+            .header("Content-Type", "text/plain")
+            .header("Stream-Next-Offset", "0_9")
+            .chunk("a")
+            .repeat_every(Duration::from_millis(50))
+    })
+    .await;
+    let client = Client::builder()
+        .base_url(server.at("/v1/stream"))
+        .retry(fast_retry(3))
+        .timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let stream = client.stream("s").expect("url");
+    let mut read = stream.read_text(ReadOptions {
+        live: LiveMode::Off,
+        ..Default::default()
+    });
+    let mut outcome = None;
+    for _ in 0..1000 {
+        match within(WAIT, "read", read.next()).await {
+            Some(Ok(_)) => {}
+            other => {
+                outcome = Some(other);
+                break;
+            }
+        }
+    }
+    match outcome {
+        Some(Some(Err(e))) => assert!(e.is_timeout(), "{e:?}"),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert_eq!(server.count(), 1);
+}

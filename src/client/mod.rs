@@ -245,7 +245,9 @@ impl ClientBuilder {
     /// create, append, close, delete and head; for reads the wait for the
     /// response headers and then for each body chunk. A long-poll request
     /// may wait the timeout plus the long-poll allowance; an SSE response
-    /// has no total timeout.
+    /// has no total timeout. A catch-up or long-poll body must also deliver
+    /// at least 1 KiB in every timeout-long window, so that one trickling a
+    /// byte at a time fails with [`Error::Timeout`] instead of hanging.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self

@@ -34,7 +34,16 @@ pub(super) struct HttpBody {
     /// (its first bytes are kept to tell `[]` from data).
     withhold: bool,
     probe: Vec<u8>,
+    /// The current minimum-rate window: when it began, bytes since.
+    window_start: std::time::Instant,
+    window_bytes: u64,
 }
+
+/// The least a catch-up or long-poll body must deliver in each window of
+/// the request timeout once its response started: a body that trickles
+/// slower (1 byte/s, say) fails with a timeout instead of holding the read
+/// forever, although no single wait for a chunk exceeds the timeout.
+pub(crate) const MIN_BYTES_PER_TIMEOUT: u64 = 1024;
 
 /// Body bytes kept of a withheld body: enough to recognise `[ ]`.
 const PROBE: usize = 16;
@@ -106,6 +115,8 @@ impl Session {
             resumes,
             withhold,
             probe: Vec::new(),
+            window_start: std::time::Instant::now(),
+            window_bytes: 0,
         };
         self.active = Some(Active::Http(Box::new(body)));
         Ok(())
@@ -129,6 +140,18 @@ impl Session {
             Some(Err(e)) => return self.resume_http(body, e).await,
             Some(Ok(chunk)) => chunk,
         };
+        if let Some(window) = idle {
+            body.window_bytes += first.len() as u64;
+            if body.window_start.elapsed() >= window {
+                if body.window_bytes < MIN_BYTES_PER_TIMEOUT {
+                    return Err(Error::Timeout {
+                        url: body.url.to_string(),
+                    });
+                }
+                body.window_start = std::time::Instant::now();
+                body.window_bytes = 0;
+            }
+        }
         let mut piece = Coalescer::default();
         piece.push(skip_prefix(&mut body.skip, first));
         let mut ended = false;
