@@ -482,3 +482,77 @@ async fn trickling_body_times_out() {
     }
     assert_eq!(server.count(), 1);
 }
+
+/// A JSON long-poll server whose answers `corrupt(index)` decides to
+/// break: offset 0 holds `[1]` (next offset 1), offset 1 is closed.
+async fn json_long_poll(corrupt: fn(usize) -> bool) -> Hostile {
+    Hostile::start(move |req: &Received| {
+        let json = |body: &str, next: &str| {
+            Reply::status(200)
+                .header("Content-Type", "application/json")
+                .header("Stream-Next-Offset", next)
+                .header("Stream-Up-To-Date", "true")
+                .body(body.to_owned())
+        };
+        if corrupt(req.index) {
+            return json("[1,", "1");
+        }
+        match req.query("offset").as_deref() {
+            Some("0") => json("[1]", "1"),
+            _ => json("[]", "1").header("Stream-Closed", "true"),
+        }
+    })
+    .await
+}
+
+/// Issue 9 point 10: one corrupt long-poll body does not end a live read:
+/// the same position is read again and the read goes on, nothing repeated.
+#[tokio::test]
+async fn one_corrupt_long_poll_body_is_read_again() {
+    let server = json_long_poll(|index| index == 0).await;
+    let client = client_for(&server);
+    let stream = client.stream("s").expect("url");
+    let mut read = stream.read_json::<serde_json::Value>(ReadOptions {
+        live: LiveMode::LongPoll,
+        offset: "0".into(),
+        ..Default::default()
+    });
+    let mut items = Vec::new();
+    for _ in 0..20 {
+        match within(WAIT, "read", read.next()).await {
+            None => break,
+            Some(batch) => items.extend(batch.expect("no error").items),
+        }
+    }
+    assert_eq!(items, [serde_json::json!(1)]);
+    assert_eq!(server.count(), 3, "{:?}", server.requests());
+}
+
+/// ...but a server that keeps sending corrupt bodies fails the read after
+/// the retry budget, with the decode error.
+#[tokio::test]
+async fn corrupt_long_poll_bodies_in_a_row_fail() {
+    let server = json_long_poll(|_| true).await;
+    let client = client_for(&server);
+    let stream = client.stream("s").expect("url");
+    let mut read = stream.read_json::<serde_json::Value>(ReadOptions {
+        live: LiveMode::LongPoll,
+        offset: "0".into(),
+        ..Default::default()
+    });
+    let mut ended = None;
+    for _ in 0..20 {
+        match within(WAIT, "read", read.next()).await {
+            Some(Ok(batch)) => assert!(batch.items.is_empty()),
+            other => {
+                ended = Some(other);
+                break;
+            }
+        }
+    }
+    match ended {
+        Some(Some(Err(e))) => assert!(e.is_decode(), "{e:?}"),
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+    assert_eq!(server.count(), 3);
+}

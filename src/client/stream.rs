@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::{ErrorContext, header_is_true, header_str, header_u64};
 use super::http::{self, Op, Phase, Request, names};
-use super::session::{self, is_json};
+use super::session::is_json;
 use super::{
     AppendOptions, ByteStream, Client, CloseOptions, CreateOptions, Error,
     JsonStream, Offset, RawJsonStream, ReadOptions, Result, TextStream, decode,
@@ -379,13 +379,13 @@ impl DurableStream {
     /// Reads raw bytes. See [`ReadMeta`](super::ReadMeta) for how items are
     /// positioned.
     pub fn read_bytes(&self, options: ReadOptions) -> ByteStream {
-        decode::bytes(session::pieces(self.clone(), options))
+        decode::bytes(self.clone(), options)
     }
 
     /// Reads UTF-8 text; a piece never ends inside a character. Invalid
     /// UTF-8 fails the read with [`Error::Decode`].
     pub fn read_text(&self, options: ReadOptions) -> TextStream {
-        decode::text(session::pieces(self.clone(), options), self.url.clone())
+        decode::text(self.clone(), options)
     }
 
     /// Reads the messages of a JSON stream, deserialized as `T`, in batches
@@ -394,16 +394,13 @@ impl DurableStream {
         &self,
         options: ReadOptions,
     ) -> JsonStream<T> {
-        decode::json(session::pieces(self.clone(), options), self.url.clone())
+        decode::json(self.clone(), options)
     }
 
     /// Reads the messages of a JSON stream without deserializing them: each
     /// is validated and kept as the bytes the server sent.
     pub fn read_json_raw(&self, options: ReadOptions) -> RawJsonStream {
-        decode::json_raw(
-            session::pieces(self.clone(), options),
-            self.url.clone(),
-        )
+        decode::json_raw(self.clone(), options)
     }
 
     /// The content type for a write: the caller's, the one learnt, or one
