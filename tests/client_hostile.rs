@@ -556,3 +556,30 @@ async fn corrupt_long_poll_bodies_in_a_row_fail() {
     }
     assert_eq!(server.count(), 3);
 }
+
+/// Issue 10 "Messages": a refused connection says its cause once, also
+/// when the error chain is printed whole (as `dsx` does with `{:#}`), and
+/// the URL's secrets never appear in it.
+#[tokio::test]
+async fn network_errors_say_their_cause_once() {
+    let port = support::dead_port();
+    let client = Client::builder()
+        .retry(fast_retry(1))
+        .build()
+        .expect("client");
+    let url = format!("http://user:pw@127.0.0.1:{port}/s?token=t0k");
+    let err = within(WAIT, "head", client.stream(&url).expect("url").head())
+        .await
+        .expect_err("nothing listens");
+    assert!(err.is_network(), "{err:?}");
+    let whole = format!("{:#}", anyhow::Error::new(err.clone()));
+    assert_eq!(whole, err.to_string(), "no repeated source chain");
+    assert_eq!(
+        whole.to_lowercase().matches("refused").count(),
+        1,
+        "{whole}"
+    );
+    assert_eq!(whole.matches("error sending request").count(), 0, "{whole}");
+    assert!(!whole.contains("pw") && !whole.contains("t0k"), "{whole}");
+    assert_eq!(whole.matches(&format!("127.0.0.1:{port}")).count(), 1);
+}

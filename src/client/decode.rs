@@ -367,7 +367,10 @@ impl<S: JsonSink> JsonDecoder<S> {
                 JsonError::Frame(ScanError(m)) => Error::decode(&self.url, m),
                 JsonError::Item(e) => Error::decode(
                     &self.url,
-                    format!("invalid JSON message: {e}"),
+                    format!(
+                        "invalid JSON message: {}",
+                        super::describe_json_error(&e)
+                    ),
                 ),
             })
     }

@@ -452,7 +452,8 @@ pub(crate) fn prepare_body(content_type: &str, data: Bytes) -> Result<Bytes> {
     }
     serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).map_err(|e| {
         Error::InvalidArgument(format!(
-            "append to a JSON stream is not valid JSON: {e}"
+            "append to a JSON stream is not valid JSON: {}",
+            super::describe_json_error(&e)
         ))
     })?;
     if trimmed[0] == b'[' {
@@ -493,6 +494,17 @@ mod tests {
     fn json_arrays_are_batches() {
         assert_eq!(prep(JSON, "[1, 2]").unwrap(), "[1, 2]");
         assert_eq!(prep(JSON, "[[]]").unwrap(), "[[]]");
+    }
+
+    #[test]
+    fn invalid_json_says_its_position_once() {
+        let err = prepare_body("application/json", Bytes::from("[1,\n  x]"))
+            .expect_err("invalid");
+        assert_eq!(
+            err.to_string(),
+            "invalid argument: append to a JSON stream is not valid JSON: \
+             expected value at line 2, column 3"
+        );
     }
 
     #[test]
