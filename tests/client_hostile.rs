@@ -44,7 +44,7 @@ async fn harness_scripts_and_records() {
         .build()
         .expect("client");
     let stream = client.stream("s").expect("url");
-    within(WAIT, "create", stream.create(Default::default()))
+    within(WAIT, "create", stream.create(CreateOptions::default()))
         .await
         .expect("create");
     let mut read = stream.read_text(ReadOptions {
@@ -325,7 +325,7 @@ fn assert_no_progress(result: &Result<(), Error>, server: &Hostile) {
 
 /// Issue 9 point 5: SSE whose control event repeats the request offset
 /// after a data event: the data is never handed out, the connection is
-/// retried with backoff a bounded number of times, then NoProgress.
+/// retried with backoff a bounded number of times, then `NoProgress`.
 #[tokio::test]
 async fn sse_that_does_not_advance_stops() {
     let server = Hostile::start(|_| {
@@ -343,7 +343,7 @@ async fn sse_that_does_not_advance_stops() {
 
 /// Issue 9 point 5: a 200 that repeats data at the request offset, in
 /// catch-up and in long-poll (up to date or not): never handed out, then
-/// NoProgress after a bounded number of requests.
+/// `NoProgress` after a bounded number of requests.
 #[tokio::test]
 async fn repeated_data_at_the_same_offset_stops() {
     for (live, up_to_date) in [
@@ -371,7 +371,7 @@ async fn repeated_data_at_the_same_offset_stops() {
 
 /// Issue 9 point 5: `[]` at the same offset without Stream-Up-To-Date
 /// ends a catch-up (as an empty body does) after one request, and in
-/// long-poll is a stall that ends in NoProgress.
+/// long-poll is a stall that ends in `NoProgress`.
 #[tokio::test]
 async fn empty_json_array_without_up_to_date() {
     let script = |_: &Received| {

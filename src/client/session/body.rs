@@ -245,7 +245,7 @@ impl Session {
 /// Whether a withheld body (`probe` its first bytes, `total` its length)
 /// carried nothing: empty, or a JSON `[]`.
 fn is_empty_body(probe: &[u8], total: u64) -> bool {
-    if total as usize > probe.len() {
+    if total > probe.len() as u64 {
         return false;
     }
     let text: Vec<u8> = probe
