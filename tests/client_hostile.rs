@@ -583,3 +583,30 @@ async fn network_errors_say_their_cause_once() {
     assert!(!whole.contains("pw") && !whole.contains("t0k"), "{whole}");
     assert_eq!(whole.matches(&format!("127.0.0.1:{port}")).count(), 1);
 }
+
+/// Issue 9 point 3: an idempotent producer's appends are writes too: a
+/// redirect fails the flush, and nothing reaches the other port.
+#[tokio::test]
+async fn producer_appends_never_follow_redirects() {
+    let other = bystander().await;
+    let location = other.at("/v1/stream/s");
+    let server = Hostile::start(move |_| Reply::redirect(307, &location)).await;
+    let client = client_for(&server);
+    let stream = client
+        .stream("s")
+        .expect("url")
+        .with_content_type("text/plain");
+    let producer = dsx::client::IdempotentProducer::new(
+        stream,
+        "p1",
+        dsx::client::ProducerOptions::default(),
+    );
+    let _ = producer.append("x").await;
+    let err = within(WAIT, "flush", producer.flush())
+        .await
+        .expect_err("refused");
+    assert!(err.is_redirect(), "{err:?}");
+    assert_eq!(other.count(), 0, "{:?}", other.requests());
+    assert!((1..=3).contains(&server.count()), "{:?}", server.requests());
+    assert!(server.requests().iter().all(|r| r.method == "POST"));
+}
