@@ -20,9 +20,9 @@ pub enum Error {
     NotFound { url: String },
     /// 409 on create: a stream exists here with a different configuration.
     #[error(
-        "stream already exists with another configuration (409) on {}: \
-         {message}",
-        redact_url(url)
+        "stream already exists with another configuration (409) on {}{}",
+        redact_url(url),
+        said(message)
     )]
     AlreadyExists { url: String, message: String },
     /// 409 with `Stream-Closed: true`: the stream is closed.
@@ -53,7 +53,7 @@ pub enum Error {
     },
     /// Any other 409 outside create, such as a content-type mismatch on
     /// append.
-    #[error("conflict (409) on {}: {message}", redact_url(url))]
+    #[error("conflict (409) on {}{}", redact_url(url), said(message))]
     Conflict { url: String, message: String },
     /// 403 to an idempotent producer: a newer epoch owns the producer id.
     #[error(
@@ -69,7 +69,7 @@ pub enum Error {
     #[error("stream gone (410): {}", redact_url(url))]
     Gone { url: String },
     /// 400 with the server's message.
-    #[error("bad request (400) on {}: {message}", redact_url(url))]
+    #[error("bad request (400) on {}{}", redact_url(url), said(message))]
     BadRequest { url: String, message: String },
     /// 429 that outlasted every retry.
     #[error("rate limited (429) on {}", redact_url(url))]
@@ -78,7 +78,7 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
     /// Any other unexpected status.
-    #[error("HTTP {status} on {}: {message}", redact_url(url))]
+    #[error("HTTP {status} on {}{}", redact_url(url), said(message))]
     Status {
         url: String,
         status: u16,
@@ -133,6 +133,16 @@ pub enum Error {
     /// The caller's arguments were refused before anything was sent.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+}
+
+/// ": message", or nothing when the server said nothing (no dangling
+/// colon).
+fn said(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
 }
 
 /// "the server expected sequence 2 and got 9", with "unknown" for what the
@@ -679,6 +689,34 @@ mod tests {
                 usize::from(t.contains("closed"))
             );
         }
+    }
+
+    #[test]
+    fn an_empty_server_message_leaves_no_colon() {
+        let empty = from_response(
+            URL,
+            403,
+            &HeaderMap::new(),
+            " \n",
+            ErrorContext::default(),
+        );
+        assert_eq!(empty.to_string(), "HTTP 403 on http://h/s");
+        let said = from_response(
+            URL,
+            403,
+            &HeaderMap::new(),
+            "no token",
+            ErrorContext::default(),
+        );
+        assert_eq!(said.to_string(), "HTTP 403 on http://h/s: no token");
+        let bad = from_response(
+            URL,
+            400,
+            &HeaderMap::new(),
+            "",
+            ErrorContext::default(),
+        );
+        assert_eq!(bad.to_string(), "bad request (400) on http://h/s");
     }
 
     #[test]
