@@ -563,7 +563,9 @@ async fn corrupt_long_poll_bodies_in_a_row_fail() {
 #[tokio::test]
 async fn network_errors_say_their_cause_once() {
     let port = support::dead_port();
-    let client = Client::builder()
+    let recorder = support::Recorder::default();
+    let client = recorder
+        .builder()
         .retry(fast_retry(1))
         .build()
         .expect("client");
@@ -582,6 +584,12 @@ async fn network_errors_say_their_cause_once() {
     assert_eq!(whole.matches("error sending request").count(), 0, "{whole}");
     assert!(!whole.contains("pw") && !whole.contains("t0k"), "{whole}");
     assert_eq!(whole.matches(&format!("127.0.0.1:{port}")).count(), 1);
+    // The observer's error text carries the cause, not the URL again.
+    let events = recorder.events();
+    assert_eq!(events.len(), 1);
+    let said = events[0].error.as_deref().expect("an error");
+    assert!(said.to_lowercase().contains("refused"), "{said}");
+    assert!(!said.contains("pw") && !said.contains("t0k"), "{said}");
 }
 
 /// Issue 9 point 3: an idempotent producer's appends are writes too: a

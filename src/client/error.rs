@@ -169,7 +169,7 @@ fn sequence_text(
 
 /// The innermost error of a cause chain: the one that says what happened
 /// (reqwest's and hyper's wrappers around it only repeat the request).
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut current = error;
     while let Some(next) = current.source() {
         current = next;

@@ -325,7 +325,9 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                     None,
                     &HeaderMap::new(),
                     latency,
-                    Some(err.to_string()),
+                    // The cause only: reqwest's own text repeats the URL, secrets
+                    // included.
+                    Some(super::error::root_cause(&err)),
                 );
                 if err.is_timeout() {
                     return Err(Error::Timeout {
