@@ -18,8 +18,8 @@ use super::read::{
     ByteChunk, ByteStream, JsonBatch, JsonStream, RawJsonBatch, RawJsonStream,
     ReadMeta, TextChunk, TextStream,
 };
-use super::session::{Coalescer, MAX_PIECE, Piece};
-use super::{Error, Offset, Result};
+use super::session::{self, Coalescer, MAX_PIECE, Piece};
+use super::{DurableStream, Error, LiveMode, Offset, ReadOptions, Result};
 
 /// Feeds pieces to a decoder.
 trait Decoder: Send + 'static {
@@ -27,46 +27,103 @@ trait Decoder: Send + 'static {
     fn push(&mut self, piece: Piece) -> Result<Option<Self::Item>>;
 }
 
+/// Whether a read in `live` mode reads a corrupt response again: long-poll
+/// reads, and `Auto` reads of streams that it tails with long-poll. (A
+/// catch-up read fails fast; an SSE read fails on a corrupt event.)
+fn restarts_on_corruption(stream: &DurableStream, live: LiveMode) -> bool {
+    match live {
+        LiveMode::LongPoll => true,
+        LiveMode::Auto => !stream
+            .content_type()
+            .is_some_and(|ct| session::is_json(&ct) || session::is_text(&ct)),
+        _ => false,
+    }
+}
+
+/// Runs a read session through `make()`'s decoder. In a long-poll read
+/// (see `restarts_on_corruption`), a response that fails to decode (or that the session
+/// refuses, such as one without `Stream-Next-Offset`) does not end the read
+/// when nothing of it was handed out yet: the session is restarted from the
+/// last position handed out, with a fresh decoder, after the retry policy's
+/// backoff. Only `max_attempts - 1` such restarts in a row are made; the
+/// next corrupt response fails the read.
 fn run<D: Decoder>(
-    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
-    mut decoder: D,
+    stream: DurableStream,
+    options: ReadOptions,
+    make: impl Fn() -> D + Send + 'static,
 ) -> impl Stream<Item = Result<D::Item>> + Send + 'static {
     async_stream::try_stream! {
-        let mut pieces = Box::pin(pieces);
-        while let Some(piece) = pieces.next().await {
-            if let Some(item) = decoder.push(piece?)? {
-                yield item;
+        let live = restarts_on_corruption(&stream, options.live);
+        let policy = stream.client().retry_policy().clone();
+        let mut options = options;
+        let mut corrupt = 0u32;
+        'session: loop {
+            let mut pieces =
+                Box::pin(session::pieces(stream.clone(), options.clone()));
+            let mut decoder = make();
+            // Everything before this piece was handed out whole: a restart
+            // from `options.offset` repeats nothing.
+            let mut clean = true;
+            while let Some(piece) = pieces.next().await {
+                let result = piece.and_then(|piece| {
+                    let meta = piece.meta.clone();
+                    decoder.push(piece).map(|item| (item, meta))
+                });
+                match result {
+                    Ok((item, meta)) => {
+                        clean = !meta.partial;
+                        if clean {
+                            if meta.offset != options.offset {
+                                corrupt = 0;
+                            }
+                            options.offset = meta.offset.clone();
+                            options.cursor.clone_from(&meta.cursor);
+                        }
+                        if let Some(item) = item {
+                            yield item;
+                        }
+                    }
+                    Err(e) => {
+                        let again = live
+                            && clean
+                            && e.is_decode()
+                            && corrupt + 1 < policy.max_attempts;
+                        if !again {
+                            Err(e)?;
+                        }
+                        corrupt += 1;
+                        tokio::time::sleep(policy.delay(corrupt, None)).await;
+                        continue 'session;
+                    }
+                }
             }
+            break;
         }
     }
 }
 
-pub(crate) fn bytes(
-    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
-) -> ByteStream {
-    Box::pin(run(pieces, BytesDecoder::default()))
+pub(crate) fn bytes(stream: DurableStream, options: ReadOptions) -> ByteStream {
+    Box::pin(run(stream, options, BytesDecoder::default))
 }
 
-pub(crate) fn text(
-    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
-    url: url::Url,
-) -> TextStream {
-    Box::pin(run(
-        pieces,
-        TextDecoder {
-            url,
-            carry: Vec::new(),
-            text: String::new(),
-            start: None,
-        },
-    ))
+pub(crate) fn text(stream: DurableStream, options: ReadOptions) -> TextStream {
+    let url = stream.url().clone();
+    Box::pin(run(stream, options, move || TextDecoder {
+        url: url.clone(),
+        carry: Vec::new(),
+        text: String::new(),
+        start: None,
+    }))
 }
 
 pub(crate) fn json<T: DeserializeOwned + Send + 'static>(
-    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
-    url: url::Url,
+    stream: DurableStream,
+    options: ReadOptions,
 ) -> JsonStream<T> {
-    Box::pin(run(pieces, JsonDecoder::new(url, Typed::<T>(Vec::new()))))
+    let url = stream.url().clone();
+    Box::pin(run(stream, options, move || {
+        JsonDecoder::new(url.clone(), Typed::<T>(Vec::new()))
+    }))
 }
 
 /// Whether to keep gathering instead of handing out now.
@@ -255,10 +312,13 @@ impl JsonSink for Raw {
 }
 
 pub(crate) fn json_raw(
-    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
-    url: url::Url,
+    stream: DurableStream,
+    options: ReadOptions,
 ) -> RawJsonStream {
-    Box::pin(run(pieces, JsonDecoder::new(url, Raw::default())))
+    let url = stream.url().clone();
+    Box::pin(run(stream, options, move || {
+        JsonDecoder::new(url.clone(), Raw::default())
+    }))
 }
 
 struct JsonDecoder<S> {
@@ -307,7 +367,10 @@ impl<S: JsonSink> JsonDecoder<S> {
                 JsonError::Frame(ScanError(m)) => Error::decode(&self.url, m),
                 JsonError::Item(e) => Error::decode(
                     &self.url,
-                    format!("invalid JSON message: {e}"),
+                    format!(
+                        "invalid JSON message: {}",
+                        super::describe_json_error(&e)
+                    ),
                 ),
             })
     }
@@ -381,6 +444,64 @@ pub(super) fn bench_raw_decode(pieces: &[Bytes]) -> Result<usize> {
     Ok(count)
 }
 
+/// The decoders run over given pieces, for the unit tests.
+#[cfg(test)]
+fn run_pieces<D: Decoder>(
+    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
+    mut decoder: D,
+) -> impl Stream<Item = Result<D::Item>> + Send + 'static {
+    async_stream::try_stream! {
+        let mut pieces = Box::pin(pieces);
+        while let Some(piece) = pieces.next().await {
+            if let Some(item) = decoder.push(piece?)? {
+                yield item;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+fn pieces_bytes(
+    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
+) -> ByteStream {
+    Box::pin(run_pieces(pieces, BytesDecoder::default()))
+}
+
+#[cfg(test)]
+fn pieces_text(
+    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
+    url: url::Url,
+) -> TextStream {
+    Box::pin(run_pieces(
+        pieces,
+        TextDecoder {
+            url,
+            carry: Vec::new(),
+            text: String::new(),
+            start: None,
+        },
+    ))
+}
+
+#[cfg(test)]
+fn pieces_json<T: DeserializeOwned + Send + 'static>(
+    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
+    url: url::Url,
+) -> JsonStream<T> {
+    Box::pin(run_pieces(
+        pieces,
+        JsonDecoder::new(url, Typed::<T>(Vec::new())),
+    ))
+}
+
+#[cfg(test)]
+fn pieces_json_raw(
+    pieces: impl Stream<Item = Result<Piece>> + Send + 'static,
+    url: url::Url,
+) -> RawJsonStream {
+    Box::pin(run_pieces(pieces, JsonDecoder::new(url, Raw::default())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -444,10 +565,12 @@ mod tests {
         let text = "aé€😀z";
         let bytes = text.as_bytes();
         for cut in 1..bytes.len() {
-            let chunks =
-                collect(super::text(stream::iter(body(bytes, &[cut])), url()))
-                    .await
-                    .unwrap();
+            let chunks = collect(super::pieces_text(
+                stream::iter(body(bytes, &[cut])),
+                url(),
+            ))
+            .await
+            .unwrap();
             let joined: String =
                 chunks.iter().map(|c| c.text.as_str()).collect();
             assert_eq!(joined, text);
@@ -457,11 +580,13 @@ mod tests {
 
     #[tokio::test]
     async fn text_rejects_bad_utf8() {
-        let bad =
-            collect(super::text(stream::iter(body(b"ab\xffc", &[])), url()))
-                .await;
+        let bad = collect(super::pieces_text(
+            stream::iter(body(b"ab\xffc", &[])),
+            url(),
+        ))
+        .await;
         assert!(bad.unwrap_err().is_decode());
-        let truncated = collect(super::text(
+        let truncated = collect(super::pieces_text(
             stream::iter(body(&"é".as_bytes()[..1], &[])),
             url(),
         ));
@@ -472,7 +597,7 @@ mod tests {
     async fn json_items_across_pieces() {
         let bytes = br#"[{"a":1},{"b":"x\"]"},[2,3]]"#;
         for cut in 0..=bytes.len() {
-            let batches = collect(super::json::<serde_json::Value>(
+            let batches = collect(super::pieces_json::<serde_json::Value>(
                 stream::iter(body(bytes, &[cut])),
                 url(),
             ))
@@ -505,7 +630,7 @@ mod tests {
     async fn raw_json_items_keep_the_sent_bytes_across_pieces() {
         let bytes = br#"[ {"a": 1} ,"x\"]",[2, 3]]"#;
         for cut in 0..=bytes.len() {
-            let batches = collect(super::json_raw(
+            let batches = collect(super::pieces_json_raw(
                 stream::iter(body(bytes, &[cut])),
                 url(),
             ))
@@ -520,7 +645,7 @@ mod tests {
             assert!(!batches.last().unwrap().meta.partial);
         }
         let invalid = body(br#"[{"a":1},{"b":}]"#, &[]);
-        let err = collect(super::json_raw(stream::iter(invalid), url()))
+        let err = collect(super::pieces_json_raw(stream::iter(invalid), url()))
             .await
             .unwrap_err();
         assert!(err.to_string().contains("invalid JSON message"), "{err}");
@@ -529,19 +654,19 @@ mod tests {
     #[tokio::test]
     async fn json_errors_and_empty_bodies() {
         let truncated = body(br#"[{"a":1},{"b""#, &[]);
-        let err = collect(super::json::<serde_json::Value>(
+        let err = collect(super::pieces_json::<serde_json::Value>(
             stream::iter(truncated),
             url(),
         ));
         assert!(err.await.unwrap_err().is_decode());
-        let typed = collect(super::json::<u32>(
+        let typed = collect(super::pieces_json::<u32>(
             stream::iter(body(br#"["x"]"#, &[])),
             url(),
         ));
         assert!(typed.await.unwrap_err().is_decode());
         // An empty body (204) and `[]` are empty batches.
         for empty in [&b""[..], b"[]"] {
-            let batches = collect(super::json::<u32>(
+            let batches = collect(super::pieces_json::<u32>(
                 stream::iter(body(empty, &[])),
                 url(),
             ))
@@ -563,14 +688,15 @@ mod tests {
             ]
         };
         let batches =
-            collect(super::json::<u32>(stream::iter(pieces()), url()))
+            collect(super::pieces_json::<u32>(stream::iter(pieces()), url()))
                 .await
                 .unwrap();
         assert_eq!(batches.len(), 1);
         assert_eq!(batches[0].items, vec![1, 2, 3]);
         // Bytes keep one item per event; only the last is positioned.
-        let chunks =
-            collect(super::bytes(stream::iter(pieces()))).await.unwrap();
+        let chunks = collect(super::pieces_bytes(stream::iter(pieces())))
+            .await
+            .unwrap();
         let data: Vec<_> = chunks.iter().map(|c| c.data.clone()).collect();
         assert_eq!(data, ["[1]", "[2]", "[3]"]);
         assert!(chunks.iter().all(|c| c.meta.ends_unit), "one event each");
@@ -582,7 +708,9 @@ mod tests {
             Ok(piece(b"cd", true, false, true)),
             Ok(piece(b"ef", false, true, false)),
         ];
-        let chunks = collect(super::bytes(stream::iter(split))).await.unwrap();
+        let chunks = collect(super::pieces_bytes(stream::iter(split)))
+            .await
+            .unwrap();
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].data, "abcdef");
         assert!(chunks[0].meta.ends_unit);

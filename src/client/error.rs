@@ -5,23 +5,35 @@ use std::time::Duration;
 use http::HeaderMap;
 
 use super::offset::Offset;
+use super::redact::redact_url;
+use super::redirect::RedirectRefusal;
 
 /// Everything a client call can fail with. Each variant carries the URL and,
-/// where a response arrived, its HTTP status.
+/// where a response arrived, its HTTP status. `url()` and the `url` fields
+/// are the URLs as requested; the `Display` text shows them through
+/// [`redact_url`], so that no userinfo or query secret reaches a message.
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// 404: the stream (or a fork's source) does not exist.
-    #[error("stream not found (404): {url}")]
+    #[error("stream not found (404): {}", redact_url(url))]
     NotFound { url: String },
     /// 409 on create: a stream exists here with a different configuration.
     #[error(
-        "stream already exists with another configuration (409) on {url}: \
-         {message}"
+        "stream already exists with another configuration (409) on {}{}",
+        redact_url(url),
+        said(message)
     )]
     AlreadyExists { url: String, message: String },
     /// 409 with `Stream-Closed: true`: the stream is closed.
-    #[error("stream is closed (409): {url}")]
+    #[error(
+        "stream is closed (409){}: {}",
+        final_offset
+            .as_ref()
+            .map(|o| format!(" at offset {o}"))
+            .unwrap_or_default(),
+        redact_url(url)
+    )]
     Closed {
         url: String,
         final_offset: Option<Offset>,
@@ -29,8 +41,9 @@ pub enum Error {
     /// 409 from an idempotent producer or `Stream-Seq`: sequence gap or
     /// regression.
     #[error(
-        "sequence conflict (409) on {url}: expected {expected_seq:?}, \
-         received {received_seq:?}"
+        "sequence conflict (409) on {}: {}",
+        redact_url(url),
+        sequence_text(*expected_seq, *received_seq, message)
     )]
     SequenceConflict {
         url: String,
@@ -40,68 +53,145 @@ pub enum Error {
     },
     /// Any other 409 outside create, such as a content-type mismatch on
     /// append.
-    #[error("conflict (409) on {url}: {message}")]
+    #[error("conflict (409) on {}{}", redact_url(url), said(message))]
     Conflict { url: String, message: String },
     /// 403 to an idempotent producer: a newer epoch owns the producer id.
     #[error(
-        "stale producer epoch (403) on {url}: server epoch {server_epoch:?}"
+        "stale producer epoch (403) on {}: another writer holds epoch {}",
+        redact_url(url),
+        server_epoch.map_or_else(|| "unknown".to_owned(), |e| e.to_string())
     )]
     StaleEpoch {
         url: String,
         server_epoch: Option<u64>,
     },
     /// 410: the stream is soft-deleted or the offset is no longer retained.
-    #[error("stream gone (410): {url}")]
+    #[error("stream gone (410): {}", redact_url(url))]
     Gone { url: String },
     /// 400 with the server's message.
-    #[error("bad request (400) on {url}: {message}")]
+    #[error("bad request (400) on {}{}", redact_url(url), said(message))]
     BadRequest { url: String, message: String },
     /// 429 that outlasted every retry.
-    #[error("rate limited (429) on {url}")]
+    #[error("rate limited (429) on {}", redact_url(url))]
     RateLimited {
         url: String,
         retry_after: Option<Duration>,
     },
     /// Any other unexpected status.
-    #[error("HTTP {status} on {url}: {message}")]
+    #[error("HTTP {status} on {}{}", redact_url(url), said(message))]
     Status {
         url: String,
         status: u16,
         message: String,
     },
+    /// A redirect the client did not follow (see `redirect.rs`): every
+    /// redirect of a write, and a read's redirect to another origin, a loop
+    /// or too many hops. `location` is display-safe (secrets redacted,
+    /// control characters escaped, length bounded). Not retryable.
+    #[error(
+        "HTTP {status} redirect from {} to {location} was not followed: \
+         {reason}",
+        redact_url(url)
+    )]
+    Redirect {
+        url: String,
+        status: u16,
+        location: String,
+        reason: RedirectRefusal,
+    },
+    /// A read whose responses stopped moving forward: the same offset came
+    /// back `attempts` times in a row without new data (or the same data
+    /// again), so the read stopped rather than loop or deliver data twice.
+    #[error(
+        "no progress reading {} at offset {offset}: {detail} ({attempts} \
+         times in a row); the server is misbehaving",
+        redact_url(url)
+    )]
+    NoProgress {
+        url: String,
+        offset: Offset,
+        attempts: u32,
+        detail: String,
+    },
     /// The connection failed or dropped. The message names the innermost
-    /// cause (such as "connection refused"), which reqwest's own message
-    /// leaves out. The source is shared (`Arc`) so that the error is
-    /// `Clone`: one failure can be reported to several callers (the
-    /// producer does) with its cause chain intact.
-    #[error("network error on {url}: {}", root_cause(source.as_ref()))]
+    /// cause once (such as "Connection refused (os error 111)"). The cause
+    /// is not a `source()` (so an error chain printed whole does not repeat
+    /// it); [`network_cause`](Self::network_cause) returns it. It is shared
+    /// (`Arc`) so that the error is `Clone`: one failure can be reported to
+    /// several callers (the producer does).
+    #[error("network error on {}: {}", redact_url(url), root_cause(cause.as_ref()))]
     Network {
         url: String,
-        #[source]
-        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
+        cause: std::sync::Arc<dyn std::error::Error + Send + Sync>,
     },
     /// The request timed out.
-    #[error("request timed out: {url}")]
+    #[error("request timed out: {}", redact_url(url))]
     Timeout { url: String },
     /// Malformed JSON, SSE or base64 from the server.
-    #[error("could not decode response from {url}: {message}")]
+    #[error("could not decode response from {}: {message}", redact_url(url))]
     Decode { url: String, message: String },
     /// The caller's arguments were refused before anything was sent.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 }
 
-/// The innermost error of a source chain.
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+/// ": message", or nothing when the server said nothing (no dangling
+/// colon).
+fn said(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+/// "the server expected sequence 2 and got 9", with "unknown" for what the
+/// server did not say, or the server's own message when it said neither.
+fn sequence_text(
+    expected: Option<u64>,
+    received: Option<u64>,
+    message: &str,
+) -> String {
+    let show =
+        |n: Option<u64>| n.map_or_else(|| "unknown".into(), |n| n.to_string());
+    if expected.is_none() && received.is_none() {
+        if message.is_empty() {
+            return "the sequence number was refused".into();
+        }
+        return message.to_owned();
+    }
+    format!(
+        "the server expected sequence {} and got {}",
+        show(expected),
+        show(received)
+    )
+}
+
+/// The innermost error of a cause chain: the one that says what happened
+/// (reqwest's and hyper's wrappers around it only repeat the request).
+pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut current = error;
     while let Some(next) = current.source() {
         current = next;
     }
-    if std::ptr::addr_eq(current, error) {
-        error.to_string()
-    } else {
-        format!("{error}: {current}")
+    current.to_string()
+}
+
+/// A `serde_json` error as "expected value at line 2, column 8": the
+/// position once (serde's own text already ends in "at line 2 column 8",
+/// which callers used to repeat).
+pub fn describe_json_error(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    if error.line() == 0 {
+        return text;
     }
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    let message = text.strip_suffix(&suffix).unwrap_or(&text);
+    format!(
+        "{message} at line {}, column {}",
+        error.line(),
+        error.column()
+    )
 }
 
 /// Longest server message kept in an error, in characters.
@@ -120,8 +210,11 @@ impl Error {
             Error::Gone { .. } => Some(410),
             Error::BadRequest { .. } => Some(400),
             Error::RateLimited { .. } => Some(429),
-            Error::Status { status, .. } => Some(*status),
+            Error::Status { status, .. } | Error::Redirect { status, .. } => {
+                Some(*status)
+            }
             Error::Network { .. }
+            | Error::NoProgress { .. }
             | Error::Timeout { .. }
             | Error::Decode { .. }
             | Error::InvalidArgument(_) => None,
@@ -141,6 +234,8 @@ impl Error {
             | Error::BadRequest { url, .. }
             | Error::RateLimited { url, .. }
             | Error::Status { url, .. }
+            | Error::Redirect { url, .. }
+            | Error::NoProgress { url, .. }
             | Error::Network { url, .. }
             | Error::Timeout { url }
             | Error::Decode { url, .. } => Some(url),
@@ -199,6 +294,24 @@ impl Error {
         matches!(self, Error::Decode { .. })
     }
 
+    /// A redirect that was not followed.
+    pub fn is_redirect(&self) -> bool {
+        matches!(self, Error::Redirect { .. })
+    }
+
+    /// A read that stopped because the server's offset did not advance.
+    pub fn is_no_progress(&self) -> bool {
+        matches!(self, Error::NoProgress { .. })
+    }
+
+    /// The transport error behind a [`Error::Network`].
+    pub fn network_cause(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Network { cause, .. } => Some(cause.as_ref()),
+            _ => None,
+        }
+    }
+
     pub fn is_invalid_argument(&self) -> bool {
         matches!(self, Error::InvalidArgument(_))
     }
@@ -212,6 +325,15 @@ impl Error {
             | Error::BadRequest { message, .. }
             | Error::Status { message, .. } => Some(message),
             _ => None,
+        }
+    }
+
+    /// A transport failure (reqwest's URL dropped from it: the error has
+    /// its own).
+    pub(crate) fn network(url: &str, err: reqwest::Error) -> Self {
+        Error::Network {
+            url: url.to_owned(),
+            cause: std::sync::Arc::new(err.without_url()),
         }
     }
 
@@ -472,23 +594,166 @@ mod tests {
     }
 
     #[test]
-    fn network_message_names_the_cause() {
+    fn network_message_names_the_cause_once() {
+        // As reqwest nests it: a wrapper that repeats the request around
+        // the cause.
+        #[derive(Debug)]
+        struct Wrapper(std::io::Error);
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("error sending request")
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
         let io = std::io::Error::new(
             std::io::ErrorKind::ConnectionRefused,
-            "refused",
+            "Connection refused (os error 111)",
         );
         let err = Error::Network {
             url: URL.into(),
-            source: std::sync::Arc::new(io),
+            cause: std::sync::Arc::new(Wrapper(io)),
         };
-        assert_eq!(err.to_string(), "network error on http://h/s: refused");
+        assert_eq!(
+            err.to_string(),
+            "network error on http://h/s: Connection refused (os error 111)"
+        );
         assert!(err.is_retryable() && err.is_network());
         assert_eq!(err.status(), None);
-        // A clone shares the source: same message, same cause chain.
+        // No std source: an error chain printed whole (`{:#}`) says the
+        // cause once; the cause is still there for who asks.
+        assert!(std::error::Error::source(&err).is_none());
         let copy = err.clone();
         assert_eq!(copy.to_string(), err.to_string());
-        let cause = std::error::Error::source(&copy).expect("a source");
-        assert_eq!(cause.to_string(), "refused");
+        let cause = copy.network_cause().expect("a cause");
+        assert_eq!(cause.to_string(), "error sending request");
+        let chained = format!("{:#}", anyhow::Error::new(err));
+        assert_eq!(chained.matches("Connection refused").count(), 1);
+    }
+
+    #[test]
+    fn messages_read_as_sentences() {
+        let text = |e: Error| e.to_string();
+        let seq = |expected, received, message: &str| Error::SequenceConflict {
+            url: URL.into(),
+            expected_seq: expected,
+            received_seq: received,
+            message: message.into(),
+        };
+        assert_eq!(
+            text(seq(Some(2), Some(9), "")),
+            "sequence conflict (409) on http://h/s: the server expected \
+             sequence 2 and got 9"
+        );
+        assert_eq!(
+            text(seq(Some(2), None, "")),
+            "sequence conflict (409) on http://h/s: the server expected \
+             sequence 2 and got unknown"
+        );
+        assert_eq!(
+            text(seq(None, None, "")),
+            "sequence conflict (409) on http://h/s: the sequence number was \
+             refused"
+        );
+        assert_eq!(
+            text(seq(None, None, "Sequence conflict")),
+            "sequence conflict (409) on http://h/s: Sequence conflict"
+        );
+        let epoch = |e| Error::StaleEpoch {
+            url: URL.into(),
+            server_epoch: e,
+        };
+        assert_eq!(
+            text(epoch(Some(3))),
+            "stale producer epoch (403) on http://h/s: another writer holds \
+             epoch 3"
+        );
+        assert!(text(epoch(None)).ends_with("holds epoch unknown"));
+        let closed = |o: Option<&str>| Error::Closed {
+            url: URL.into(),
+            final_offset: o.map(Offset::new),
+        };
+        assert_eq!(text(closed(None)), "stream is closed (409): http://h/s");
+        assert_eq!(
+            text(closed(Some("0_9"))),
+            "stream is closed (409) at offset 0_9: http://h/s"
+        );
+        for e in [seq(None, Some(1), ""), epoch(None), closed(None)] {
+            let t = text(e);
+            assert!(!t.contains("Some(") && !t.contains("None"), "{t}");
+            assert_eq!(
+                t.matches("closed").count(),
+                usize::from(t.contains("closed"))
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_server_message_leaves_no_colon() {
+        let empty = from_response(
+            URL,
+            403,
+            &HeaderMap::new(),
+            " \n",
+            ErrorContext::default(),
+        );
+        assert_eq!(empty.to_string(), "HTTP 403 on http://h/s");
+        let said = from_response(
+            URL,
+            403,
+            &HeaderMap::new(),
+            "no token",
+            ErrorContext::default(),
+        );
+        assert_eq!(said.to_string(), "HTTP 403 on http://h/s: no token");
+        let bad = from_response(
+            URL,
+            400,
+            &HeaderMap::new(),
+            "",
+            ErrorContext::default(),
+        );
+        assert_eq!(bad.to_string(), "bad request (400) on http://h/s");
+    }
+
+    #[test]
+    fn urls_in_messages_are_redacted() {
+        let url = "http://u:pw@h/s?token=abc&offset=1";
+        let all = [
+            Error::NotFound { url: url.into() },
+            Error::Timeout { url: url.into() },
+            Error::Gone { url: url.into() },
+            Error::Status {
+                url: url.into(),
+                status: 500,
+                message: String::new(),
+            },
+            Error::decode(&url::Url::parse(url).unwrap(), "bad"),
+        ];
+        for e in all {
+            let t = e.to_string();
+            assert!(!t.contains("pw") && !t.contains("abc"), "{t}");
+            assert!(t.contains("offset=1"), "{t}");
+            assert_eq!(e.url(), Some(url), "url() stays the real URL");
+        }
+    }
+
+    #[test]
+    fn json_errors_give_the_position_once() {
+        let e =
+            serde_json::from_str::<serde_json::Value>("[1,\n  x]").unwrap_err();
+        assert_eq!(
+            describe_json_error(&e),
+            "expected value at line 2, column 3"
+        );
+        let eof = serde_json::from_str::<serde_json::Value>("").unwrap_err();
+        assert_eq!(
+            describe_json_error(&eof),
+            "EOF while parsing a value at line 1, column 0"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::error::{ErrorContext, from_response};
+use super::redirect::{Chain, Hop, is_redirect};
 use super::{Client, Error, Headers, RequestEvent, Result};
 
 /// Protocol header names (lower case, as `http` stores them).
@@ -207,11 +208,11 @@ enum Attempt {
     TimedOut,
 }
 
-/// Sends `req`, retrying per the client's policy; returns a 2xx reply or
-/// the typed error.
+/// Sends `req`, retrying per the client's policy and following redirects
+/// per `redirect.rs`; returns a 2xx reply or the typed error.
 pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
     let inner = &op.client.inner;
-    let url = build_url(&req.url, &req.query, &op.params);
+    let mut url = build_url(&req.url, &req.query, &op.params);
     let mut headers = op.headers.clone();
     for (name, value) in &req.headers {
         headers.insert(name.clone(), value.clone());
@@ -227,6 +228,7 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
         (_, Some(t)) => Some(t),
     };
     let policy = &inner.retry;
+    let mut redirects = Chain::new(&url);
     let mut attempt = 1u32;
     loop {
         let started = Instant::now();
@@ -271,6 +273,31 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                     latency,
                     None,
                 );
+                if is_redirect(response.status()) {
+                    drop(response);
+                    match redirects.next(
+                        &req.method,
+                        &url,
+                        &resp_headers,
+                        inner.follow_cross_origin_redirects,
+                    ) {
+                        Hop::Follow { url: next, strip } => {
+                            if strip {
+                                headers = protocol_only(&req.headers);
+                            }
+                            url = next;
+                            continue;
+                        }
+                        Hop::Refuse(reason, location) => {
+                            return Err(Error::Redirect {
+                                url: url.to_string(),
+                                status,
+                                location,
+                                reason,
+                            });
+                        }
+                    }
+                }
                 if retries_left && super::retry::is_retryable_status(status) {
                     drop(response);
                     let wait = policy.delay(
@@ -298,7 +325,9 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                     None,
                     &HeaderMap::new(),
                     latency,
-                    Some(err.to_string()),
+                    // The cause only: reqwest's own text repeats the URL, secrets
+                    // included.
+                    Some(super::error::root_cause(&err)),
                 );
                 if err.is_timeout() {
                     return Err(Error::Timeout {
@@ -306,17 +335,16 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                     });
                 }
                 // A connect error means nothing was sent; otherwise the
-                // request may have reached the server.
+                // request may have reached the server. A response the HTTP
+                // parser refused (a head too large, not HTTP at all) would
+                // be refused again: not retried.
                 let safe = err.is_connect() || replay_safe;
-                if retries_left && safe {
+                if retries_left && safe && !is_malformed_response(&err) {
                     tokio::time::sleep(policy.delay(attempt, None)).await;
                     attempt += 1;
                     continue;
                 }
-                return Err(Error::Network {
-                    url: url.to_string(),
-                    source: std::sync::Arc::new(err),
-                });
+                return Err(Error::network(url.as_str(), err));
             }
             Attempt::TimedOut => {
                 observe(
@@ -334,6 +362,34 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
             }
         }
     }
+}
+
+/// The headers a request keeps after a redirect to another origin: the
+/// protocol's own, never the user's (default, dynamic or per-call) and
+/// never `Authorization`.
+fn protocol_only(protocol: &HeaderMap) -> HeaderMap {
+    let mut headers = protocol.clone();
+    headers.remove(http::header::AUTHORIZATION);
+    headers.remove(http::header::COOKIE);
+    headers.remove(http::header::PROXY_AUTHORIZATION);
+    headers
+}
+
+/// Whether the HTTP parser refused the response itself: hyper's parse
+/// errors ("message head is too large", "invalid HTTP ... parsed"). The
+/// error kinds are not public, so their text is what is there to go by.
+fn is_malformed_response(err: &reqwest::Error) -> bool {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if text.contains("message head is too large")
+            || text.starts_with("invalid HTTP")
+        {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 /// One attempt: send, and for ordinary requests drain the body too.

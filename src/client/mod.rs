@@ -48,6 +48,8 @@ mod offset;
 mod options;
 mod producer;
 mod read;
+mod redact;
+mod redirect;
 mod retry;
 mod session;
 mod sse;
@@ -58,7 +60,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use error::Error;
+pub use error::{Error, describe_json_error};
 pub use offset::{LiveMode, Offset};
 pub use options::{
     AppendOptions, CloseOptions, CreateOptions, Headers, ReadOptions,
@@ -69,6 +71,8 @@ pub use read::{
     ByteChunk, ByteStream, JsonBatch, JsonStream, RawJsonBatch, RawJsonStream,
     ReadMeta, TextChunk, TextStream,
 };
+pub use redact::redact_url;
+pub use redirect::{MAX_REDIRECTS, RedirectRefusal};
 pub use stream::{
     AppendResult, CloseResult, CreateResult, DurableStream, StreamMetadata,
 };
@@ -140,6 +144,7 @@ pub(crate) struct ClientInner {
     pub(crate) observer: Option<RequestObserver>,
     pub(crate) long_poll_allowance: Duration,
     pub(crate) retry_appends_after_drop: bool,
+    pub(crate) follow_cross_origin_redirects: bool,
 }
 
 /// Builds a [`Client`].
@@ -156,6 +161,7 @@ pub struct ClientBuilder {
     observer: Option<RequestObserver>,
     long_poll_allowance: Option<Duration>,
     retry_appends_after_drop: bool,
+    follow_cross_origin_redirects: bool,
 }
 
 /// Request timeout used when the builder sets none.
@@ -242,7 +248,9 @@ impl ClientBuilder {
     /// create, append, close, delete and head; for reads the wait for the
     /// response headers and then for each body chunk. A long-poll request
     /// may wait the timeout plus the long-poll allowance; an SSE response
-    /// has no total timeout.
+    /// has no total timeout. A catch-up or long-poll body must also deliver
+    /// at least 1 KiB in every timeout-long window, so that one trickling a
+    /// byte at a time fails with [`Error::Timeout`] instead of hanging.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -312,6 +320,9 @@ impl ClientBuilder {
     }
 
     /// Use a caller-configured `reqwest::Client` (connection pools, proxies).
+    /// Build it with `redirect(reqwest::redirect::Policy::none())`: one
+    /// that follows redirects itself bypasses the client's redirect rules
+    /// (see [`follow_cross_origin_redirects`](Self::follow_cross_origin_redirects)).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -339,6 +350,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Let reads (GET, HEAD) follow a redirect to another origin (scheme,
+    /// host or port). Off by default. Such a hop, and every hop after it,
+    /// carries only the protocol's headers: no default, dynamic or
+    /// per-call header and no `Authorization`. Writes never follow a
+    /// redirect, and same-origin reads always do (at most
+    /// [`MAX_REDIRECTS`] hops, loops refused): see [`Error::Redirect`].
+    pub fn follow_cross_origin_redirects(mut self, enabled: bool) -> Self {
+        self.follow_cross_origin_redirects = enabled;
+        self
+    }
+
     /// Validates the base URL and retry policy and builds the client.
     pub fn build(self) -> Result<Client> {
         let base_url = match self.base_url {
@@ -355,7 +377,9 @@ impl ClientBuilder {
         let http = if let Some(http) = self.http {
             http
         } else {
+            // Redirects are followed by `http::send`, per `redirect.rs`.
             reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .tcp_nodelay(true)
                 .connect_timeout(timeout)
                 .build()
@@ -379,6 +403,8 @@ impl ClientBuilder {
                     .long_poll_allowance
                     .unwrap_or(DEFAULT_LONG_POLL_ALLOWANCE),
                 retry_appends_after_drop: self.retry_appends_after_drop,
+                follow_cross_origin_redirects: self
+                    .follow_cross_origin_redirects,
             }),
         })
     }
@@ -425,6 +451,7 @@ fn resolve(base: Option<&url::Url>, url_or_path: &str) -> Result<url::Url> {
             "empty stream path {url_or_path:?}"
         )));
     }
+    refuse_dot_segments(path)?;
     let mut url = base.clone();
     let joined = format!("{}/{}", base.path().trim_end_matches('/'), path);
     url.set_path(&joined);
@@ -435,9 +462,55 @@ fn resolve(base: Option<&url::Url>, url_or_path: &str) -> Result<url::Url> {
     Ok(url)
 }
 
+/// Refuses a stream path with a `.` or `..` segment, spelled plainly or
+/// percent-encoded (`%2e%2e`), with `/` or `\` (which URL parsing treats
+/// alike for http), so that no path can climb out of the base URL. A
+/// server's stream names go through here too, so a planted name cannot
+/// reach another path either.
+fn refuse_dot_segments(path: &str) -> Result<()> {
+    let decoded =
+        percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let dotted = path
+        .split(['/', '\\'])
+        .chain(decoded.split(['/', '\\']))
+        .any(|segment| segment == "." || segment == "..");
+    if dotted {
+        return Err(Error::InvalidArgument(format!(
+            "stream path {path:?} has a '.' or '..' segment; stream paths \
+             cannot leave the base URL"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dot_segments_are_refused() {
+        let b = base("http://h/v1/stream");
+        for bad in [
+            "../escape",
+            "a/../../x",
+            "./s",
+            "s/.",
+            "%2e%2e/up",
+            "%2E%2e/up",
+            "a/%2e/b",
+            "..\\x",
+            "a%2f..%2fb",
+            ".%2e/x?offset=1",
+        ] {
+            let err = resolve(Some(&b), bad).expect_err(bad);
+            assert!(err.is_invalid_argument(), "{bad}: {err}");
+            assert!(err.to_string().contains("'..'"), "{err}");
+        }
+        for good in ["a..b", "...", "v1.2/s", ".hidden", "a/b..", "%2e%2ex"] {
+            let url = resolve(Some(&b), good).expect(good);
+            assert!(url.path().starts_with("/v1/stream/"), "{good}: {url}");
+        }
+    }
 
     fn base(s: &str) -> url::Url {
         url::Url::parse(s).unwrap()

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::{ErrorContext, header_is_true, header_str, header_u64};
 use super::http::{self, Op, Phase, Request, names};
-use super::session::{self, is_json};
+use super::session::is_json;
 use super::{
     AppendOptions, ByteStream, Client, CloseOptions, CreateOptions, Error,
     JsonStream, Offset, RawJsonStream, ReadOptions, Result, TextStream, decode,
@@ -379,13 +379,13 @@ impl DurableStream {
     /// Reads raw bytes. See [`ReadMeta`](super::ReadMeta) for how items are
     /// positioned.
     pub fn read_bytes(&self, options: ReadOptions) -> ByteStream {
-        decode::bytes(session::pieces(self.clone(), options))
+        decode::bytes(self.clone(), options)
     }
 
     /// Reads UTF-8 text; a piece never ends inside a character. Invalid
     /// UTF-8 fails the read with [`Error::Decode`].
     pub fn read_text(&self, options: ReadOptions) -> TextStream {
-        decode::text(session::pieces(self.clone(), options), self.url.clone())
+        decode::text(self.clone(), options)
     }
 
     /// Reads the messages of a JSON stream, deserialized as `T`, in batches
@@ -394,16 +394,13 @@ impl DurableStream {
         &self,
         options: ReadOptions,
     ) -> JsonStream<T> {
-        decode::json(session::pieces(self.clone(), options), self.url.clone())
+        decode::json(self.clone(), options)
     }
 
     /// Reads the messages of a JSON stream without deserializing them: each
     /// is validated and kept as the bytes the server sent.
     pub fn read_json_raw(&self, options: ReadOptions) -> RawJsonStream {
-        decode::json_raw(
-            session::pieces(self.clone(), options),
-            self.url.clone(),
-        )
+        decode::json_raw(self.clone(), options)
     }
 
     /// The content type for a write: the caller's, the one learnt, or one
@@ -455,7 +452,8 @@ pub(crate) fn prepare_body(content_type: &str, data: Bytes) -> Result<Bytes> {
     }
     serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).map_err(|e| {
         Error::InvalidArgument(format!(
-            "append to a JSON stream is not valid JSON: {e}"
+            "append to a JSON stream is not valid JSON: {}",
+            super::describe_json_error(&e)
         ))
     })?;
     if trimmed[0] == b'[' {
@@ -496,6 +494,17 @@ mod tests {
     fn json_arrays_are_batches() {
         assert_eq!(prep(JSON, "[1, 2]").unwrap(), "[1, 2]");
         assert_eq!(prep(JSON, "[[]]").unwrap(), "[[]]");
+    }
+
+    #[test]
+    fn invalid_json_says_its_position_once() {
+        let err = prepare_body("application/json", Bytes::from("[1,\n  x]"))
+            .expect_err("invalid");
+        assert_eq!(
+            err.to_string(),
+            "invalid argument: append to a JSON stream is not valid JSON: \
+             expected value at line 2, column 3"
+        );
     }
 
     #[test]

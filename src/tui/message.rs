@@ -112,9 +112,7 @@ pub fn explain(e: &Error) -> String {
         Error::AlreadyExists { .. } => {
             "a stream with that path exists with other settings; pick another path"
         }
-        Error::Closed { .. } => {
-            "the stream is closed: it takes no more appends"
-        }
+        Error::Closed { .. } => "it takes no more appends",
         Error::SequenceConflict { .. } => {
             "the sequence must increase: Ctrl-O sets it (a producer gap means earlier messages are missing)"
         }
@@ -139,9 +137,29 @@ pub fn explain(e: &Error) -> String {
         Error::Network { .. } => "is the server running? check the URL",
         Error::Timeout { .. } => "the server did not answer in time; retry",
         Error::Decode { .. } => "the server sent data that does not parse",
+        Error::Redirect { .. } => {
+            "open the redirect's target directly if you trust it"
+        }
+        Error::NoProgress { .. } => {
+            "the server repeats itself; check it, then reopen the stream"
+        }
         Error::InvalidArgument(_) => "fix the input and retry",
     };
     // The error's own text names the HTTP status and the server's message.
     let text = format!("{e} — {hint}");
     crate::tui::sanitize::escape_str(&text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_stream_is_called_closed_once() {
+        let text = explain(&Error::Closed {
+            url: "http://h/s".into(),
+            final_offset: None,
+        });
+        assert_eq!(text.matches("closed").count(), 1, "{text}");
+    }
 }

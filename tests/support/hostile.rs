@@ -27,6 +27,7 @@
 //! stops it and closes every connection, so a hanging reply never outlives
 //! its test.
 
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -429,14 +430,8 @@ async fn read_chunked(
 
 /// Reads more bytes into `buffer`; `false` at EOF or error.
 async fn fill(socket: &mut TcpStream, buffer: &mut Vec<u8>) -> bool {
-    let mut chunk = [0u8; 16 * 1024];
-    match socket.read(&mut chunk).await {
-        Ok(0) | Err(_) => false,
-        Ok(n) => {
-            buffer.extend_from_slice(&chunk[..n]);
-            true
-        }
-    }
+    buffer.reserve(16 * 1024);
+    matches!(socket.read_buf(buffer).await, Ok(n) if n > 0)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -456,10 +451,12 @@ async fn write_reply(
     }
     let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply));
     for (name, value) in &reply.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        let _ = write!(head, "{name}: {value}\r\n");
     }
     match reply.fixed {
-        Some(len) => head.push_str(&format!("Content-Length: {len}\r\n")),
+        Some(len) => {
+            let _ = write!(head, "Content-Length: {len}\r\n");
+        }
         None => head.push_str("Transfer-Encoding: chunked\r\n"),
     }
     head.push_str("\r\n");

@@ -12,7 +12,7 @@ use super::super::error::{header_is_true, header_str};
 use super::super::http::{self, Reply, names};
 use super::super::read::ReadMeta;
 use super::super::{Error, Offset, Result};
-use super::{Active, Coalescer, MAX_PIECE, Mode, Session};
+use super::{Active, Coalescer, MAX_PIECE, Mode, Repeat, Session};
 
 /// A streaming catch-up or long-poll response body.
 pub(super) struct HttpBody {
@@ -30,7 +30,23 @@ pub(super) struct HttpBody {
     skip: u64,
     total: u64,
     resumes: u32,
+    /// The response did not move the offset: its body is not handed out
+    /// (its first bytes are kept to tell `[]` from data).
+    withhold: bool,
+    probe: Vec<u8>,
+    /// The current minimum-rate window: when it began, bytes since.
+    window_start: std::time::Instant,
+    window_bytes: u64,
 }
+
+/// The least a catch-up or long-poll body must deliver in each window of
+/// the request timeout once its response started: a body that trickles
+/// slower (1 byte/s, say) fails with a timeout instead of holding the read
+/// forever, although no single wait for a chunk exceeds the timeout.
+pub(crate) const MIN_BYTES_PER_TIMEOUT: u64 = 1024;
+
+/// Body bytes kept of a withheld body: enough to recognise `[ ]`.
+const PROBE: usize = 16;
 
 impl Session {
     pub(super) fn start_http(
@@ -70,6 +86,7 @@ impl Session {
         {
             self.stream.learn_content_type(ct);
         }
+        let withhold = meta.offset == self.offset;
         let response = reply.response.take();
         if no_content || response.is_none() {
             if skip > 0 {
@@ -78,7 +95,11 @@ impl Session {
                     "resumed response has no body",
                 ));
             }
-            self.end_response(Bytes::new(), meta, mode, 0);
+            let repeat = withhold.then_some(Repeat {
+                bytes: 0,
+                empty: true,
+            });
+            self.end_response(Bytes::new(), meta, mode, repeat);
             return Ok(());
         }
         let body = HttpBody {
@@ -92,6 +113,10 @@ impl Session {
             skip,
             total: 0,
             resumes,
+            withhold,
+            probe: Vec::new(),
+            window_start: std::time::Instant::now(),
+            window_bytes: 0,
         };
         self.active = Some(Active::Http(Box::new(body)));
         Ok(())
@@ -115,6 +140,18 @@ impl Session {
             Some(Err(e)) => return self.resume_http(body, e).await,
             Some(Ok(chunk)) => chunk,
         };
+        if let Some(window) = idle {
+            body.window_bytes += first.len() as u64;
+            if body.window_start.elapsed() >= window {
+                if body.window_bytes < MIN_BYTES_PER_TIMEOUT {
+                    return Err(Error::Timeout {
+                        url: body.url.to_string(),
+                    });
+                }
+                body.window_start = std::time::Instant::now();
+                body.window_bytes = 0;
+            }
+        }
         let mut piece = Coalescer::default();
         piece.push(skip_prefix(&mut body.skip, first));
         let mut ended = false;
@@ -135,7 +172,12 @@ impl Session {
                 None => break,
             }
         }
-        if piece.len() > 0 {
+        if piece.len() > 0 && body.withhold {
+            let data = piece.take();
+            body.total += data.len() as u64;
+            let room = PROBE.saturating_sub(body.probe.len());
+            body.probe.extend_from_slice(&data[..data.len().min(room)]);
+        } else if piece.len() > 0 {
             if let Some(held) = body.held.take() {
                 body.emitted += held.len() as u64;
                 self.push_partial(held, &body.meta, false);
@@ -162,8 +204,11 @@ impl Session {
             ));
         }
         let data = body.held.take().unwrap_or_default();
-        let total = body.total;
-        self.end_response(data, body.meta.clone(), body.mode, total);
+        let repeat = body.withhold.then(|| Repeat {
+            bytes: body.total,
+            empty: is_empty_body(&body.probe, body.total),
+        });
+        self.end_response(data, body.meta.clone(), body.mode, repeat);
         Ok(())
     }
 
@@ -177,10 +222,7 @@ impl Session {
     ) -> Result<()> {
         let attempt = body.resumes + 1;
         if attempt >= self.policy_attempts() {
-            return Err(Error::Network {
-                url: body.url.to_string(),
-                source: std::sync::Arc::new(err),
-            });
+            return Err(Error::network(body.url.as_str(), err));
         }
         let policy = self.stream.client.inner.retry.clone();
         tokio::time::sleep(policy.delay(attempt, None)).await;
@@ -198,6 +240,20 @@ impl Session {
             attempt,
         )
     }
+}
+
+/// Whether a withheld body (`probe` its first bytes, `total` its length)
+/// carried nothing: empty, or a JSON `[]`.
+fn is_empty_body(probe: &[u8], total: u64) -> bool {
+    if total > probe.len() as u64 {
+        return false;
+    }
+    let text: Vec<u8> = probe
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    text.is_empty() || text == b"[]"
 }
 
 /// Drops the first `*skip` bytes of a resumed body.
@@ -219,6 +275,16 @@ fn skip_prefix(skip: &mut u64, chunk: Bytes) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_bodies() {
+        assert!(is_empty_body(b"", 0));
+        assert!(is_empty_body(b"[]", 2));
+        assert!(is_empty_body(b" [ ]\n", 5));
+        assert!(!is_empty_body(b"[1]", 3));
+        assert!(!is_empty_body(b"[]", 40), "longer than the probe");
+        assert!(!is_empty_body(b"x", 1));
+    }
 
     #[test]
     fn skipping_a_prefix() {

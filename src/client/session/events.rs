@@ -33,7 +33,17 @@ pub(super) struct SseConn {
     /// Partial pieces were handed out since the last control event.
     emitted_partial: bool,
     got_event: bool,
+    /// The session's offset when this connection opened.
+    start_offset: Offset,
+    /// Data bytes dropped because their control event did not move the
+    /// offset.
+    repeated: u64,
 }
+
+/// A connection that ends sooner than this without moving the offset is a
+/// stall (a server that closes at once, again and again); a longer one that
+/// only carried heartbeats is an ordinary idle connection.
+const SHORT_CONNECTION: std::time::Duration = std::time::Duration::from_secs(1);
 
 struct Held {
     data: Bytes,
@@ -81,6 +91,8 @@ impl Session {
             held: None,
             emitted_partial: false,
             got_event: false,
+            start_offset: self.offset.clone(),
+            repeated: 0,
         })));
         Ok(())
     }
@@ -259,6 +271,15 @@ impl Session {
             fields,
         );
         let state = (meta.offset.clone(), meta.up_to_date, meta.stream_closed);
+        // Data whose control does not move the offset repeats what was
+        // delivered (data always advances it): never hand it out again.
+        if meta.offset == self.offset
+            && !closed
+            && conn.held.as_ref().is_some_and(|h| !h.data.is_empty())
+        {
+            let held = conn.held.take().expect("checked");
+            conn.repeated += held.data.len() as u64;
+        }
         let piece = match conn.held.take() {
             Some(held) => Some(Piece {
                 data: held.data,
@@ -296,27 +317,42 @@ impl Session {
             let message = "SSE connection ended inside a data event after part \
                            of it was delivered; resume from the last offset";
             return Err(match err {
-                Some(source) => Error::Network {
-                    url: conn.url.to_string(),
-                    source: std::sync::Arc::new(source),
-                },
+                Some(source) => Error::network(conn.url.as_str(), source),
                 None => Error::decode(&conn.url, message),
             });
         }
-        if conn.got_event && err.is_none() {
+        // Progress (the offset moved) resets the count, even when the
+        // connection then dropped: only drops in a row count.
+        let progressed = self.offset != conn.start_offset;
+        if progressed {
             self.sse_failures = 0;
+        }
+        let short = conn.connected.elapsed() < SHORT_CONNECTION;
+        if err.is_none() && (progressed || (conn.got_event && !short)) {
             return Ok(());
         }
         self.sse_failures += 1;
+        let stall = err.is_none() && conn.got_event;
+        if stall {
+            self.stall_detail = if conn.repeated > 0 {
+                format!(
+                    "the SSE connection repeated {} bytes of data already \
+                     delivered and closed",
+                    conn.repeated
+                )
+            } else {
+                "the SSE connection closed without moving the offset".into()
+            };
+        }
         if self.sse_failures >= self.policy_attempts() {
+            if stall {
+                return Err(self.no_progress_error());
+            }
             return Err(match err {
-                Some(source) => Error::Network {
-                    url: conn.url.to_string(),
-                    source: std::sync::Arc::new(source),
-                },
+                Some(source) => Error::network(conn.url.as_str(), source),
                 None => Error::Network {
                     url: conn.url.to_string(),
-                    source: std::sync::Arc::new(std::io::Error::other(
+                    cause: std::sync::Arc::new(std::io::Error::other(
                         "SSE connection kept closing without events",
                     )),
                 },

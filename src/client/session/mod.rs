@@ -19,6 +19,19 @@
 //! item that reports `Stream-Closed` / `streamClosed`, and never reconnects
 //! after it.
 //!
+//! No progress: a response whose `Stream-Next-Offset` is the offset it was
+//! asked for carries no new data, so its body is never handed out (it would
+//! repeat data already delivered). Such a response counts as a stall unless
+//! it is an ordinary "nothing new" (up to date or closed, with an empty body
+//! or `[]`); an empty catch-up response that is not up to date ends the
+//! catch-up as before. An SSE connection that ends within
+//! `SHORT_CONNECTION` without moving the offset counts as a stall too
+//! (data events positioned at the same offset are dropped). Each stall in a
+//! row waits the retry policy's backoff before the next request, and after
+//! `max_attempts` of them the read fails with
+//! [`Error::NoProgress`](super::Error::NoProgress). Progress resets the
+//! count.
+//!
 //! `body.rs` drives catch-up and long-poll bodies, `events.rs` SSE.
 
 mod body;
@@ -35,6 +48,14 @@ use self::events::SseConn;
 use super::http::{self, Op, Phase, Request};
 use super::read::ReadMeta;
 use super::{DurableStream, Headers, LiveMode, Offset, ReadOptions, Result};
+
+/// A response whose body was withheld because its offset did not move.
+pub(super) struct Repeat {
+    /// Body bytes withheld.
+    pub bytes: u64,
+    /// The body was empty, or a JSON `[]`.
+    pub empty: bool,
+}
 
 /// Largest piece assembled from chunks that are already available.
 pub(crate) const MAX_PIECE: usize = 256 * 1024;
@@ -88,8 +109,12 @@ struct Session {
     finished: bool,
     active: Option<Active>,
     out: VecDeque<Piece>,
-    /// SSE connections in a row that ended without any event.
+    /// SSE connections in a row that failed or ended without progress.
     sse_failures: u32,
+    /// Responses in a row that did not move the offset (see the module
+    /// doc), and what the last one did.
+    stalls: u32,
+    stall_detail: String,
     /// (offset, up to date, closed) of the last item handed out.
     last_state: Option<(Offset, bool, bool)>,
 }
@@ -164,6 +189,8 @@ impl Session {
             active: None,
             out: VecDeque::new(),
             sse_failures: 0,
+            stalls: 0,
+            stall_detail: String::new(),
             last_state: None,
         }
     }
@@ -239,6 +266,13 @@ impl Session {
     }
 
     async fn open(&mut self) -> Result<()> {
+        if self.stalls > 0 {
+            if self.stalls >= self.policy_attempts() {
+                return Err(self.no_progress_error());
+            }
+            let policy = &self.stream.client.inner.retry;
+            tokio::time::sleep(policy.delay(self.stalls, None)).await;
+        }
         let mode = self.mode();
         let cursor = if mode == Mode::CatchUp {
             None
@@ -253,20 +287,55 @@ impl Session {
         }
     }
 
+    /// The error that ends a read after `stalls` responses without
+    /// progress.
+    pub(super) fn no_progress_error(&self) -> super::Error {
+        super::Error::NoProgress {
+            url: self.stream.url.to_string(),
+            offset: self.offset.clone(),
+            attempts: self.stalls.max(self.sse_failures),
+            detail: self.stall_detail.clone(),
+        }
+    }
+
+    /// A response or connection made no progress: `detail` says how.
+    pub(super) fn stalled(&mut self, detail: String) {
+        self.stalls += 1;
+        self.stall_detail = detail;
+    }
+
     /// A response ended: hand out its last piece and move the position.
+    /// `repeat` says the body was withheld because the response did not
+    /// move the offset (`empty`: the body was empty or `[]`).
     fn end_response(
         &mut self,
         data: Bytes,
         meta: ReadMeta,
         mode: Mode,
-        total: u64,
+        repeat: Option<Repeat>,
     ) {
         let requested = self.offset.clone();
         self.apply_state(&meta);
+        let empty = repeat.as_ref().is_none_or(|r| r.empty);
         let stalled = mode == Mode::CatchUp
-            && total == 0
+            && empty
             && !meta.up_to_date
             && meta.offset == requested;
+        if let Some(repeat) = repeat
+            && !stalled
+            && !meta.stream_closed
+            && (!meta.up_to_date || !repeat.empty)
+        {
+            let what = if repeat.empty {
+                "no data and no Stream-Up-To-Date".to_owned()
+            } else {
+                format!("{} bytes of data already delivered", repeat.bytes)
+            };
+            self.stalled(format!(
+                "the server answered with the same offset and {what}"
+            ));
+            return;
+        }
         self.out.push_back(Piece {
             data,
             meta: ReadMeta {
@@ -289,6 +358,9 @@ impl Session {
 
     /// Moves the session to `meta`'s position and state.
     fn apply_state(&mut self, meta: &ReadMeta) {
+        if meta.offset != self.offset {
+            self.stalls = 0;
+        }
         self.offset = meta.offset.clone();
         if meta.cursor.is_some() {
             self.cursor.clone_from(&meta.cursor);
