@@ -230,8 +230,8 @@ async fn with_body(
     });
     match read.next().await {
         Some(Err(
-            e @ client::Error::Status { .. }
-            | e @ client::Error::BadRequest { .. },
+            e @ (client::Error::Status { .. }
+            | client::Error::BadRequest { .. }),
         )) => e,
         _ => head,
     }
