@@ -155,10 +155,7 @@ async fn refused_credentials_say_what_to_check() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_in_the_url_are_not_printed() {
     let server = answering(404, b"").await;
-    let url = server
-        .url
-        .replace("http://", "http://alice:s3cret@")
-        .to_string()
+    let url = server.url.replace("http://", "http://alice:s3cret@")
         + "/s?token=t0ken&x=1";
     for args in [&["read", &url][..], &["head", &url], &["delete", &url]] {
         let out = dsx(args).await;
