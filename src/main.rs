@@ -134,7 +134,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !exit::is_silent(&e) {
-                eprintln!("dsx: {e:#}");
+                eprintln!("dsx: {}", exit::describe(&e));
             }
             ExitCode::from(exit::code_for(&e))
         }

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use super::Context;
-use super::output::escape_controls;
+use super::output::{server_text, shown_url};
 use crate::client::CloseOptions;
 
 /// `dsx close`: close a stream (idempotent).
@@ -26,10 +26,8 @@ pub async fn run(ctx: &Context, args: CloseArgs) -> anyhow::Result<()> {
         .await?;
     eprintln!(
         "dsx: {} closed at offset {}",
-        stream.url(),
-        String::from_utf8_lossy(&escape_controls(
-            result.final_offset.as_str().as_bytes()
-        ))
+        shown_url(stream.url().as_str()),
+        server_text(result.final_offset.as_str()),
     );
     Ok(())
 }

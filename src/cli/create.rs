@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use super::Context;
 use super::exit::usage;
+use super::output::shown_url;
 use crate::client::CreateOptions;
 
 /// `dsx create`: create a stream.
@@ -64,6 +65,6 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> anyhow::Result<()> {
     } else {
         "already exists (same configuration)"
     };
-    eprintln!("dsx: {} {what}", stream.url());
+    eprintln!("dsx: {} {what}", shown_url(stream.url().as_str()));
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `dsx delete`: delete a stream.
 
 use super::Context;
+use super::output::shown_url;
 
 /// `dsx delete`: delete a stream and its data.
 #[derive(Clone, Debug, clap::Args)]
@@ -13,6 +14,6 @@ pub struct DeleteArgs {
 pub async fn run(ctx: &Context, args: DeleteArgs) -> anyhow::Result<()> {
     let stream = ctx.stream(&args.stream)?;
     stream.delete().await?;
-    eprintln!("dsx: {} deleted", stream.url());
+    eprintln!("dsx: {} deleted", shown_url(stream.url().as_str()));
     Ok(())
 }

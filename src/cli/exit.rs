@@ -106,6 +106,39 @@ pub fn client_code(err: &client::Error) -> u8 {
     }
 }
 
+/// The longest error message printed (the server's part of it is already
+/// cut shorter by the client).
+const MESSAGE_MAX: usize = 2000;
+
+/// The message printed for `err`: one line with everything a server sent
+/// escaped (an error body cannot drive the terminal), credentials in its
+/// URL redacted, and a hint where one helps.
+pub fn describe(err: &anyhow::Error) -> String {
+    let mut text = format!("{err:#}");
+    let client = err.chain().find_map(|c| c.downcast_ref::<client::Error>());
+    if let Some(url) = client.and_then(client::Error::url) {
+        let redacted = super::output::redact_url(url);
+        if redacted != url {
+            text = text.replace(url, &redacted);
+        }
+    }
+    let mut text = super::output::escape_line(&text, MESSAGE_MAX);
+    if let Some(client::Error::Status {
+        status, message, ..
+    }) = client
+    {
+        if message.trim().is_empty()
+            && let Some(head) = text.trim_end().strip_suffix(':')
+        {
+            text = format!("{head} (the server sent no explanation)");
+        }
+        if matches!(status, 401 | 403) {
+            text.push_str("; check --auth / -H (or STREAM_AUTH)");
+        }
+    }
+    text
+}
+
 /// Whether the message for `err` should be printed (an interruption is
 /// silent).
 pub fn is_silent(err: &anyhow::Error) -> bool {
@@ -154,6 +187,30 @@ mod tests {
             let wrapped = anyhow::Error::new(err.clone()).context("reading");
             assert_eq!(code_for(&wrapped), code, "{err}");
         }
+    }
+
+    #[test]
+    fn messages_are_escaped_redacted_and_hinted() {
+        let status = |status, message: &str| {
+            anyhow::Error::new(client::Error::Status {
+                url: "http://u:pw@127.0.0.1:1/s?token=t".into(),
+                status,
+                message: message.into(),
+            })
+            .context("reading s")
+        };
+        let text = describe(&status(403, ""));
+        assert_eq!(
+            text,
+            "reading s: HTTP 403 on http://***@127.0.0.1:1/s?token=*** (the \
+             server sent no explanation); check --auth / -H (or STREAM_AUTH)"
+        );
+        let text = describe(&status(500, "\x1b[2J\x1b]52;c;eA==\x07\nfake"));
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+        assert!(text.ends_with("\\x1b[2J\\x1b]52;c;eA==\\x07\\x0afake"));
+        assert!(!text.contains("check --auth"), "{text}");
+        let long = describe(&status(500, &"x".repeat(5000)));
+        assert!(long.len() < MESSAGE_MAX + 100, "{}", long.len());
     }
 
     #[test]

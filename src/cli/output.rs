@@ -141,12 +141,18 @@ pub const SERVER_TEXT_MAX: usize = 300;
 /// bidi or invisible character escaped, and cut after
 /// [`SERVER_TEXT_MAX`] characters with the rest counted.
 pub fn server_text(text: &str) -> String {
+    escape_line(text, SERVER_TEXT_MAX)
+}
+
+/// `text` as one escaped line (see [`server_text`]) of at most `max`
+/// characters before the count of what was cut.
+pub fn escape_line(text: &str, max: usize) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let mut shown = 0;
     let mut cut = 0usize;
     for c in text.chars() {
-        if shown >= SERVER_TEXT_MAX {
+        if shown >= max {
             cut += c.len_utf8();
             continue;
         }

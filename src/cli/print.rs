@@ -5,7 +5,7 @@ use std::io;
 
 use base64::Engine as _;
 
-use super::output::{Out, escape_controls};
+use super::output::{Out, server_text};
 use crate::client::{ByteChunk, RawJsonBatch, ReadMeta};
 use crate::jq::{Filter, JqError};
 
@@ -168,13 +168,10 @@ impl Jq {
 
     fn report(&mut self, error: &JqError, meta: &ReadMeta) {
         self.failures += 1;
-        let message = escape_controls(error.to_string().as_bytes());
         eprintln!(
             "dsx: --jq: {} (in the batch before offset {})",
-            String::from_utf8_lossy(&message),
-            String::from_utf8_lossy(&escape_controls(
-                meta.offset.as_str().as_bytes()
-            )),
+            server_text(&error.to_string()),
+            server_text(meta.offset.as_str()),
         );
     }
 }

@@ -140,7 +140,10 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
     let json = if args.format == Some(Format::Raw) && skip == 0 {
         false
     } else {
-        let meta = stream.head().await?;
+        let meta = match stream.head().await {
+            Ok(meta) => meta,
+            Err(e) => return Err(with_body(&stream, e).await.into()),
+        };
         meta.content_type.as_deref().is_some_and(is_json)
     };
     if skip > 0 && json && args.format == Some(Format::Raw) {
@@ -214,6 +217,33 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
                 .pump(items, |c, out| batches.bytes(c, out), count_bytes)
                 .await
         }
+    }
+}
+
+/// A HEAD's failure with the server's explanation: a HEAD answer has no
+/// body, so a refused one (`HTTP 403 on URL` and nothing else) is asked
+/// again as a catch-up GET, whose error carries the body.
+async fn with_body(
+    stream: &DurableStream,
+    head: client::Error,
+) -> client::Error {
+    let client::Error::Status { message, .. } = &head else {
+        return head;
+    };
+    if !message.trim().is_empty() {
+        return head;
+    }
+    let mut read = stream.read_bytes(ReadOptions {
+        offset: Offset::START,
+        live: LiveMode::Off,
+        ..ReadOptions::default()
+    });
+    match read.next().await {
+        Some(Err(
+            e @ (client::Error::Status { .. }
+            | client::Error::BadRequest { .. }),
+        )) => e,
+        _ => head,
     }
 }
 
