@@ -8,6 +8,8 @@
 
 #[path = "conformance_adapter/bench.rs"]
 mod bench;
+#[path = "conformance_adapter/command.rs"]
+mod command;
 #[path = "conformance_adapter/dynamic.rs"]
 mod dynamic;
 #[path = "conformance_adapter/ops.rs"]
@@ -23,10 +25,9 @@ mod state;
 #[path = "conformance_adapter/validate.rs"]
 mod validate;
 
-use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use reply::Reply;
+use command::Line;
 use state::Adapter;
 
 #[tokio::main]
@@ -35,28 +36,13 @@ async fn main() -> std::io::Result<()> {
     let mut stdout = tokio::io::stdout();
     let mut adapter = Adapter::default();
     while let Some(line) = lines.next_line().await? {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let (reply, stop) = match serde_json::from_str::<Value>(&line) {
-            Ok(command) => {
-                let kind = command
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .unwrap_or("unknown")
-                    .to_owned();
+        let (reply, stop) = match command::parse(&line) {
+            Line::Blank => continue,
+            Line::Command { kind, command } => {
                 let stop = kind == "shutdown";
                 (adapter.handle(&kind, command).await, stop)
             }
-            Err(e) => (
-                Reply::error(
-                    "unknown",
-                    "PARSE_ERROR",
-                    None,
-                    format!("malformed command line: {e}"),
-                ),
-                false,
-            ),
+            Line::Malformed(reply) => (reply, false),
         };
         let mut out = serde_json::to_vec(&reply.into_json())
             .expect("a JSON value serialises");

@@ -28,7 +28,8 @@ Exit codes:
   2    stream not found (HTTP 404) or gone (HTTP 410), or unknown
        --from-bookmark name
   3    conflict (HTTP 409): stream closed, exists with another
-       configuration, sequence conflict, stale producer epoch (HTTP 403)
+       configuration, sequence conflict, stale producer epoch (HTTP 403),
+       append --lines --epoch lines dropped as duplicates (HTTP 204)
   4    network failure or timeout (server unreachable)
   5    any other HTTP or server error, a local I/O error, or a --jq
        filter that failed on some messages (the others are printed)
@@ -47,6 +48,12 @@ pub struct UsageError(pub String);
 pub fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
 }
+
+/// A conflict dsx found itself, such as appends the server dropped as
+/// duplicates, or a fork onto a stream made otherwise (exit 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConflictError(pub String);
 
 /// Something named locally does not exist, such as a bookmark (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +76,9 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         }
         if cause.is::<NotFoundError>() {
             return NOT_FOUND;
+        }
+        if cause.is::<ConflictError>() {
+            return CONFLICT;
         }
         if let Some(e) = cause.downcast_ref::<client::Error>() {
             return client_code(e);
@@ -154,6 +164,8 @@ mod tests {
         assert!(is_silent(&interrupted));
         let io = anyhow::Error::new(std::io::Error::other("disk"));
         assert_eq!(code_for(&io), OTHER);
+        let dropped = anyhow::Error::new(ConflictError("dropped".into()));
+        assert_eq!(code_for(&dropped), CONFLICT);
         let missing = anyhow::Error::new(NotFoundError("no mark".into()));
         assert_eq!(code_for(&missing), NOT_FOUND);
         assert!(!is_silent(&io));

@@ -132,6 +132,105 @@ pub fn escape_controls(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The longest server-provided text (an error body, a header, an offset)
+/// that a CLI message shows; the rest is cut and counted.
+pub const SERVER_TEXT_MAX: usize = 300;
+
+/// Text that came from a server (or from a stream), for a one-line CLI
+/// message: every control character, newline and tab included, and every
+/// bidi or invisible character escaped, and cut after
+/// [`SERVER_TEXT_MAX`] characters with the rest counted.
+pub fn server_text(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut shown = 0;
+    let mut cut = 0usize;
+    for c in text.chars() {
+        if shown >= SERVER_TEXT_MAX {
+            cut += c.len_utf8();
+            continue;
+        }
+        shown += 1;
+        if c == '\n' || c == '\t' || crate::tui::sanitize::needs_escape(c) {
+            let code = u32::from(c);
+            if code < 0x80 {
+                let _ = write!(out, "\\x{code:02x}");
+            } else {
+                let _ = write!(out, "\\u{{{code:x}}}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    if cut > 0 {
+        let _ = write!(out, "... ({cut} more bytes)");
+    }
+    out
+}
+
+/// A URL for a message: userinfo and the values of secret-looking query
+/// parameters replaced by `***`, then escaped as server text.
+pub fn shown_url(url: &str) -> String {
+    server_text(&redact_url(url))
+}
+
+/// `url` without its password-like parts: the userinfo of the authority
+/// and the value of `token`, `access_token`, `auth`, `key`, `api_key`,
+/// `password`, `secret`, `sig` and `signature` query parameters.
+// TODO(client): switch to the client's `redact_url` once it lands.
+pub fn redact_url(url: &str) -> String {
+    let (head, fragment) = match url.split_once('#') {
+        Some((head, fragment)) => (head, Some(fragment)),
+        None => (url, None),
+    };
+    let (head, query) = match head.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (head, None),
+    };
+    let mut out = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(authority_end);
+            match authority.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://***@{host}{path}"),
+                None => head.to_owned(),
+            }
+        }
+        None => head.to_owned(),
+    };
+    if let Some(query) = query {
+        const SECRET: [&str; 9] = [
+            "token",
+            "access_token",
+            "auth",
+            "key",
+            "api_key",
+            "password",
+            "secret",
+            "sig",
+            "signature",
+        ];
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _))
+                    if SECRET.iter().any(|s| name.eq_ignore_ascii_case(s)) =>
+                {
+                    format!("{name}=***")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+    }
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
 /// A short human size: `512 B`, `1.5 KiB`, `3.2 MiB`, `1.1 GiB`.
 #[allow(clippy::cast_precision_loss, reason = "an approximate display")]
 pub fn human_bytes(bytes: u64) -> String {
@@ -162,6 +261,37 @@ mod tests {
         );
         assert_eq!(escape_controls(b"x\xffy\r"), b"x\\xffy\\x0d");
         assert_eq!(escape_controls("a\u{202e}b".as_bytes()), b"a\\u{202e}b");
+    }
+
+    #[test]
+    fn server_text_is_one_escaped_line_of_bounded_length() {
+        let hostile =
+            "\x1b[2J\x1b]0;title\x07\x1b]52;c;SGVsbG8=\x07\nnext\u{202e}";
+        let shown = server_text(hostile);
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert_eq!(
+            shown,
+            "\\x1b[2J\\x1b]0;title\\x07\\x1b]52;c;SGVsbG8=\\x07\\x0anext\\u{202e}"
+        );
+        let long = "é".repeat(SERVER_TEXT_MAX + 10);
+        let shown = server_text(&long);
+        assert!(shown.starts_with(&"é".repeat(SERVER_TEXT_MAX)));
+        assert!(shown.ends_with("... (20 more bytes)"), "{shown}");
+        assert_eq!(server_text("plain 403"), "plain 403");
+    }
+
+    #[test]
+    fn urls_lose_their_secrets() {
+        assert_eq!(
+            redact_url("http://user:pw@127.0.0.1:1/v1/s?token=abc&x=1#f"),
+            "http://***@127.0.0.1:1/v1/s?token=***&x=1#f"
+        );
+        assert_eq!(
+            redact_url("http://127.0.0.1:1/a@b?Access_Token=z"),
+            "http://127.0.0.1:1/a@b?Access_Token=***"
+        );
+        assert_eq!(redact_url("http://h/s"), "http://h/s");
+        assert_eq!(shown_url("http://h/\x1b[2J"), "http://h/\\x1b[2J");
     }
 
     #[test]

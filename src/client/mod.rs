@@ -39,6 +39,9 @@
 pub mod bench_api;
 mod decode;
 mod error;
+/// Entry points for the `cargo fuzz` targets in `fuzz/`; not client API.
+#[doc(hidden)]
+pub mod fuzz_api;
 mod http;
 mod json_scan;
 mod offset;
@@ -61,7 +64,7 @@ pub use options::{
     AppendOptions, CloseOptions, CreateOptions, Headers, ReadOptions,
     RetryPolicy,
 };
-pub use producer::{IdempotentProducer, ProducerOptions};
+pub use producer::{Delivery, IdempotentProducer, ProducerOptions};
 pub use read::{
     ByteChunk, ByteStream, JsonBatch, JsonStream, RawJsonBatch, RawJsonStream,
     ReadMeta, TextChunk, TextStream,

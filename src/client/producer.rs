@@ -39,7 +39,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::sync::{Notify, OnceCell, Semaphore, watch};
 
-use super::{CloseOptions, CloseResult, DurableStream, Error, Headers, Result};
+use super::{
+    CloseOptions, CloseResult, DurableStream, Error, Headers, Offset, Result,
+};
 use engine::{
     MAX_CLAIMS_WITHOUT_PROGRESS, OpenBatch, Progress, Shared, State,
     budget_for, check_message, drive, next_epoch, wrap_one,
@@ -73,6 +75,26 @@ impl Default for ProducerOptions {
             headers: Headers::new(),
         }
     }
+}
+
+/// What the server has confirmed of a producer's messages so far, counted
+/// in messages in the order they were appended (see
+/// [`IdempotentProducer::delivery`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Messages in batches the server stored (200).
+    pub appended: u64,
+    /// Messages in batches the server answered 204: it already had that
+    /// `(epoch, seq)`, so it stored nothing. Within an epoch that only this
+    /// producer used, that is this producer's own earlier attempt; with an
+    /// epoch an earlier run used too, these messages were dropped.
+    pub duplicates: u64,
+    /// Every message before this position was answered (200 or 204).
+    pub confirmed: u64,
+    /// The tail offset the server reported after the batch that last
+    /// moved `confirmed`, with the position it moved it to (at most
+    /// `confirmed`; `None` if the server sent no offset).
+    pub offset: Option<(u64, Offset)>,
 }
 
 /// Fire-and-forget appends with one `Producer-Seq` per batch.
@@ -117,6 +139,8 @@ impl IdempotentProducer {
             claims_without_progress: 0,
             failure: None,
             closed: None,
+            sealed_messages: 0,
+            delivered: engine::Delivered::default(),
             driver_started: false,
             shutdown: false,
         };
@@ -145,6 +169,20 @@ impl IdempotentProducer {
     /// The current epoch (it moves on when auto-claim takes a new one).
     pub fn epoch(&self) -> u64 {
         self.shared.lock().epoch
+    }
+
+    /// What the server has confirmed so far (batches answered 200 or 204),
+    /// in messages. After a failure it says which of the appended messages
+    /// are known to be in the stream.
+    pub fn delivery(&self) -> Delivery {
+        let state = self.shared.lock();
+        let d = &state.delivered;
+        Delivery {
+            appended: d.appended,
+            duplicates: d.duplicates,
+            confirmed: d.prefix,
+            offset: d.prefix_offset.clone(),
+        }
     }
 
     /// Queues a message and returns at once; waits only while the queue is

@@ -15,6 +15,7 @@ pub enum Action {
     ModeOff,
     ModeAuto,
     RefreshHead,
+    RetryNow,
     CopyUrl,
     Compose,
     // Lists and the tail.

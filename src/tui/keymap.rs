@@ -82,6 +82,7 @@ pub const DEFAULT: &[Binding] = &[
     b(Global, &[k('3')], Action::ModeOff, "live mode: off (catch-up only)", None),
     b(Global, &[k('4')], Action::ModeAuto, "live mode: auto", None),
     b(Global, &[k('r')], Action::RefreshHead, "refresh HEAD metadata", None),
+    b(Global, &[k('R')], Action::RetryNow, "retry now (a failed or reconnecting stream)", None),
     b(Global, &[k('U')], Action::CopyUrl, "copy the stream URL", None),
     b(Global, &[k('a')], Action::Compose, "write an append (focus the composer)", Some("append")),
     b(P(Pane::Streams), &[code(KeyCode::Up), k('k')], Action::Up, "previous stream", None),

@@ -504,7 +504,12 @@ async fn registry_task(client: Client, url: String, tx: mpsc::Sender<Message>) {
                 return;
             }
             Some(e) => {
-                send(RegistryEvent::Failed(explain(&e))).await;
+                let text = if e.is_network() || e.is_timeout() {
+                    format!("server unreachable: {}", explain(&e))
+                } else {
+                    explain(&e)
+                };
+                send(RegistryEvent::Failed(text)).await;
             }
             None => {}
         }

@@ -7,6 +7,27 @@
 //! characters `\x1b`. This is for display, not round-tripping: a literal
 //! backslash in the content stays a single backslash, so `\x1b` on screen may
 //! be either an escaped ESC or those four characters as sent.
+//!
+//! What is escaped ([`needs_escape`]):
+//! - every control character (Unicode Cc: C0, DEL, C1);
+//! - every format character (Unicode 16 Cf): soft hyphen, the Arabic,
+//!   Syriac and Kaithi prepended number marks, U+061C, U+180E, zero-width
+//!   and direction marks U+200B–U+200F, bidi embeddings and overrides
+//!   U+202A–U+202E, U+2060–U+206F (word joiner, invisible operators, bidi
+//!   isolates, deprecated shaping controls), U+FEFF, interlinear
+//!   annotation U+FFF9–U+FFFB, Egyptian, shorthand and musical format
+//!   controls, and the tag characters;
+//! - the line and paragraph separators U+2028 and U+2029 (Zl, Zp);
+//! - the other default-ignorable code points, which a terminal draws as
+//!   nothing and which can smuggle hidden text: U+034F, U+115F, U+1160,
+//!   U+17B4, U+17B5, U+3164, U+FFA0, U+FFF0–U+FFF8 and the whole plane-14
+//!   block U+E0000–U+E0FFF (tags, variation selectors 17–256, unassigned).
+//!
+//! Kept as they are: the variation selectors U+FE00–U+FE0F and the
+//! Mongolian ones U+180B–U+180D, U+180F, which only choose the glyph of the
+//! character before them (emoji presentation, CJK and Mongolian variants)
+//! and are needed to show such text right; combining marks; private-use
+//! characters (drawn as a box or a font's icon, never as nothing).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -14,18 +35,54 @@ use std::fmt::Write as _;
 /// Tab stops of text streams, in columns.
 const TAB_WIDTH: usize = 4;
 
-/// Whether `c` must not reach the terminal as itself.
+/// Whether `c` must not reach the terminal as itself (see the module docs
+/// for the list and the reasons).
 pub fn needs_escape(c: char) -> bool {
+    // Printable ASCII and Latin-1 up to U+00AC: the common case, one test.
+    if (' '..='~').contains(&c) || ('\u{a0}'..='\u{ac}').contains(&c) {
+        return false;
+    }
     matches!(
         c,
+        // Controls (Cc).
         '\u{0}'..='\u{1f}'
             | '\u{7f}'..='\u{9f}'
-            // Zero-width and direction marks, line/paragraph separators.
+            // Soft hyphen, combining grapheme joiner.
+            | '\u{ad}'
+            | '\u{34f}'
+            // Arabic and Syriac prepended marks, Arabic letter mark.
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            // Hangul fillers, Khmer inherent vowels, Mongolian vowel sep.
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180e}'
+            // Zero-width and direction marks.
             | '\u{200b}'..='\u{200f}'
+            // Line/paragraph separators, bidi embeddings and overrides.
             | '\u{2028}'..='\u{202e}'
-            // Bidi isolates, byte order mark.
-            | '\u{2066}'..='\u{2069}'
+            // Word joiner, invisible operators, bidi isolates, deprecated
+            // shaping controls (U+2065 is unassigned but ignorable).
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            // Byte order mark / zero-width no-break space.
             | '\u{feff}'
+            | '\u{ffa0}'
+            // Ignorable (unassigned), interlinear annotation.
+            | '\u{fff0}'..='\u{fffb}'
+            // Kaithi number signs, Egyptian hieroglyph format controls,
+            // shorthand format controls, musical beams and slurs.
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            // Tags, variation selectors 17-256, the rest of the block.
+            | '\u{e0000}'..='\u{e0fff}'
     )
 }
 
@@ -197,7 +254,101 @@ mod tests {
             let out = escape_str(&c.to_string()).into_owned();
             assert_eq!(out, format!("\\u{{{:x}}}", u32::from(c)));
         }
-        assert_eq!(escape_str("\u{2065}\u{2010}"), "\u{2065}\u{2010}");
+        assert_eq!(escape_str("\u{2010}"), "\u{2010}");
+    }
+
+    /// Every Unicode 16 format character (general category Cf), as ranges.
+    const CF: &[(u32, u32)] = &[
+        (0xad, 0xad),
+        (0x600, 0x605),
+        (0x61c, 0x61c),
+        (0x6dd, 0x6dd),
+        (0x70f, 0x70f),
+        (0x890, 0x891),
+        (0x8e2, 0x8e2),
+        (0x180e, 0x180e),
+        (0x200b, 0x200f),
+        (0x202a, 0x202e),
+        (0x2060, 0x2064),
+        (0x2066, 0x206f),
+        (0xfeff, 0xfeff),
+        (0xfff9, 0xfffb),
+        (0x110bd, 0x110bd),
+        (0x110cd, 0x110cd),
+        (0x13430, 0x1343f),
+        (0x1bca0, 0x1bca3),
+        (0x1d173, 0x1d17a),
+        (0xe0001, 0xe0001),
+        (0xe0020, 0xe007f),
+    ];
+
+    fn escaped(code: u32) -> bool {
+        let c = char::from_u32(code).expect("a scalar value");
+        let out = escape_str(&c.to_string()).into_owned();
+        let spelled = out == format!("\\u{{{code:x}}}")
+            || out == format!("\\x{code:02x}")
+            || matches!(out.as_str(), "\\n" | "\\r" | "\\t");
+        assert_eq!(needs_escape(c), spelled, "U+{code:04X} -> {out:?}");
+        spelled
+    }
+
+    #[test]
+    fn every_format_character_is_escaped() {
+        for &(lo, hi) in CF {
+            for code in lo..=hi {
+                assert!(escaped(code), "Cf U+{code:04X} passed raw");
+            }
+        }
+    }
+
+    #[test]
+    fn issue_9_invisibles_are_escaped() {
+        // Word joiner, Arabic letter mark, invisible operators, tags.
+        for code in [0x2060, 0x61c, 0x2061, 0x2062, 0x2063, 0x2064] {
+            assert!(escaped(code), "U+{code:04X}");
+        }
+        for code in 0xe0000..=0xe007f {
+            assert!(escaped(code), "tag U+{code:04X}");
+        }
+        assert_eq!(
+            escape_str("ok\u{e0041}\u{e0042}\u{2060}"),
+            "ok\\u{e0041}\\u{e0042}\\u{2060}"
+        );
+    }
+
+    #[test]
+    fn other_invisibles_are_escaped() {
+        let ranges = [
+            (0x0, 0x1f),
+            (0x7f, 0x9f),
+            (0x34f, 0x34f),
+            (0x115f, 0x1160),
+            (0x17b4, 0x17b5),
+            (0x2028, 0x2029),
+            (0x2065, 0x2065),
+            (0x3164, 0x3164),
+            (0xffa0, 0xffa0),
+            (0xfff0, 0xfff8),
+            (0xe0080, 0xe0fff),
+        ];
+        for (lo, hi) in ranges {
+            for code in lo..=hi {
+                assert!(escaped(code), "U+{code:04X} passed raw");
+            }
+        }
+    }
+
+    #[test]
+    fn glyph_choosing_and_visible_characters_are_kept() {
+        for code in (0xfe00..=0xfe0f)
+            .chain([0x180b, 0x180c, 0x180d, 0x180f])
+            .chain([0x20, 0x7e, 0xa0, 0xac, 0xae, 0x301, 0x2010, 0x2070])
+            .chain([0xe000, 0xfffc, 0xfffd, 0x1f600, 0xe1000, 0x10ffff])
+        {
+            assert!(!escaped(code), "U+{code:04X} was escaped");
+        }
+        let heart = "\u{2764}\u{fe0f}";
+        assert!(matches!(escape_str(heart), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Shared support for the integration tests.
 //!
 //! Client tests: servers to run against (`server`), fault injection
-//! (`faults`, and `cutter` for a connection cut mid-body), read helpers
-//! (`reads`), stream helpers (`streams`: create, append, read options) and
-//! the test macros, bounded waits and request recorder (`harness`,
+//! (`faults`, and `cutter` for a connection cut mid-body), a scripted
+//! misbehaving server that records what reached it (`hostile`), read
+//! helpers (`reads`), stream helpers (`streams`: create, append, read
+//! options) and the test macros, bounded waits and request recorder (`harness`,
 //! re-exported here). Server tests: the real `dsx` binary as a child
 //! process (`process`); headless command tests: `cli`.
 //!
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod cutter;
 pub mod faults;
 pub mod harness;
+pub mod hostile;
 pub mod process;
 pub mod pty;
 pub mod reads;
@@ -26,6 +28,7 @@ pub use cli::{Output, Running, dead_port, dsx, dsx_stdin};
 pub use cutter::CutRelay;
 pub use faults::Fault;
 pub use harness::*;
+pub use hostile::{Hostile, Received, Reply};
 pub use process::*;
 pub use reads::{Body, Chunk, Drained, numbers_of};
 pub use server::{Kind, TestServer};

@@ -106,6 +106,17 @@ impl Pty {
     /// data in `data_dir`, defaults for the config and no X display (so a
     /// copy goes out as OSC 52 instead of to a real clipboard).
     pub fn spawn(args: &[&str], cols: u16, rows: u16, data_dir: &Path) -> Pty {
+        Pty::spawn_env(args, cols, rows, data_dir, &[])
+    }
+
+    /// [`Pty::spawn`] with extra environment variables (set last).
+    pub fn spawn_env(
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+        data_dir: &Path,
+        env: &[(&str, &Path)],
+    ) -> Pty {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -122,6 +133,9 @@ impl Pty {
         cmd.env("TERM", "xterm-256color");
         for name in ["DISPLAY", "WAYLAND_DISPLAY", "STREAM_URL", "NO_COLOR"] {
             cmd.env_remove(name);
+        }
+        for (name, value) in env {
+            cmd.env(name, value);
         }
         let child = pair.slave.spawn_command(cmd).expect("spawn dsx");
         // The child has its own copy; ours must go or the reader never

@@ -2,7 +2,7 @@
 //! numbers and dispatches batches, and the request tasks (gap resends,
 //! auto-claim). See the parent module for the design.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -15,7 +15,8 @@ use tokio::time::Instant;
 use super::ProducerOptions;
 use crate::client::session::is_json;
 use crate::client::{
-    AppendOptions, CloseResult, DurableStream, Error, Headers, Result,
+    AppendOptions, AppendResult, CloseResult, DurableStream, Error, Headers,
+    Offset, Result,
 };
 
 /// How many times in a row an auto-claiming producer takes a new epoch
@@ -85,11 +86,14 @@ pub(super) struct Progress {
     pub(super) acked_below: u64,
 }
 
-/// A sealed batch: its body and the budget it holds.
+/// A sealed batch: its body, the budget it holds, and which messages it
+/// carries (their positions in the order they were appended, from 0).
 #[derive(Debug)]
 pub(super) struct Batch {
     pub(super) body: Bytes,
     pub(super) permits: u32,
+    pub(super) first: u64,
+    pub(super) messages: u64,
 }
 
 /// The batch being filled.
@@ -97,6 +101,7 @@ pub(super) struct Batch {
 pub(super) struct OpenBatch {
     pub(super) body: BytesMut,
     pub(super) permits: u32,
+    pub(super) messages: u64,
     /// When its first message arrived (the linger clock).
     pub(super) since: Option<Instant>,
 }
@@ -120,9 +125,53 @@ pub(super) struct State {
     pub(super) claims_without_progress: u32,
     pub(super) failure: Option<Error>,
     pub(super) closed: Option<CloseResult>,
+    /// Messages sealed into batches so far (the next batch's `first`).
+    pub(super) sealed_messages: u64,
+    /// What the server has confirmed, message by message.
+    pub(super) delivered: Delivered,
     pub(super) driver_started: bool,
     /// The handle was dropped: send what is queued, then stop.
     pub(super) shutdown: bool,
+}
+
+/// The server's answers so far, counted in messages.
+#[derive(Debug, Default)]
+pub(super) struct Delivered {
+    /// Messages in batches answered 200 (stored now).
+    pub(super) appended: u64,
+    /// Messages in batches answered 204 (the server had that seq already).
+    pub(super) duplicates: u64,
+    /// Every message before this one was answered (200 or 204).
+    pub(super) prefix: u64,
+    /// The `Stream-Next-Offset` of the batch that last moved `prefix`, and
+    /// the prefix it moved to (when the server sent an offset).
+    pub(super) prefix_offset: Option<(u64, Offset)>,
+    /// Answered batches beyond `prefix`: first message -> (end, offset).
+    pub(super) beyond: BTreeMap<u64, (u64, Offset)>,
+}
+
+impl Delivered {
+    /// Books the answer to the batch of `messages` starting at `first`.
+    pub(super) fn answer(
+        &mut self,
+        first: u64,
+        messages: u64,
+        answer: &AppendResult,
+    ) {
+        if answer.duplicate {
+            self.duplicates += messages;
+        } else {
+            self.appended += messages;
+        }
+        self.beyond
+            .insert(first, (first + messages, answer.next_offset.clone()));
+        while let Some((end, offset)) = self.beyond.remove(&self.prefix) {
+            self.prefix = end;
+            if !offset.as_str().is_empty() {
+                self.prefix_offset = Some((end, offset));
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -144,7 +193,7 @@ pub(super) struct Dispatch {
 
 /// How a request task ended.
 pub(super) enum Outcome {
-    Acked(Dispatch),
+    Acked(Dispatch, AppendResult),
     /// Its round ended while it waited out a sequence gap.
     Abandoned(Dispatch),
     Failed(Dispatch, Error),
@@ -215,6 +264,7 @@ impl OpenBatch {
         }
         self.body.extend_from_slice(data);
         self.permits += permits;
+        self.messages += 1;
     }
 }
 
@@ -228,9 +278,13 @@ impl State {
         if json {
             open.body.put_u8(b']');
         }
+        let first = self.sealed_messages;
+        self.sealed_messages += open.messages;
         self.sealed.push_back(Batch {
             body: open.body.freeze(),
             permits: open.permits,
+            first,
+            messages: open.messages,
         });
     }
 
@@ -358,8 +412,13 @@ impl Shared {
         let mut state = self.lock();
         state.in_flight -= 1;
         match outcome {
-            Outcome::Acked(d) => {
+            Outcome::Acked(d, answer) => {
                 self.budget.add_permits(d.batch.permits as usize);
+                state.delivered.answer(
+                    d.batch.first,
+                    d.batch.messages,
+                    &answer,
+                );
                 state.window =
                     (state.window + 1).min(self.options.max_in_flight);
                 state.claims_without_progress = 0;
@@ -535,7 +594,7 @@ pub(super) async fn send(shared: Arc<Shared>, d: Dispatch) -> Outcome {
             headers: shared.headers(d.epoch, d.seq),
         };
         match shared.stream.append(d.batch.body.clone(), options).await {
-            Ok(_) => return Outcome::Acked(d),
+            Ok(answer) => return Outcome::Acked(d, answer),
             Err(Error::SequenceConflict {
                 expected_seq: Some(expected),
                 ..

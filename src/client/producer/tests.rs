@@ -3,7 +3,7 @@
 
 use super::engine::*;
 use super::*;
-use crate::client::Client;
+use crate::client::{AppendResult, Client, Offset};
 
 fn producer(options: ProducerOptions) -> IdempotentProducer {
     // No I/O happens until the first append.
@@ -11,6 +11,14 @@ fn producer(options: ProducerOptions) -> IdempotentProducer {
         .stream("http://127.0.0.1:9/never-contacted")
         .expect("stream handle");
     IdempotentProducer::new(stream, "unit", options)
+}
+
+/// A 200 answer with `Stream-Next-Offset: offset`.
+fn stored(offset: &str) -> AppendResult {
+    AppendResult {
+        next_offset: Offset::new(offset),
+        duplicate: false,
+    }
 }
 
 fn sealed_bodies(state: &State) -> Vec<&[u8]> {
@@ -134,7 +142,7 @@ fn dispatch_follows_the_window_and_numbers_batches() {
         "the window starts at one request"
     );
     drop(state);
-    shared.settle(Outcome::Acked(first));
+    shared.settle(Outcome::Acked(first, stored("1")));
     let mut state = shared.lock();
     assert_eq!(state.window, 2);
     // Pacing holds the next request back while one is in flight.
@@ -179,7 +187,7 @@ fn auto_claim_resends_unacknowledged_batches_in_a_new_epoch() {
         )
     };
     let (c, b, a) = (sent.pop(), sent.pop(), sent.pop());
-    shared.settle(Outcome::Acked(a.unwrap()));
+    shared.settle(Outcome::Acked(a.unwrap(), stored("1")));
     shared.settle(fenced(c.unwrap()));
     assert!(shared.lock().reclaim.is_some(), "waits for b to settle");
     shared.settle(fenced(b.unwrap()));
@@ -219,4 +227,45 @@ fn a_failure_stops_the_producer_and_frees_its_budget() {
             ..
         }
     ));
+}
+
+#[test]
+fn delivery_counts_messages_and_the_confirmed_prefix() {
+    let p = producer(ProducerOptions {
+        max_in_flight: 3,
+        ..ProducerOptions::default()
+    });
+    let shared = &p.shared;
+    let mut state = shared.lock();
+    state.window = 3;
+    // Batches of 2, 1 and 3 messages.
+    for batch in [&[&b"a"[..], b"b"][..], &[b"c"], &[b"d", b"e", b"f"]] {
+        for m in batch {
+            state.open.push(false, m, 1, 1024);
+        }
+        state.seal(false);
+    }
+    let mut sent = Vec::new();
+    for _ in 0..3 {
+        state.last_dispatch = None;
+        sent.push(shared.next_dispatch(&mut state, &mut None).unwrap());
+    }
+    drop(state);
+    let (third, second, first) = (sent.pop(), sent.pop(), sent.pop());
+    // The last batch is answered first: nothing is confirmed in order yet.
+    shared.settle(Outcome::Acked(third.unwrap(), stored("6")));
+    assert_eq!(p.delivery().confirmed, 0);
+    assert_eq!(p.delivery().appended, 3);
+    shared.settle(Outcome::Acked(first.unwrap(), stored("2")));
+    let d = p.delivery();
+    assert_eq!((d.confirmed, d.offset), (2, Some((2, Offset::new("2")))));
+    // A 204 counts as a duplicate, not as appended; it closes the gap.
+    let dup = AppendResult {
+        next_offset: Offset::new(""),
+        duplicate: true,
+    };
+    shared.settle(Outcome::Acked(second.unwrap(), dup));
+    let d = p.delivery();
+    assert_eq!((d.appended, d.duplicates, d.confirmed), (5, 1, 6));
+    assert_eq!(d.offset, Some((6, Offset::new("6"))));
 }

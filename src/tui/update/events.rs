@@ -35,9 +35,39 @@ pub(super) fn tick(
         state.notice = None;
     }
     if state.retry_at.is_some_and(|at| at <= now) {
-        state.retry_at = None;
+        retry_now(state, fx);
+    }
+}
+
+/// Tries again at once what failed or waits for its backoff: the HEAD of a
+/// stream being opened (its answer starts the tail), else the reader from
+/// the last offset the UI received.
+pub(super) fn retry_now(state: &mut State, fx: &mut Vec<Effect>) {
+    state.retry_at = None;
+    let Some(open) = &state.open else {
+        return;
+    };
+    if state.pending_start.is_some() {
+        state.meta.loading = true;
+        state.connection = Connection::Connecting;
+        fx.push(Effect::Head {
+            url: open.url.clone(),
+        });
+    } else {
         restart_reader(state, fx);
     }
+}
+
+/// Counts a failure that made no progress and schedules the next attempt.
+fn back_off(state: &mut State, error: String) {
+    state.reconnects += 1;
+    let next_at = state.now + backoff(state.reconnects);
+    state.connection = Connection::Reconnecting {
+        attempt: state.reconnects,
+        next_at,
+        error,
+    };
+    state.retry_at = Some(next_at);
 }
 
 pub(super) fn reader(
@@ -97,14 +127,7 @@ pub(super) fn reader(
                 restart_reader(state, fx);
                 return;
             }
-            state.reconnects += 1;
-            let next_at = state.now + backoff(state.reconnects);
-            state.connection = Connection::Reconnecting {
-                attempt: state.reconnects,
-                next_at,
-                error,
-            };
-            state.retry_at = Some(next_at);
+            back_off(state, error);
         }
         ReaderEvent::Failed(error) => {
             state.notify(Level::Error, error.clone());
@@ -162,9 +185,18 @@ pub(super) fn head(
                 let text = explain(&e);
                 state.meta.head_error = Some(text.clone());
                 state.meta.loading = false;
-                if state.pending_start.take().is_some() {
-                    state.connection = Connection::Failed(text.clone());
-                    state.notify(Level::Error, text);
+                if state.pending_start.is_some() {
+                    state.now = state.now.max(at);
+                    if e.is_retryable() {
+                        // The server may be down or restarting: opening
+                        // keeps trying, as a reader that lost it does.
+                        back_off(state, text);
+                    } else {
+                        // `pending_start` stays: a HEAD that answers later
+                        // (R, r, or the stream being created) starts it.
+                        state.connection = Connection::Failed(text.clone());
+                        state.notify(Level::Error, text);
+                    }
                 }
             }
         }

@@ -310,6 +310,19 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 });
             }
         }
+        Action::RetryNow => {
+            if matches!(
+                state.connection,
+                Connection::Failed(_) | Connection::Reconnecting { .. }
+            ) {
+                events::retry_now(state, fx);
+            } else {
+                state.notify(
+                    Level::Info,
+                    "nothing to retry: the stream is not failing",
+                );
+            }
+        }
         Action::CopyUrl => match &state.open {
             Some(open) => fx.push(Effect::Copy(open.url.clone())),
             None => state.notify(Level::Error, "no stream is open"),
@@ -773,6 +786,17 @@ pub(super) fn begin_tail_at(
         jump_to_mark(state, &mark, fx);
     } else {
         state.pending_start = Some(from);
+        // The HEAD failed while a dialog was open: nothing would answer.
+        if state.meta.head_error.is_some()
+            && !state.meta.loading
+            && let Some(open) = &state.open
+        {
+            state.meta.loading = true;
+            state.connection = Connection::Connecting;
+            fx.push(Effect::Head {
+                url: open.url.clone(),
+            });
+        }
     }
 }
 

@@ -23,20 +23,23 @@ pub fn connection_label(state: &State) -> (String, Color) {
         Connection::Live => ("live".into(), Color::Green),
         Connection::CaughtUp => ("caught up".into(), Color::Cyan),
         Connection::Reconnecting {
-            attempt, next_at, ..
+            attempt,
+            next_at,
+            error,
         } => {
             let secs =
                 next_at.saturating_duration_since(state.now).as_secs_f64();
             (
                 format!(
-                    "reconnecting, attempt {attempt}, next in {}s",
-                    secs.ceil()
+                    "reconnecting, attempt {attempt}, next in {}s (R now): {}",
+                    secs.ceil(),
+                    safe(error)
                 ),
                 Color::Yellow,
             )
         }
         Connection::Closed => ("closed".into(), Color::Red),
-        Connection::Failed(_) => ("failed".into(), Color::Red),
+        Connection::Failed(_) => ("failed (R retries)".into(), Color::Red),
     }
 }
 

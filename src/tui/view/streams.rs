@@ -78,7 +78,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Registry::Loading => "loading…".to_owned(),
         Registry::Live => String::new(),
         Registry::Absent => "no registry".to_owned(),
-        Registry::Failed(e) => format!("registry: {}", safe(e)),
+        Registry::Failed(_) => "list failed".to_owned(),
     };
     let mut extra = vec![Span::styled(
         format!("{}/{} ", visible.len(), s.entries.len()),
@@ -98,10 +98,42 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             Span::raw(format!("{}{cursor} ", safe(&s.filter))),
         ]));
     }
-    let inner = block.inner(area);
+    let mut inner = block.inner(area);
     frame.render_widget(block, area);
+    if let Registry::Failed(e) = &s.registry {
+        // Said in the pane, not only in the title: an unreachable server
+        // must not look like an empty one.
+        let text = vec![
+            Line::styled(
+                format!("cannot list the streams of {}", safe(&state.base_url)),
+                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            ),
+            Line::styled(safe(e), Style::new().fg(Color::Red)),
+            Line::styled(
+                "retrying in the background; o opens a path",
+                Style::new().fg(Color::DarkGray),
+            ),
+        ];
+        let para =
+            Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true });
+        let need = u16::try_from(para.line_count(inner.width))
+            .unwrap_or(u16::MAX)
+            .min(inner.height);
+        frame.render_widget(
+            para,
+            Rect {
+                height: need,
+                ..inner
+            },
+        );
+        inner.y += need;
+        inner.height -= need;
+    }
     let rows = usize::from(inner.height);
     if visible.is_empty() {
+        if s.entries.is_empty() && matches!(s.registry, Registry::Failed(_)) {
+            return;
+        }
         let hint = if s.entries.is_empty() {
             "no streams yet: n creates one, o opens by path"
         } else {

@@ -168,13 +168,17 @@ fn footer(state: &State) -> Line<'static> {
             "… catching up".to_owned(),
             Style::new().fg(Color::DarkGray),
         ),
-        Connection::Reconnecting { attempt, .. } => Span::styled(
-            format!("… reconnecting (attempt {attempt})"),
+        Connection::Reconnecting { attempt, error, .. } => Span::styled(
+            format!(
+                "… reconnecting (attempt {attempt}; R retries now): {}",
+                safe(error)
+            ),
             Style::new().fg(Color::Yellow),
         ),
-        Connection::Failed(e) => {
-            Span::styled(format!("✗ {e}"), Style::new().fg(Color::Red))
-        }
+        Connection::Failed(e) => Span::styled(
+            format!("✗ {} · R retries", safe(e)),
+            Style::new().fg(Color::Red),
+        ),
         Connection::Idle => Span::raw(""),
     };
     spans.push(line);

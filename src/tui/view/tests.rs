@@ -4,6 +4,7 @@
 //! `tests/dialogs.rs`.
 
 mod dialogs;
+mod explorer;
 
 use std::time::{Duration, Instant};
 
