@@ -127,10 +127,33 @@ impl TryFrom<FileV1> for Bookmarks {
                 f.version, FORMAT_VERSION
             ));
         }
-        Ok(Bookmarks {
-            streams: f.streams,
-            recent: f.recent,
-        })
+        // Files written before keys were stripped may hold userinfo or a
+        // query (a token) in their URLs: they are read under the stripped
+        // key (merged when two collapse into one) and the next save drops
+        // them.
+        let mut streams: BTreeMap<String, StreamMarks> = BTreeMap::new();
+        for (url, marks) in f.streams {
+            let into = streams.entry(stream_key(&url)).or_default();
+            for b in marks.bookmarks {
+                if !into.bookmarks.iter().any(|m| m.name == b.name) {
+                    into.bookmarks.push(b);
+                }
+            }
+            if into.last_position.is_none() {
+                into.last_position = marks.last_position;
+            }
+            if into.last_opened.is_none() {
+                into.last_opened = marks.last_opened;
+            }
+        }
+        let mut recent: Vec<String> = Vec::new();
+        for url in f.recent {
+            let key = stream_key(&url);
+            if !recent.contains(&key) {
+                recent.push(key);
+            }
+        }
+        Ok(Bookmarks { streams, recent })
     }
 }
 
@@ -171,15 +194,41 @@ impl Bookmarks {
         })
     }
 
-    /// Writes the file atomically; see the module docs.
+    /// Writes the file atomically; see the module docs. A read-only file
+    /// is refused, not replaced (a rename would replace it regardless of
+    /// its mode); every error names the path.
     pub fn save(&self, path: &Path) -> io::Result<()> {
         let json = serde_json::to_vec_pretty(self)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        write_atomically(path, &json)
+        if let Ok(meta) = fs::metadata(path)
+            && meta.permissions().readonly()
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} is read-only: it was left as it is (make it \
+                     writable to keep bookmarks)",
+                    path.display()
+                ),
+            ));
+        }
+        write_atomically(path, &json).map_err(|e| {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "writing {} (in {}): {e}",
+                    path.display(),
+                    dir.display()
+                ),
+            )
+        })
     }
 
     /// The stream's bookmarks, in the order they were added.
     pub fn list(&self, stream_url: &str) -> &[Bookmark] {
+        let key = stream_key(stream_url);
+        let stream_url = key.as_str();
         self.streams
             .get(stream_url)
             .map_or(&[], |s| s.bookmarks.as_slice())
@@ -195,6 +244,8 @@ impl Bookmarks {
         stream_url: &str,
         bookmark: Bookmark,
     ) -> Result<(), BookmarkError> {
+        let key = stream_key(stream_url);
+        let stream_url = key.as_str();
         if bookmark.name.is_empty() {
             return Err(BookmarkError::EmptyName);
         }
@@ -213,6 +264,8 @@ impl Bookmarks {
         old: &str,
         new: &str,
     ) -> Result<(), BookmarkError> {
+        let key = stream_key(stream_url);
+        let stream_url = key.as_str();
         if new.is_empty() {
             return Err(BookmarkError::EmptyName);
         }
@@ -241,6 +294,8 @@ impl Bookmarks {
         stream_url: &str,
         name: &str,
     ) -> Result<Bookmark, BookmarkError> {
+        let key = stream_key(stream_url);
+        let stream_url = key.as_str();
         let marks = self
             .streams
             .get_mut(stream_url)
@@ -256,6 +311,8 @@ impl Bookmarks {
     }
 
     pub fn last_position(&self, stream_url: &str) -> Option<&Position> {
+        let key = stream_key(stream_url);
+        let stream_url = key.as_str();
         self.streams.get(stream_url)?.last_position.as_ref()
     }
 
@@ -268,6 +325,8 @@ impl Bookmarks {
         position: u64,
         now: &str,
     ) {
+        let key = stream_key(stream_url);
+        let stream_url = key.as_str();
         self.entry(stream_url).last_position = Some(Position {
             offset: offset.to_owned(),
             position,
@@ -278,6 +337,8 @@ impl Bookmarks {
     /// Moves the stream to the front of the recent list, dropping the
     /// oldest past [`RECENT_CAP`].
     pub fn touch_recent(&mut self, stream_url: &str, now: &str) {
+        let key = stream_key(stream_url);
+        let stream_url = key.as_str();
         self.recent.retain(|u| u != stream_url);
         self.recent.insert(0, stream_url.to_owned());
         self.entry(stream_url).last_opened = Some(now.to_owned());
@@ -301,6 +362,8 @@ impl Bookmarks {
     /// When the stream was last opened (RFC 3339), if it is in the recent
     /// list.
     pub fn last_opened(&self, stream_url: &str) -> Option<&str> {
+        let key = stream_key(stream_url);
+        let stream_url = key.as_str();
         self.streams.get(stream_url)?.last_opened.as_deref()
     }
 
@@ -326,6 +389,25 @@ impl Bookmarks {
         {
             self.streams.remove(stream_url);
         }
+    }
+}
+
+/// The key a stream is remembered under: its URL without userinfo, query
+/// or fragment, where credentials (`user:password@`, `?token=`) live, so
+/// that none is written to the file or shown from it. Bookmarks stay per
+/// server and stream.
+pub fn stream_key(url: &str) -> String {
+    // By hand rather than through `url::Url`, which would also normalise
+    // (percent-encode) the path: keys of existing files must not change.
+    let url = url.split(['?', '#']).next().unwrap_or_default();
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}{}", &url[..scheme_end], &rest[at + 1..]),
+        None => url.to_owned(),
     }
 }
 
@@ -561,5 +643,91 @@ mod tests {
         assert!(text.contains("\"position\": 56394"), "{text}");
         let loaded = Bookmarks::load(&path).unwrap();
         assert_eq!(loaded.find(S1, "m").unwrap().position, 56_394);
+    }
+
+    #[test]
+    fn keys_hold_no_userinfo_or_query() {
+        assert_eq!(
+            stream_key("http://u:secret@127.0.0.1:1/v1/stream/a?token=t#f"),
+            "http://127.0.0.1:1/v1/stream/a"
+        );
+        assert_eq!(stream_key(S1), S1);
+        // The path is kept exactly (no normalising).
+        assert_eq!(
+            stream_key("http://h/v1/stream/a b/%41@x"),
+            "http://h/v1/stream/a b/%41@x"
+        );
+        let mut b = Bookmarks::default();
+        let secret = "http://u:pw@127.0.0.1:1/v1/stream/a?token=t0k3n";
+        b.add(secret, mark("m", "1")).unwrap();
+        b.set_last_position(secret, "2", 0, "t");
+        b.touch_recent(secret, "t");
+        // Found under either spelling: the same server and stream.
+        assert_eq!(b.find(S1, "m").unwrap().offset, "1");
+        assert_eq!(b.find(secret, "m").unwrap().offset, "1");
+        assert_eq!(b.recent(), [S1]);
+        let json = serde_json::to_string(&b).unwrap();
+        assert!(!json.contains("pw") && !json.contains("t0k3n"), "{json}");
+    }
+
+    #[test]
+    fn an_old_file_with_secrets_in_its_keys_reads_stripped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bookmarks.json");
+        let secret = "http://u:pw@127.0.0.1:1/v1/stream/a?token=t0k3n";
+        fs::write(
+            &path,
+            format!(
+                r#"{{"version": 1, "recent": ["{secret}", "{S1}"],
+                "streams": {{
+                  "{secret}": {{"bookmarks": [{{"name": "x", "offset": "1",
+                    "created_at": "t"}}]}},
+                  "{S1}": {{"bookmarks": [{{"name": "y", "offset": "2",
+                    "created_at": "t"}}]}}}}}}"#
+            ),
+        )
+        .unwrap();
+        let b = Bookmarks::load(&path).unwrap();
+        let names: Vec<&str> =
+            b.list(S1).iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names.contains(&"x") && names.contains(&"y"));
+        assert_eq!(b.recent(), [S1]);
+        b.save(&path).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("pw") && !text.contains("t0k3n"), "{text}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_file_is_refused_not_replaced() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bookmarks.json");
+        let before = r#"{"version": 1, "streams": {}}"#;
+        fs::write(&path, before).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o400)).unwrap();
+        let mut b = Bookmarks::default();
+        b.add(S1, mark("m", "1")).unwrap();
+        let err = b.save(&path).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+        let text = err.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("read-only"), "{text}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn an_unwritable_directory_is_named_in_the_error() {
+        // A directory that cannot be made (a file is in the way) fails
+        // for every user, root included.
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("not-a-dir");
+        fs::write(&blocker, "x").unwrap();
+        let path = blocker.join("bookmarks.json");
+        let mut b = Bookmarks::default();
+        b.add(S1, mark("m", "1")).unwrap();
+        let text = b.save(&path).unwrap_err().to_string();
+        assert!(text.contains(&blocker.display().to_string()), "{text}");
     }
 }

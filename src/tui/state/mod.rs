@@ -205,8 +205,14 @@ impl State {
 
     /// Path of a URL under the base URL, if it is there (the inverse of
     /// [`State::url_of`]).
+    /// Bookmark keys (credentials stripped) match a base URL with them.
     pub fn path_of(&self, url: &str) -> Option<String> {
-        let rest = url.strip_prefix(&self.base_url)?.strip_prefix('/')?;
+        let rest = url
+            .strip_prefix(&self.base_url)
+            .or_else(|| {
+                url.strip_prefix(&crate::bookmarks::stream_key(&self.base_url))
+            })?
+            .strip_prefix('/')?;
         (!rest.is_empty()).then(|| rest.replace("%3F", "?").replace("%23", "#"))
     }
 

@@ -307,13 +307,23 @@ fn add_bookmark(
     match state.bookmarks.add(&url, bookmark) {
         Ok(()) => {
             close(state);
-            state.notify(
-                Level::Info,
-                format!(
-                    "bookmarked {} as {name:?}",
-                    describe_mark(state, mark)
-                ),
-            );
+            let what = describe_mark(state, mark);
+            if state.bookmarks_broken {
+                // Saving is off so that the unreadable file is kept.
+                state.notify(
+                    Level::Error,
+                    format!(
+                        "bookmarked {what} as {name:?} for this session \
+                         only: the bookmarks file could not be read, so it \
+                         will not be kept"
+                    ),
+                );
+            } else {
+                state.notify(
+                    Level::Info,
+                    format!("bookmarked {what} as {name:?}"),
+                );
+            }
             save(state, fx);
         }
         Err(e) => set_error(state, e.to_string()),

@@ -697,7 +697,10 @@ pub fn open_typed(state: &mut State, input: &str, fx: &mut Vec<Effect>) {
 fn open_url(state: &mut State, url: String, fx: &mut Vec<Effect>) {
     remember_position(state, fx);
     let under_base = state.path_of(&url);
-    let path = under_base.clone().unwrap_or_else(|| url.clone());
+    // Another server's URL is shown without its credentials.
+    let path = under_base
+        .clone()
+        .unwrap_or_else(|| crate::bookmarks::stream_key(&url));
     let content_type = state
         .streams
         .entries

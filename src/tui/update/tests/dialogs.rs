@@ -461,3 +461,51 @@ fn the_resume_point_is_the_message_the_view_was_paused_on() {
     deliver(&mut s, batch("-1", "c2", &all, false));
     assert_eq!(shown(&s), [n(2), n(3), n(4)]);
 }
+
+#[test]
+fn a_bookmark_while_saving_is_off_says_it_will_not_be_kept() {
+    let mut s = two_batches();
+    s.bookmarks_broken = true;
+    ch(&mut s, 'm');
+    press(&mut s, KeyCode::Enter);
+    let notice = s.notice.clone().unwrap();
+    assert_eq!(notice.level, Level::Error);
+    assert!(notice.text.contains("will not be kept"), "{}", notice.text);
+    // Kept for the session all the same.
+    assert_eq!(names(&s).len(), 1);
+}
+
+#[test]
+fn credentials_in_urls_stay_out_of_bookmarks_and_titles() {
+    let mut s = State::new("http://u:pw@127.0.0.1:1/v1/stream", Instant::now());
+    s.wall = "2026-11-28T12:00:00Z".into();
+    open_json(&mut s, "s");
+    s.focus = Pane::Tail;
+    deliver(&mut s, batch("-1", "c1", &[&n(1)], false));
+    ch(&mut s, 'm');
+    press(&mut s, KeyCode::Enter);
+    let other = "http://v:secret@127.0.0.1:2/v1/stream/x?token=t0k3n";
+    let mut fx = Vec::new();
+    crate::tui::update::open_typed(&mut s, other, &mut fx);
+    // The request keeps them; what is shown and stored does not.
+    assert_eq!(s.open.as_ref().unwrap().url, other);
+    assert_eq!(
+        s.open.as_ref().unwrap().path,
+        "http://127.0.0.1:2/v1/stream/x"
+    );
+    let json = serde_json::to_string(&s.bookmarks).unwrap();
+    for secret in ["pw", "secret", "t0k3n"] {
+        assert!(!json.contains(secret), "{json}");
+    }
+    // The stripped keys still belong to this server's rows.
+    assert_eq!(
+        s.path_of("http://127.0.0.1:1/v1/stream/s").as_deref(),
+        Some("s")
+    );
+    assert_eq!(
+        s.bookmarks
+            .list("http://u:pw@127.0.0.1:1/v1/stream/s")
+            .len(),
+        1
+    );
+}

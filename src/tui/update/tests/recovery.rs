@@ -100,7 +100,7 @@ fn a_head_that_failed_under_the_resume_dialog_is_asked_again() {
     let mut s = new_state();
     let url = format!("{BASE}/logs");
     s.bookmarks
-        .set_last_position(&url, "c9", "2026-11-28T12:00:00Z");
+        .set_last_position(&url, "c9", 0, "2026-11-28T12:00:00Z");
     let mut fx = Vec::new();
     open_stream(&mut s, "logs", &mut fx);
     assert!(matches!(s.overlay, Some(Overlay::Dialog(_))));
