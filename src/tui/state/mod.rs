@@ -140,6 +140,9 @@ pub struct State {
     pub failed_at: Option<String>,
     /// Where to start the tail once the HEAD tells the content type.
     pub pending_start: Option<String>,
+    /// A jump's new tail, until its reader delivers; `tail` keeps what was
+    /// shown so that a refused jump loses nothing.
+    pub jump: Option<Box<Tail>>,
     /// Wall-clock time of the latest tick, RFC 3339 UTC.
     pub wall: String,
 }
@@ -170,6 +173,7 @@ impl State {
             retry_at: None,
             failed_at: None,
             pending_start: None,
+            jump: None,
             wall: String::new(),
         }
     }

@@ -79,6 +79,12 @@ pub(super) fn reader(
     if state.open.as_ref().is_none_or(|o| o.reader != reader) {
         return;
     }
+    // The jump's reader answered: its tail replaces the one kept.
+    if matches!(event, ReaderEvent::Batch { .. } | ReaderEvent::Done)
+        && let Some(fresh) = state.jump.take()
+    {
+        state.tail = *fresh;
+    }
     match event {
         ReaderEvent::Batch { incoming, info, at } => {
             state.now = state.now.max(at);
@@ -120,8 +126,13 @@ pub(super) fn reader(
             // closing a long SSE response early, a proxy timeout) is
             // resumed at once: waiting would only put the tail behind.
             // Backoff is for failures that make no progress.
-            let progressed = state.failed_at != state.tail.last_offset;
-            state.failed_at.clone_from(&state.tail.last_offset);
+            let last = state
+                .jump
+                .as_ref()
+                .map_or(&state.tail.last_offset, |t| &t.last_offset)
+                .clone();
+            let progressed = state.failed_at != last;
+            state.failed_at = last;
             if progressed {
                 restart_reader(state, fx);
                 return;
@@ -129,6 +140,17 @@ pub(super) fn reader(
             back_off(state, error);
         }
         ReaderEvent::Failed(error) => {
+            if let Some(jump) = state.jump.take() {
+                // The server refused the jump: the tail shown stays, and
+                // reading goes on where it was.
+                let to = jump.last_offset.unwrap_or_default();
+                state.notify(
+                    Level::Error,
+                    format!("jump to {to} failed: {error}; the tail is kept"),
+                );
+                restart_reader(state, fx);
+                return;
+            }
             state.notify(Level::Error, error.clone());
             state.connection = Connection::Failed(error);
         }

@@ -591,7 +591,9 @@ pub fn mode_label(mode: LiveMode) -> &'static str {
 /// Starts a new reader from the last offset the UI received, skipping what
 /// it already showed.
 pub(super) fn restart_reader(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(from) = state.tail.restart_point() else {
+    // A jump that has delivered nothing yet restarts where it was going.
+    let tail = state.jump.as_deref_mut().unwrap_or(&mut state.tail);
+    let Some(from) = tail.restart_point() else {
         return;
     };
     start_reader(state, from, fx);
@@ -614,14 +616,41 @@ fn start_reader(state: &mut State, from: String, fx: &mut Vec<Effect>) {
     });
 }
 
-/// Empties the tail and reads from `from` (`-1`, `now` or an offset).
+/// Reads from `from` (`-1`, `now` or an offset) into an empty tail. What
+/// the tail holds stays on screen until the new reader delivers: a jump
+/// the server refuses loses nothing (see `events::reader`).
 pub(super) fn jump_to(state: &mut State, from: &str, fx: &mut Vec<Effect>) {
-    state.tail.reset(from);
+    let mut fresh = Tail::new(state.tail.kind, state.tail.limits);
+    fresh.reset(from);
     state.reconnects = 0;
-    if let Some(from) = state.tail.restart_point() {
-        start_reader(state, from, fx);
+    state.failed_at = None;
+    if state.tail.batches.is_empty() {
+        state.tail = fresh;
+        state.jump = None;
+    } else {
+        state.jump = Some(Box::new(fresh));
     }
+    restart_reader(state, fx);
     state.focus = Pane::Tail;
+}
+
+/// Why `from` cannot be an offset to read from, if it cannot: what can be
+/// checked without asking the server (the protocol's sentinels, and the
+/// characters no offset may hold). The value itself stays opaque.
+pub fn offset_problem(from: &str) -> Option<&'static str> {
+    if from.is_empty() {
+        return Some("type -1 (beginning), now (tail) or an offset");
+    }
+    if from == "-1" || from == "now" {
+        return None;
+    }
+    if from.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("an offset holds no spaces or control characters");
+    }
+    if from.contains([',', '&', '=', '?', '/']) {
+        return Some("an offset never holds , & = ? or /");
+    }
+    None
 }
 
 /// A content type without parameters, lower case (`text/plain`).
@@ -683,6 +712,7 @@ pub fn open_stream(state: &mut State, path: &str, fx: &mut Vec<Effect>) {
     state.reconnects = 0;
     state.retry_at = None;
     state.pending_start = None;
+    state.jump = None;
     state.overlay = None;
     let now = wall_clock(state);
     state.bookmarks.touch_recent(&url, &now);

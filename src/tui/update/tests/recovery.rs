@@ -112,3 +112,69 @@ fn a_head_that_failed_under_the_resume_dialog_is_asked_again() {
     let fx = head(&mut s, url, Ok(metadata(Some("text/plain"), None)));
     assert_eq!(starts(&fx)[0].1, "c9");
 }
+
+fn opened_with_two(s: &mut State) {
+    open_json(s, "demo/orders");
+    deliver(s, batch("-1", "c1", &[&n(1), &n(2)], false));
+    s.focus = Pane::Tail;
+}
+
+fn jump(s: &mut State, to: &str) -> Vec<Effect> {
+    let mut fx = ch(s, 'J');
+    // The dialog starts with "-1" in it.
+    fx.extend(press(s, KeyCode::Backspace));
+    fx.extend(press(s, KeyCode::Backspace));
+    fx.extend(typ(s, to));
+    fx.extend(press(s, KeyCode::Enter));
+    fx
+}
+
+#[test]
+fn a_jump_that_cannot_be_an_offset_changes_nothing() {
+    let mut s = new_state();
+    opened_with_two(&mut s);
+    let fx = jump(&mut s, "gar bage");
+    assert!(starts(&fx).is_empty());
+    assert_eq!(shown(&s), [n(1), n(2)]);
+    let Some(Overlay::Dialog(d)) = &s.overlay else {
+        panic!("the dialog stays open with the reason");
+    };
+    assert!(d.error.as_deref().unwrap().contains("no spaces"), "{d:?}");
+    press(&mut s, KeyCode::Esc);
+    assert!(starts(&jump(&mut s, "a/b")).is_empty());
+    assert_eq!(shown(&s), [n(1), n(2)]);
+}
+
+#[test]
+fn a_jump_the_server_refuses_keeps_the_buffer_and_reading_goes_on() {
+    let mut s = new_state();
+    opened_with_two(&mut s);
+    let fx = jump(&mut s, "garbage");
+    assert_eq!(starts(&fx)[0].1, "garbage");
+    // Until the new reader delivers, the tail shown stays.
+    assert_eq!(shown(&s), [n(1), n(2)]);
+    let reader = s.open.as_ref().unwrap().reader;
+    let event = ReaderEvent::Failed("bad request (400): bad offset".into());
+    let fx = update(&mut s, Message::Reader { reader, event });
+    assert_eq!(shown(&s), [n(1), n(2)]);
+    let notice = &s.notice.as_ref().unwrap().text;
+    assert!(
+        notice.contains("400") && notice.contains("kept"),
+        "{notice}"
+    );
+    // Reading resumes where the kept tail was.
+    assert_eq!(starts(&fx)[0].1, "c1");
+    deliver(&mut s, batch("c1", "c2", &[&n(3)], false));
+    assert_eq!(shown(&s), [n(1), n(2), n(3)]);
+}
+
+#[test]
+fn a_jump_replaces_the_buffer_once_the_new_reader_delivers() {
+    let mut s = new_state();
+    opened_with_two(&mut s);
+    jump(&mut s, "c1");
+    assert_eq!(shown(&s), [n(1), n(2)]);
+    deliver(&mut s, batch("c1", "c2", &[&n(9)], false));
+    assert_eq!(shown(&s), [n(9)]);
+    assert!(s.jump.is_none());
+}
