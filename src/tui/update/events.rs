@@ -169,6 +169,13 @@ pub(super) fn head(
     let path = state.path_of(url);
     match result {
         Ok(meta) => {
+            if is_open
+                && let Some(path) = &path
+                && state.streams.get_mut(path).is_none()
+            {
+                // Its row went when it was missing; it exists now.
+                state.streams.upsert(path).sources.recent = true;
+            }
             if let Some(path) = &path
                 && let Some(e) = state.streams.get_mut(path)
             {
@@ -197,6 +204,11 @@ pub(super) fn head(
                 && let Some(entry) = state.streams.get_mut(path)
             {
                 entry.missing = e.status();
+                if let Some(status @ (404 | 410)) = e.status() {
+                    // Opened by mistake, or deleted since: not kept
+                    // unless bookmarked or listed by the registry.
+                    state.streams.forget_missing(path, status);
+                }
             }
             if is_open {
                 let text = explain(&e);

@@ -179,7 +179,7 @@ fn filter_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     let s = &mut state.streams;
     match key.code {
         KeyCode::Esc => {
-            s.filter.clear();
+            s.set_filter(String::new());
             s.filtering = false;
         }
         KeyCode::Enter => {
@@ -191,11 +191,14 @@ fn filter_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         KeyCode::Up => s.select_prev(1),
         KeyCode::Down => s.select_next(1),
         KeyCode::Backspace => {
-            s.filter.pop();
+            let mut f = s.filter.clone();
+            f.pop();
+            s.set_filter(f);
         }
         KeyCode::Char(ch) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            s.filter.push(ch);
-            s.selected = 0;
+            let mut f = s.filter.clone();
+            f.push(ch);
+            s.set_filter(f);
         }
         _ => {}
     }
@@ -215,11 +218,9 @@ fn paste(state: &mut State, text: &str) {
             .collect();
         state.composer.editor.insert_str(clean);
     } else if state.focus == Pane::Streams && state.streams.filtering {
-        state
-            .streams
-            .filter
-            .extend(text.chars().filter(|c| !c.is_control()));
-        state.streams.clamp();
+        let mut f = state.streams.filter.clone();
+        f.extend(text.chars().filter(|c| !c.is_control()));
+        state.streams.set_filter(f);
     }
 }
 

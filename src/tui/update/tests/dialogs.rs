@@ -347,8 +347,8 @@ fn delete_needs_the_exact_name_and_shows_server_errors() {
     assert!(s.overlay.is_none());
     assert!(fx.contains(&Effect::StopReader));
     assert!(matches!(s.connection, Connection::Failed(_)));
-    // Still listed as a recent stream, but marked gone.
-    assert_eq!(s.streams.entries[0].missing, Some(404));
+    // Only opened, not bookmarked: its row goes with it.
+    assert!(s.streams.entries.is_empty());
 }
 
 #[test]
