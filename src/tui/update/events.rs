@@ -90,8 +90,23 @@ pub(super) fn reader(
             state.now = state.now.max(at);
             let closed = incoming.closed;
             let up_to_date = incoming.up_to_date;
+            // An up-to-date checkpoint ends at the stream's tail: the
+            // metadata's next offset follows every batch, no HEAD needed.
+            if (up_to_date || closed)
+                && !incoming.partial
+                && let Some(head) = &mut state.meta.head
+            {
+                head.next_offset =
+                    crate::client::Offset::new(incoming.next_offset.clone());
+                head.closed |= closed;
+            }
             let n = state.tail.push(incoming);
-            state.meta.rate.record(n, at);
+            // Catch-up is counted apart: it is not the live rate.
+            if state.meta.catch_up.record(n, at, up_to_date || closed) {
+                state.meta.rate.record(n, at);
+            } else {
+                state.meta.rate.advance(at);
+            }
             state.meta.read = info;
             state.reconnects = 0;
             state.connection = if closed {
@@ -154,7 +169,10 @@ pub(super) fn reader(
             state.notify(Level::Error, error.clone());
             state.connection = Connection::Failed(error);
         }
-        ReaderEvent::Done => state.connection = Connection::CaughtUp,
+        ReaderEvent::Done => {
+            state.meta.catch_up.record(0, state.now, true);
+            state.connection = Connection::CaughtUp;
+        }
     }
 }
 

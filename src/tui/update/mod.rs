@@ -623,6 +623,7 @@ fn start_reader(state: &mut State, from: String, fx: &mut Vec<Effect>) {
 pub(super) fn jump_to(state: &mut State, from: &str, fx: &mut Vec<Effect>) {
     let mut fresh = Tail::new(state.tail.kind, state.tail.limits);
     fresh.reset(from);
+    state.meta.catch_up = super::state::meta::CatchUp::start(state.now);
     state.reconnects = 0;
     state.failed_at = None;
     if state.tail.batches.is_empty() {

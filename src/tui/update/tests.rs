@@ -5,6 +5,7 @@
 mod composer;
 mod dialogs;
 mod navigation;
+mod numbers;
 mod recovery;
 
 use std::time::{Duration, Instant};
