@@ -28,7 +28,43 @@ pub struct Meta {
     pub head_error: Option<String>,
     pub loading: bool,
     pub read: ReadInfo,
+    /// Live arrivals only: what catch-up brought is in `catch_up`.
     pub rate: Rate,
+    pub catch_up: CatchUp,
+}
+
+/// What the reader brought before it first reached the tail.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CatchUp {
+    /// When reading started.
+    pub started: Option<Instant>,
+    pub messages: u64,
+    /// How long reaching the tail took; `None` while catching up.
+    pub took: Option<Duration>,
+}
+
+impl CatchUp {
+    /// Starts counting a new catch-up at `now`.
+    pub fn start(now: Instant) -> CatchUp {
+        CatchUp {
+            started: Some(now),
+            ..CatchUp::default()
+        }
+    }
+
+    /// Counts `n` messages that arrived at `at`; `up_to_date` ends the
+    /// catch-up. Returns whether they were live arrivals instead.
+    pub fn record(&mut self, n: u64, at: Instant, up_to_date: bool) -> bool {
+        if self.took.is_some() {
+            return true;
+        }
+        self.messages += n;
+        if up_to_date {
+            let started = self.started.unwrap_or(at);
+            self.took = Some(at.saturating_duration_since(started));
+        }
+        false
+    }
 }
 
 impl Meta {

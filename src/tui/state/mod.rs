@@ -143,6 +143,9 @@ pub struct State {
     /// Messages (JSON) or bytes to skip after `pending_start` (a resume
     /// point inside a response).
     pub pending_skip: u64,
+    /// A jump's new tail, until its reader delivers; `tail` keeps what was
+    /// shown so that a refused jump loses nothing.
+    pub jump: Option<Box<Tail>>,
     /// Wall-clock time of the latest tick, RFC 3339 UTC.
     pub wall: String,
 }
@@ -174,6 +177,7 @@ impl State {
             failed_at: None,
             pending_start: None,
             pending_skip: 0,
+            jump: None,
             wall: String::new(),
         }
     }

@@ -56,15 +56,26 @@ impl Streams {
         self.entries
             .iter()
             .enumerate()
-            .filter(|(_, e)| {
-                needle.is_empty()
-                    || e.path.to_lowercase().contains(&needle)
-                    || e.content_type
-                        .as_deref()
-                        .is_some_and(|c| c.to_lowercase().contains(&needle))
-            })
+            .filter(|(_, e)| matches(e, &needle))
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// The selected entry's path, to keep it selected through a change.
+    pub fn selected_path(&self) -> Option<String> {
+        self.selected_entry().map(|e| e.path.clone())
+    }
+
+    /// Changes the filter; the selected stream stays selected when it
+    /// still matches (else the first row is).
+    pub fn set_filter(&mut self, filter: String) {
+        let keep = self.selected_path();
+        self.filter = filter;
+        self.selected = 0;
+        if let Some(path) = keep {
+            self.select_path(&path);
+        }
+        self.clamp();
     }
 
     /// The selected entry, if the filtered list is not empty.
@@ -83,6 +94,22 @@ impl Streams {
         {
             Ok(i) => i,
             Err(i) => {
+                // A row inserted above the selection moves it down with
+                // the stream it is on.
+                let needle = self.filter.to_lowercase();
+                let above = if needle.is_empty() {
+                    i
+                } else {
+                    self.entries[..i]
+                        .iter()
+                        .filter(|e| matches(e, &needle))
+                        .count()
+                };
+                let shown =
+                    needle.is_empty() || path.to_lowercase().contains(&needle);
+                if shown && !self.entries.is_empty() && above <= self.selected {
+                    self.selected += 1;
+                }
                 self.entries.insert(
                     i,
                     Entry {
@@ -108,16 +135,31 @@ impl Streams {
         self.entries.get_mut(i)
     }
 
-    /// Removes a stream the registry reported deleted, unless another
-    /// source still names it.
+    /// Removes a stream the registry reported deleted, unless bookmarked
+    /// (a row only opened or named on the command line names nothing that
+    /// exists any more).
     pub fn remove_from_registry(&mut self, path: &str) {
         if let Some(e) = self.get_mut(path) {
             e.sources.registry = false;
-            e.missing = Some(404);
-            let s = e.sources;
-            if !(s.command_line || s.recent || s.bookmarked) {
-                self.entries.retain(|e| e.path != path);
-            }
+        }
+        self.forget_missing(path, 404);
+    }
+
+    /// A stream is known not to exist (404, 410): its row goes unless a
+    /// bookmark or the registry still names it; a kept row says "gone".
+    pub fn forget_missing(&mut self, path: &str, status: u16) {
+        let Some(e) = self.get_mut(path) else {
+            return;
+        };
+        e.missing = Some(status);
+        let s = e.sources;
+        if s.bookmarked || s.registry {
+            return;
+        }
+        let keep = self.selected_path().filter(|p| p != path);
+        self.entries.retain(|e| e.path != path);
+        if let Some(p) = keep {
+            self.select_path(&p);
         }
         self.clamp();
     }
@@ -147,6 +189,15 @@ impl Streams {
             self.selected = pos;
         }
     }
+}
+
+/// Whether `e` matches a lower-cased filter.
+fn matches(e: &Entry, needle: &str) -> bool {
+    needle.is_empty()
+        || e.path.to_lowercase().contains(needle)
+        || e.content_type
+            .as_deref()
+            .is_some_and(|c| c.to_lowercase().contains(needle))
 }
 
 #[cfg(test)]

@@ -107,11 +107,8 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         DialogKind::Jump(mut input) => {
             if key.code == KeyCode::Enter {
                 let from = input.value.trim().to_owned();
-                if from.is_empty() {
-                    set_error(
-                        state,
-                        "type -1 (beginning), now (tail) or an offset",
-                    );
+                if let Some(problem) = super::offset_problem(&from) {
+                    set_error(state, format!("{problem}; nothing changed"));
                 } else {
                     close(state);
                     jump_to(state, &from, fx);

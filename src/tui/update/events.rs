@@ -80,13 +80,34 @@ pub(super) fn reader(
     if state.open.as_ref().is_none_or(|o| o.reader != reader) {
         return;
     }
+    // The jump's reader answered: its tail replaces the one kept.
+    if matches!(event, ReaderEvent::Batch { .. } | ReaderEvent::Done)
+        && let Some(fresh) = state.jump.take()
+    {
+        state.tail = *fresh;
+    }
     match event {
         ReaderEvent::Batch { incoming, info, at } => {
             state.now = state.now.max(at);
             let closed = incoming.closed;
             let up_to_date = incoming.up_to_date;
+            // An up-to-date checkpoint ends at the stream's tail: the
+            // metadata's next offset follows every batch, no HEAD needed.
+            if (up_to_date || closed)
+                && !incoming.partial
+                && let Some(head) = &mut state.meta.head
+            {
+                head.next_offset =
+                    crate::client::Offset::new(incoming.next_offset.clone());
+                head.closed |= closed;
+            }
             let n = state.tail.push(incoming);
-            state.meta.rate.record(n, at);
+            // Catch-up is counted apart: it is not the live rate.
+            if state.meta.catch_up.record(n, at, up_to_date || closed) {
+                state.meta.rate.record(n, at);
+            } else {
+                state.meta.rate.advance(at);
+            }
             state.meta.read = info;
             state.reconnects = 0;
             state.connection = if closed {
@@ -121,8 +142,13 @@ pub(super) fn reader(
             // closing a long SSE response early, a proxy timeout) is
             // resumed at once: waiting would only put the tail behind.
             // Backoff is for failures that make no progress.
-            let progressed = state.failed_at != state.tail.last_offset;
-            state.failed_at.clone_from(&state.tail.last_offset);
+            let last = state
+                .jump
+                .as_ref()
+                .map_or(&state.tail.last_offset, |t| &t.last_offset)
+                .clone();
+            let progressed = state.failed_at != last;
+            state.failed_at = last;
             if progressed {
                 restart_reader(state, fx);
                 return;
@@ -130,10 +156,24 @@ pub(super) fn reader(
             back_off(state, error);
         }
         ReaderEvent::Failed(error) => {
+            if let Some(jump) = state.jump.take() {
+                // The server refused the jump: the tail shown stays, and
+                // reading goes on where it was.
+                let to = jump.last_offset.unwrap_or_default();
+                state.notify(
+                    Level::Error,
+                    format!("jump to {to} failed: {error}; the tail is kept"),
+                );
+                restart_reader(state, fx);
+                return;
+            }
             state.notify(Level::Error, error.clone());
             state.connection = Connection::Failed(error);
         }
-        ReaderEvent::Done => state.connection = Connection::CaughtUp,
+        ReaderEvent::Done => {
+            state.meta.catch_up.record(0, state.now, true);
+            state.connection = Connection::CaughtUp;
+        }
     }
 }
 
@@ -148,6 +188,13 @@ pub(super) fn head(
     let path = state.path_of(url);
     match result {
         Ok(meta) => {
+            if is_open
+                && let Some(path) = &path
+                && state.streams.get_mut(path).is_none()
+            {
+                // Its row went when it was missing; it exists now.
+                state.streams.upsert(path).sources.recent = true;
+            }
             if let Some(path) = &path
                 && let Some(e) = state.streams.get_mut(path)
             {
@@ -180,6 +227,11 @@ pub(super) fn head(
                 && let Some(entry) = state.streams.get_mut(path)
             {
                 entry.missing = e.status();
+                if let Some(status @ (404 | 410)) = e.status() {
+                    // Opened by mistake, or deleted since: not kept
+                    // unless bookmarked or listed by the registry.
+                    state.streams.forget_missing(path, status);
+                }
             }
             if is_open {
                 let text = explain(&e);

@@ -179,7 +179,7 @@ fn filter_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     let s = &mut state.streams;
     match key.code {
         KeyCode::Esc => {
-            s.filter.clear();
+            s.set_filter(String::new());
             s.filtering = false;
         }
         KeyCode::Enter => {
@@ -191,11 +191,14 @@ fn filter_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         KeyCode::Up => s.select_prev(1),
         KeyCode::Down => s.select_next(1),
         KeyCode::Backspace => {
-            s.filter.pop();
+            let mut f = s.filter.clone();
+            f.pop();
+            s.set_filter(f);
         }
         KeyCode::Char(ch) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            s.filter.push(ch);
-            s.selected = 0;
+            let mut f = s.filter.clone();
+            f.push(ch);
+            s.set_filter(f);
         }
         _ => {}
     }
@@ -215,11 +218,9 @@ fn paste(state: &mut State, text: &str) {
             .collect();
         state.composer.editor.insert_str(clean);
     } else if state.focus == Pane::Streams && state.streams.filtering {
-        state
-            .streams
-            .filter
-            .extend(text.chars().filter(|c| !c.is_control()));
-        state.streams.clamp();
+        let mut f = state.streams.filter.clone();
+        f.extend(text.chars().filter(|c| !c.is_control()));
+        state.streams.set_filter(f);
     }
 }
 
@@ -604,7 +605,9 @@ pub fn mode_label(mode: LiveMode) -> &'static str {
 /// Starts a new reader from the last offset the UI received, skipping what
 /// it already showed.
 pub(super) fn restart_reader(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(from) = state.tail.restart_point() else {
+    // A jump that has delivered nothing yet restarts where it was going.
+    let tail = state.jump.as_deref_mut().unwrap_or(&mut state.tail);
+    let Some(from) = tail.restart_point() else {
         return;
     };
     start_reader(state, from, fx);
@@ -627,7 +630,9 @@ fn start_reader(state: &mut State, from: String, fx: &mut Vec<Effect>) {
     });
 }
 
-/// Empties the tail and reads from `from` (`-1`, `now` or an offset).
+/// Reads from `from` (`-1`, `now` or an offset) into an empty tail. What
+/// the tail holds stays on screen until the new reader delivers: a jump
+/// the server refuses loses nothing (see `events::reader`).
 pub(super) fn jump_to(state: &mut State, from: &str, fx: &mut Vec<Effect>) {
     let mark = Mark {
         offset: from.to_owned(),
@@ -636,19 +641,46 @@ pub(super) fn jump_to(state: &mut State, from: &str, fx: &mut Vec<Effect>) {
     jump_to_mark(state, &mark, fx);
 }
 
-/// Empties the tail and reads from the mark's offset, dropping what comes
-/// before its message (a bookmark or a resume point).
+/// Reads from the mark's offset into an empty tail, dropping what comes
+/// before its message (a bookmark or a resume point). What the tail holds
+/// stays on screen until the new reader delivers.
 pub(super) fn jump_to_mark(
     state: &mut State,
     mark: &Mark,
     fx: &mut Vec<Effect>,
 ) {
-    state.tail.reset_at(mark);
+    let mut fresh = Tail::new(state.tail.kind, state.tail.limits);
+    fresh.reset_at(mark);
+    state.meta.catch_up = super::state::meta::CatchUp::start(state.now);
     state.reconnects = 0;
-    if let Some(from) = state.tail.restart_point() {
-        start_reader(state, from, fx);
+    state.failed_at = None;
+    if state.tail.batches.is_empty() {
+        state.tail = fresh;
+        state.jump = None;
+    } else {
+        state.jump = Some(Box::new(fresh));
     }
+    restart_reader(state, fx);
     state.focus = Pane::Tail;
+}
+
+/// Why `from` cannot be an offset to read from, if it cannot: what can be
+/// checked without asking the server (the protocol's sentinels, and the
+/// characters no offset may hold). The value itself stays opaque.
+pub fn offset_problem(from: &str) -> Option<&'static str> {
+    if from.is_empty() {
+        return Some("type -1 (beginning), now (tail) or an offset");
+    }
+    if from == "-1" || from == "now" {
+        return None;
+    }
+    if from.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("an offset holds no spaces or control characters");
+    }
+    if from.contains([',', '&', '=', '?', '/']) {
+        return Some("an offset never holds , & = ? or /");
+    }
+    None
 }
 
 /// A content type without parameters, lower case (`text/plain`).
@@ -726,6 +758,7 @@ fn open_url(state: &mut State, url: String, fx: &mut Vec<Effect>) {
     state.reconnects = 0;
     state.retry_at = None;
     state.pending_start = None;
+    state.jump = None;
     state.overlay = None;
     let now = wall_clock(state);
     state.bookmarks.touch_recent(&url, &now);

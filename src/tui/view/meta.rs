@@ -101,7 +101,7 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
     if let Some(c) = &r.cache_control {
         out.push(kv("cache", safe(c), plain));
     }
-    out.push(kv("msgs/s", count(state.meta.rate.per_second()), plain));
+    out.push(kv("live/s", count(state.meta.rate.per_second()), plain));
     out
 }
 

@@ -72,8 +72,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         unit(state.tail.kind, state.tail.total_messages)
     }));
     spans.push(Span::styled(" · ", dim));
+    // Live arrivals only: what catch-up brought is not a rate.
     spans.push(Span::raw(format!(
-        "{}/s",
+        "{}/s live",
         count(state.meta.rate.per_second())
     )));
     frame.render_widget(

@@ -112,3 +112,138 @@ fn a_head_that_failed_under_the_resume_dialog_is_asked_again() {
     let fx = head(&mut s, url, Ok(metadata(Some("text/plain"), None)));
     assert_eq!(starts(&fx)[0].1, "c9");
 }
+
+fn opened_with_two(s: &mut State) {
+    open_json(s, "demo/orders");
+    deliver(s, batch("-1", "c1", &[&n(1), &n(2)], false));
+    s.focus = Pane::Tail;
+}
+
+fn jump(s: &mut State, to: &str) -> Vec<Effect> {
+    let mut fx = ch(s, 'J');
+    // The dialog starts with "-1" in it.
+    fx.extend(press(s, KeyCode::Backspace));
+    fx.extend(press(s, KeyCode::Backspace));
+    fx.extend(typ(s, to));
+    fx.extend(press(s, KeyCode::Enter));
+    fx
+}
+
+#[test]
+fn a_jump_that_cannot_be_an_offset_changes_nothing() {
+    let mut s = new_state();
+    opened_with_two(&mut s);
+    let fx = jump(&mut s, "gar bage");
+    assert!(starts(&fx).is_empty());
+    assert_eq!(shown(&s), [n(1), n(2)]);
+    let Some(Overlay::Dialog(d)) = &s.overlay else {
+        panic!("the dialog stays open with the reason");
+    };
+    assert!(d.error.as_deref().unwrap().contains("no spaces"), "{d:?}");
+    press(&mut s, KeyCode::Esc);
+    assert!(starts(&jump(&mut s, "a/b")).is_empty());
+    assert_eq!(shown(&s), [n(1), n(2)]);
+}
+
+#[test]
+fn a_jump_the_server_refuses_keeps_the_buffer_and_reading_goes_on() {
+    let mut s = new_state();
+    opened_with_two(&mut s);
+    let fx = jump(&mut s, "garbage");
+    assert_eq!(starts(&fx)[0].1, "garbage");
+    // Until the new reader delivers, the tail shown stays.
+    assert_eq!(shown(&s), [n(1), n(2)]);
+    let reader = s.open.as_ref().unwrap().reader;
+    let event = ReaderEvent::Failed("bad request (400): bad offset".into());
+    let fx = update(&mut s, Message::Reader { reader, event });
+    assert_eq!(shown(&s), [n(1), n(2)]);
+    let notice = &s.notice.as_ref().unwrap().text;
+    assert!(
+        notice.contains("400") && notice.contains("kept"),
+        "{notice}"
+    );
+    // Reading resumes where the kept tail was.
+    assert_eq!(starts(&fx)[0].1, "c1");
+    deliver(&mut s, batch("c1", "c2", &[&n(3)], false));
+    assert_eq!(shown(&s), [n(1), n(2), n(3)]);
+}
+
+#[test]
+fn a_jump_replaces_the_buffer_once_the_new_reader_delivers() {
+    let mut s = new_state();
+    opened_with_two(&mut s);
+    jump(&mut s, "c1");
+    assert_eq!(shown(&s), [n(1), n(2)]);
+    deliver(&mut s, batch("c1", "c2", &[&n(9)], false));
+    assert_eq!(shown(&s), [n(9)]);
+    assert!(s.jump.is_none());
+}
+
+#[test]
+fn rows_of_streams_that_do_not_exist_go_unless_bookmarked() {
+    let mut s = new_state();
+    update(
+        &mut s,
+        Message::Registry(RegistryEvent::Created {
+            path: "a".into(),
+            content_type: Some("application/json".into()),
+        }),
+    );
+    // o does/not/exist: the 404 drops the row the open added.
+    let mut fx = Vec::new();
+    open_stream(&mut s, "does/not/exist", &mut fx);
+    let url = format!("{BASE}/does/not/exist");
+    head(
+        &mut s,
+        url.clone(),
+        Err(Error::NotFound { url: url.clone() }),
+    );
+    let paths: Vec<_> = s.streams.entries.iter().map(|e| &e.path).collect();
+    assert_eq!(paths, ["a"]);
+    // Created later and retried: the row comes back.
+    head(&mut s, url, Ok(metadata(Some("text/plain"), None)));
+    assert!(s.streams.get_mut("does/not/exist").is_some());
+    // A bookmarked stream that is gone keeps its row, marked.
+    s.streams.upsert("kept").sources.bookmarked = true;
+    let url = format!("{BASE}/kept");
+    head(&mut s, url.clone(), Err(Error::NotFound { url }));
+    assert_eq!(s.streams.get_mut("kept").unwrap().missing, Some(404));
+    // Deleted and recreated by the registry: no gone row left.
+    update(
+        &mut s,
+        Message::Registry(RegistryEvent::Deleted { path: "a".into() }),
+    );
+    assert!(s.streams.get_mut("a").is_none());
+}
+
+#[test]
+fn the_cursor_stays_on_the_open_stream_as_rows_arrive_and_filters_change() {
+    let mut s = new_state();
+    let mut fx = Vec::new();
+    open_stream(&mut s, "demo/orders", &mut fx);
+    for p in ["demo/app-log", "a/first", "z/last"] {
+        update(
+            &mut s,
+            Message::Registry(RegistryEvent::Created {
+                path: p.into(),
+                content_type: None,
+            }),
+        );
+    }
+    assert_eq!(s.streams.selected_entry().unwrap().path, "demo/orders");
+    s.focus = Pane::Streams;
+    ch(&mut s, '/');
+    typ(&mut s, "demo");
+    assert_eq!(s.streams.selected_entry().unwrap().path, "demo/orders");
+    press(&mut s, KeyCode::Up);
+    assert_eq!(s.streams.selected_entry().unwrap().path, "demo/app-log");
+    // Clearing the filter keeps the selected row, not the first one.
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.streams.selected_entry().unwrap().path, "demo/app-log");
+    ch(&mut s, '/');
+    typ(&mut s, "zz");
+    // "z" matches one row, which is selected; clearing stays on it.
+    press(&mut s, KeyCode::Backspace);
+    press(&mut s, KeyCode::Backspace);
+    assert_eq!(s.streams.selected_entry().unwrap().path, "z/last");
+}
