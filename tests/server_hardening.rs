@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use dsx::server::{ServerConfig, start};
-use support::Dsx;
+use support::{Dsx, data_dir_arg, http, run_to_end};
 
 /// Reads until the server closes the connection; `Ok(bytes)` on EOF or a
 /// reset, `Err` when it was still open after `limit`.
@@ -147,4 +147,70 @@ fn an_append_past_the_memory_budget_gets_its_507_not_a_broken_pipe() {
         .unwrap_or_else(|e| panic!("no 507: {e}\n{}", dsx.transcript()));
     assert!(answer.starts_with("HTTP/1.1 507"), "{answer}");
     assert!(answer.contains("memory budget"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_flipped_byte_in_a_data_dir_log_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = data_dir_arg(dir.path());
+    let mut first = Dsx::spawn(&[
+        "serve",
+        "--port",
+        "0",
+        "--data-dir",
+        &dir_arg,
+        "--no-registry",
+    ]);
+    let url = format!("{}/v1/stream/kept", first.loopback_url());
+    let http = http();
+    let created = http
+        .put(&url)
+        .header("content-type", "text/plain")
+        .body("acknowledged line one\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let appended = http
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("acknowledged line two\n")
+        .send()
+        .await
+        .unwrap();
+    assert!(appended.status().is_success());
+    first.kill();
+
+    let streams = dir.path().join("streams");
+    let stream_dir = std::fs::read_dir(&streams)
+        .unwrap()
+        .next()
+        .expect("one stream directory")
+        .unwrap()
+        .path();
+    let log = stream_dir.join("log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    let at = bytes
+        .windows(3)
+        .position(|w| w == b"one")
+        .expect("the first line is in the log");
+    bytes[at] = b'0';
+    std::fs::write(&log, &bytes).unwrap();
+
+    let (status, out) = run_to_end(
+        &[
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            &dir_arg,
+            "--no-registry",
+        ],
+        Duration::from_secs(20),
+    );
+    assert!(!status.success(), "served a corrupt log:\n{out}");
+    assert!(out.contains("corrupt record"), "{out}");
+    assert!(out.contains("log"), "names no file:\n{out}");
+    // Nothing was cut off: the log is as it was left, for the user to see.
+    assert_eq!(std::fs::read(&log).unwrap(), bytes);
 }
