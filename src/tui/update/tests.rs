@@ -4,6 +4,7 @@
 
 mod composer;
 mod dialogs;
+mod interleave;
 mod navigation;
 
 use std::time::{Duration, Instant};
