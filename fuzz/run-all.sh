@@ -13,10 +13,14 @@ fi
 export RUSTC_BOOTSTRAP=1
 mkdir -p logs
 ./seed.sh
+cargo fuzz build -O > logs/build.out 2>&1 || { tail -20 logs/build.out; exit 1; }
+bin=target/x86_64-unknown-linux-gnu/release
 for t in "${targets[@]}"; do
     mkdir -p "corpus/$t" "artifacts/$t"
     echo "== $t start $(date -u +%FT%TZ)" | tee -a logs/summary.txt
-    cargo fuzz run -O "$t" "corpus/$t" -- \
+    # The binary itself, not `cargo fuzz run`: after a crash that one
+    # rebuilds everything with other flags just to print a backtrace.
+    "$bin/$t" "corpus/$t" \
         -max_total_time="$secs" -jobs=1 -workers=1 \
         -print_final_stats=1 -artifact_prefix="artifacts/$t/" \
         > "logs/$t.out" 2>&1

@@ -87,7 +87,26 @@ fn non_loopback_host_is_refused_without_allow_remote() {
     let (status, out) =
         run_to_end(&["serve", "--host", "0.0.0.0", "--port", "0"], EXIT_WAIT);
     assert!(!status.success(), "dsx serve on 0.0.0.0 ran:\n{out}");
+    // A usage error, as documented (it used to exit 5).
+    assert_eq!(status.code(), Some(1), "exit code:\n{out}");
     assert!(out.contains("--allow-remote"), "unclear refusal:\n{out}");
+}
+
+#[test]
+fn limits_that_overflow_or_are_zero_are_usage_errors() {
+    // 17592186044416 MiB is 2^64 bytes: it used to wrap to a 0-byte limit
+    // and the server started, refusing every body.
+    for (flag, value) in [
+        ("--max-body-mb", "17592186044416"),
+        ("--max-memory-mb", "18446744073709551615"),
+        ("--max-chunk-kb", "0"),
+    ] {
+        let (status, out) =
+            run_to_end(&["serve", "--port", "0", flag, value], EXIT_WAIT);
+        assert_eq!(status.code(), Some(1), "{flag} {value}:\n{out}");
+        assert!(out.contains(flag), "{flag} {value} not named:\n{out}");
+        assert!(!out.contains("listening"), "started anyway:\n{out}");
+    }
 }
 
 #[test]

@@ -4,9 +4,10 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
+use super::exit::usage;
 use super::{ServeArgs, shutdown_signal};
 use crate::server::{self, Limits, ServerConfig, demo};
 
@@ -78,29 +79,23 @@ fn names(streams: &[demo::DemoStream]) -> String {
         .join(", ")
 }
 
-/// Turns the flags into a server configuration.
+/// Turns the flags into a server configuration. Every refusal is a usage
+/// error (exit 1): nothing was started.
 pub fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
     let host = args.host.trim_start_matches('[').trim_end_matches(']');
     let ip: IpAddr = if host == "localhost" {
         IpAddr::from([127, 0, 0, 1])
     } else {
-        host.parse()
-            .with_context(|| format!("--host {host:?} is not an IP address"))?
+        host.parse().map_err(|_| {
+            usage(format!("--host {host:?} is not an IP address"))
+        })?
     };
     if !ip.is_loopback() && !args.allow_remote {
-        bail!(
+        return Err(usage(format!(
             "refusing to listen on {ip}: the dev server has no \
              authentication. Use a loopback address (the default \
              127.0.0.1), or pass --allow-remote to expose it anyway"
-        );
-    }
-    if args.max_body_mb == 0
-        || args.max_chunk_kb == 0
-        || args.max_memory_mb == 0
-    {
-        bail!(
-            "--max-body-mb, --max-chunk-kb and --max-memory-mb must be at least 1"
-        );
+        )));
     }
     Ok(ServerConfig {
         addr: SocketAddr::new(ip, args.port),
@@ -110,11 +105,52 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
         ),
         test_hooks: args.test_hooks,
         limits: Limits {
-            max_body_bytes: args.max_body_mb << 20,
-            max_chunk_bytes: args.max_chunk_kb << 10,
-            max_memory_bytes: args.max_memory_mb << 20,
+            max_body_bytes: scaled("--max-body-mb", args.max_body_mb, 20)?,
+            max_chunk_bytes: scaled("--max-chunk-kb", args.max_chunk_kb, 10)?,
+            max_memory_bytes: scaled(
+                "--max-memory-mb",
+                args.max_memory_mb,
+                20,
+            )?,
         },
         registry: !args.no_registry,
         ..ServerConfig::default()
     })
+}
+
+/// Largest size any limit may have, in bytes (1 PiB): far above what a dev
+/// server can hold, far below where byte counts overflow.
+const MAX_LIMIT_BYTES: u64 = 1 << 50;
+
+/// `value` units of `1 << shift` bytes, refused (usage error) when zero or
+/// when it would not fit: a shift that overflowed would wrap to a tiny or
+/// zero limit.
+fn scaled(flag: &str, value: u64, shift: u32) -> anyhow::Result<u64> {
+    let max = MAX_LIMIT_BYTES >> shift;
+    if value == 0 || value > max {
+        return Err(usage(format!("{flag} must be between 1 and {max}")));
+    }
+    Ok(value << shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::exit::{USAGE, code_for};
+
+    #[test]
+    fn limits_are_scaled_and_overflow_is_refused() {
+        assert_eq!(scaled("--max-body-mb", 1, 20).unwrap(), 1 << 20);
+        assert_eq!(scaled("--max-chunk-kb", 4096, 10).unwrap(), 4 << 20);
+        assert_eq!(
+            scaled("--max-body-mb", 1 << 30, 20).unwrap(),
+            MAX_LIMIT_BYTES
+        );
+        // 2^44 MiB is 2^64 bytes: this used to wrap to a 0-byte limit.
+        for bad in [0, (1 << 30) + 1, 17_592_186_044_416, u64::MAX] {
+            let err = scaled("--max-body-mb", bad, 20).unwrap_err();
+            assert_eq!(code_for(&err), USAGE, "{bad}");
+            assert!(err.to_string().contains("--max-body-mb"), "{err}");
+        }
+    }
 }

@@ -181,4 +181,42 @@ mod tests {
         json_split_agrees(b"[1,", &[1]);
         json_split_agrees(b"", &[]);
     }
+
+    /// Every input a fuzz target once failed on, kept in
+    /// `fuzz/regressions/<target>/`, passes its target's check.
+    fn regressions(target: &str) -> Vec<(String, Vec<u8>)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fuzz/regressions")
+            .join(target);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        entries
+            .map(|e| {
+                let path = e.expect("a directory entry").path();
+                let name = path.display().to_string();
+                (name, std::fs::read(&path).expect("a regression input"))
+            })
+            .collect()
+    }
+
+    /// The sse target's framing of its input: flags, count, cuts, stream.
+    fn run_sse_target(data: &[u8]) {
+        let [flags, n, rest @ ..] = data else {
+            return;
+        };
+        let n = usize::from(n % 8).min(rest.len());
+        let (cuts, body) = rest.split_at(n);
+        sse_split_agrees(body, cuts, flags & 1 == 1);
+    }
+
+    #[test]
+    fn sse_fuzz_regressions_pass() {
+        let found = regressions("sse");
+        assert!(!found.is_empty(), "fuzz/regressions/sse is missing");
+        for (name, data) in found {
+            let run = std::panic::catch_unwind(|| run_sse_target(&data));
+            assert!(run.is_ok(), "{name} fails again");
+        }
+    }
 }

@@ -135,7 +135,7 @@ impl SseParser {
                 break;
             };
             self.segment(&input[..end])?;
-            self.end_line(out);
+            self.end_line(out)?;
             let cr = input[end] == b'\r';
             input = &input[end + 1..];
             if cr {
@@ -161,7 +161,7 @@ impl SseParser {
                         return Ok(());
                     };
                     self.push_field(&seg[..colon]);
-                    self.start_value();
+                    self.start_value()?;
                     seg = &seg[colon + 1..];
                 }
                 LineState::Value { target, at_start } => {
@@ -190,23 +190,26 @@ impl SseParser {
     }
 
     /// The field name is complete (a colon was seen).
-    fn start_value(&mut self) {
-        let target = self.begin_field();
+    fn start_value(&mut self) -> Result<(), SseTooLarge> {
+        let target = self.begin_field()?;
         self.field.clear();
         self.state = LineState::Value {
             target,
             at_start: true,
         };
+        Ok(())
     }
 
     /// Registers the field in `self.field` and says where its value goes.
-    fn begin_field(&mut self) -> Target {
+    /// The `\n` joining buffered data lines counts against the limit too:
+    /// an event of nothing but empty `data` lines must not grow unbounded.
+    fn begin_field(&mut self) -> Result<Target, SseTooLarge> {
         match self.field.as_slice() {
             // An empty name is a comment; `id`, `retry` and unknown
             // fields are ignored too (see the wildcard arm).
             b"event" => {
                 self.has_fields = true;
-                Target::Event
+                Ok(Target::Event)
             }
             b"data" => {
                 self.has_fields = true;
@@ -225,15 +228,18 @@ impl SseParser {
                     if !first {
                         self.streamed.extend_from_slice(b"\n");
                     }
-                    Target::DataStreamed
+                    Ok(Target::DataStreamed)
                 } else {
                     if !first {
+                        if self.data.len() >= self.max_buffered {
+                            return Err(SseTooLarge(self.max_buffered));
+                        }
                         self.data.extend_from_slice(b"\n");
                     }
-                    Target::DataBuffered
+                    Ok(Target::DataBuffered)
                 }
             }
-            _ => Target::Ignored,
+            _ => Ok(Target::Ignored),
         }
     }
 
@@ -259,13 +265,16 @@ impl SseParser {
         Ok(())
     }
 
-    fn end_line(&mut self, out: &mut Vec<SseOutput>) {
+    fn end_line(
+        &mut self,
+        out: &mut Vec<SseOutput>,
+    ) -> Result<(), SseTooLarge> {
         match self.state {
             LineState::Field if self.field.is_empty() => self.dispatch(out),
             LineState::Field => {
                 // A field with no colon: the whole line is the name and the
                 // value is empty.
-                let target = self.begin_field();
+                let target = self.begin_field()?;
                 if target == Target::Event {
                     self.event_type = Some(Vec::new());
                 }
@@ -278,6 +287,7 @@ impl SseParser {
         }
         self.field.clear();
         self.state = LineState::Field;
+        Ok(())
     }
 
     fn dispatch(&mut self, out: &mut Vec<SseOutput>) {
@@ -477,5 +487,22 @@ mod tests {
                 .feed(b"event: data\ndata: 12345\n\n", &mut out)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn empty_data_lines_count_against_the_buffer_limit() {
+        // Found by the `sse` fuzz target: the `\n` joining data lines was
+        // added unchecked, so an event of empty `data` lines grew past any
+        // limit.
+        let mut parser = SseParser::with_limit(8);
+        let mut out = Vec::new();
+        let lines = b"data\n".repeat(20);
+        assert_eq!(parser.feed(&lines, &mut out), Err(SseTooLarge(8)));
+        let mut parser = SseParser::with_limit(8);
+        assert_eq!(parser.feed(b"data\ndata\n\n", &mut out), Ok(()));
+        assert!(matches!(
+            out.as_slice(),
+            [SseOutput::Event(e)] if e.data.as_ref() == b"\n"
+        ));
     }
 }

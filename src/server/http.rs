@@ -14,6 +14,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use bytes::Bytes;
+use futures::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
 use super::offset::{self, Requested};
@@ -196,6 +197,16 @@ fn valid_content_type(h: &HeaderMap) -> Option<String> {
     super::stream::is_valid_type(ct).then(|| ct.to_owned())
 }
 
+/// Longest time spent reading and discarding the body of a request that
+/// was refused before its body was read.
+const DISCARD_TIME: Duration = Duration::from_secs(30);
+
+/// Reads the request body, or refuses it (413 past `--max-body-mb`, 507
+/// past the memory budget). A refused body is read and thrown away before
+/// the answer goes out (up to the body limit and [`DISCARD_TIME`]): hyper
+/// closes a connection whose request body was left unread, and a client
+/// still sending it would then see a reset or `Broken pipe` instead of the
+/// status.
 async fn read_body(
     state: &AppState,
     h: &HeaderMap,
@@ -211,21 +222,45 @@ async fn read_body(
     };
     let declared =
         header_str(h, "content-length").and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max) {
-        return Err(too_large());
-    }
-    if let Some(n) = declared {
+    let mut data = body.into_data_stream();
+    let refused = match declared {
+        Some(n) if n > max => Some(too_large()),
         // Refuse early rather than buffer a body that cannot be stored.
-        state.store.check_room(n)?;
+        Some(n) => state.store.check_room(n).err(),
+        None => None,
+    };
+    if let Some(refused) = refused {
+        discard(&mut data, max).await;
+        return Err(refused);
     }
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        if e.to_string().contains("length limit") {
-            too_large()
-        } else {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = data.next().await {
+        let chunk = chunk.map_err(|e| {
             Error::BadRequest(format!("Could not read the request body: {e}\n"))
+        })?;
+        if buf.len().saturating_add(chunk.len()) > limit {
+            discard(&mut data, max).await;
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// Reads and drops the rest of a body: until its end, `cap` bytes, a read
+/// error or [`DISCARD_TIME`], whichever comes first.
+async fn discard(data: &mut axum::body::BodyDataStream, cap: u64) {
+    let mut left = cap;
+    let _ = tokio::time::timeout(DISCARD_TIME, async {
+        while let Some(Ok(chunk)) = data.next().await {
+            left = left.saturating_sub(chunk.len() as u64);
+            if left == 0 {
+                break;
+            }
         }
     })
+    .await;
 }
 
 async fn stream(

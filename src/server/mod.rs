@@ -25,9 +25,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt as _;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use http::{AppState, router};
 pub use store::{CreateRequest, Error, Limits, Lookup, REGISTRY, Store};
@@ -50,7 +53,14 @@ pub struct ServerConfig {
     pub sse_max_duration: Duration,
     /// Keep the `__registry__` stream of creates and deletes.
     pub registry: bool,
+    /// A connection that has not sent a whole request head this long after
+    /// it opened (or after its previous response) is closed, so that
+    /// half-sent headers cannot pile up (slowloris).
+    pub header_read_timeout: Duration,
 }
+
+/// Default of [`ServerConfig::header_read_timeout`].
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -62,6 +72,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             sse_max_duration: Duration::from_mins(1),
             registry: true,
+            header_read_timeout: HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -102,12 +113,6 @@ pub async fn start(config: ServerConfig) -> std::io::Result<ServerHandle> {
             .await?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let local = listener.local_addr()?;
-    // Small writes (appends, SSE events) must not wait for Nagle's timer.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY: {e}");
-        }
-    });
     let cancel = CancellationToken::new();
     let state = AppState {
         store: store.clone(),
@@ -133,13 +138,9 @@ pub async fn start(config: ServerConfig) -> std::io::Result<ServerHandle> {
         })
     };
     let stop = cancel.clone();
+    let header_timeout = config.header_read_timeout;
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await;
-        if let Err(e) = served {
-            tracing::error!("dev server stopped: {e}");
-        }
+        serve(listener, app, header_timeout, stop).await;
         sweeper.abort();
     });
     let host = match local.ip() {
@@ -152,4 +153,73 @@ pub async fn start(config: ServerConfig) -> std::io::Result<ServerHandle> {
         cancel,
         task,
     })
+}
+
+/// Accepts connections until `stop`, then lets each finish what it is
+/// answering (idle ones close at once) and waits for them. Like
+/// `axum::serve`, plus the header-read timeout, which needs hyper's timer
+/// and so a connection builder of our own.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    header_timeout: Duration,
+    stop: CancellationToken,
+) {
+    let connections = TaskTracker::new();
+    loop {
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    // Out of descriptors and the like: wait, don't spin.
+                    tracing::debug!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = stop.cancelled() => break,
+        };
+        // Small writes (appends, SSE events) must not wait for Nagle.
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {e}");
+        }
+        let service = TowerToHyperService::new(app.clone());
+        let stop = stop.clone();
+        connections.spawn(async move {
+            // hyper's header timer starts only once the protocol is known,
+            // after the first bytes: a connection that sends nothing at all
+            // is dropped here.
+            let mut byte = [0u8; 1];
+            let first = tokio::select! {
+                first = tokio::time::timeout(
+                    header_timeout,
+                    tcp.peek(&mut byte),
+                ) => first,
+                () = stop.cancelled() => return,
+            };
+            if !matches!(first, Ok(Ok(n)) if n > 0) {
+                return;
+            }
+            let mut builder = Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(tcp), service);
+            tokio::pin!(conn);
+            let served = tokio::select! {
+                served = conn.as_mut() => served,
+                () = stop.cancelled() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = served {
+                tracing::trace!("connection: {e}");
+            }
+        });
+    }
+    connections.close();
+    connections.wait().await;
 }

@@ -4,7 +4,24 @@
 //! acknowledged. A torn last record (crash mid-write) was never acknowledged
 //! and is cut off on load.
 //!
-//! Record: `u32 LE header length`, header JSON, `u64 LE data length`, data.
+//! Record (version 2, written since checksums came in): the magic bytes
+//! `DSX\xff`, `u32 LE header length`, `u64 LE data length`, `u32 LE CRC-32`
+//! (IEEE) of those two lengths, `u32 LE CRC-32` of the header and data,
+//! then the header JSON and the data. A record whose checksum does not
+//! match is corruption, not a torn write: the server refuses to start and
+//! names the file and byte, rather than serve or silently drop what was
+//! acknowledged. Only a record whose lengths check out and which runs past
+//! the end of the file (or a log ending inside a record's first 24 bytes)
+//! is a torn write, cut off as before; the lengths' own checksum keeps a
+//! flipped length from passing for one.
+//!
+//! Version 1 records (`u32 LE header length`, header JSON, `u64 LE data
+//! length`, data; no checksum) are still read, so logs written before keep
+//! working and new records are appended to them in version 2. The magic
+//! read as a version 1 header length would be a 4 GiB header, which no
+//! version 1 record has. Version 1 records carry no checksum: a flipped
+//! byte in them is found only when it breaks the framing, and then, as
+//! before, the rest of that log is taken for a torn tail.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -155,16 +172,7 @@ impl Disk {
         header: &Header,
         data: &Bytes,
     ) -> io::Result<()> {
-        let h = serde_json::to_vec(header)?;
-        let mut rec = Vec::with_capacity(12 + h.len() + data.len());
-        rec.extend_from_slice(
-            &u32::try_from(h.len())
-                .map_err(io::Error::other)?
-                .to_le_bytes(),
-        );
-        rec.extend_from_slice(&h);
-        rec.extend_from_slice(&(data.len() as u64).to_le_bytes());
-        rec.extend_from_slice(data);
+        let rec = encode(header, data)?;
         let log = log.clone();
         blocking(move || {
             (&*log).write_all(&rec)?;
@@ -204,38 +212,215 @@ impl Disk {
     }
 }
 
-/// Parses records; returns them and the length of the intact prefix.
+/// Starts every version 2 record.
+const MAGIC: [u8; 4] = *b"DSX\xff";
+/// Magic, header length, data length, their checksum, the body's.
+const V2_HEAD: usize = 4 + 4 + 8 + 4 + 4;
+
+/// One version 2 record.
+fn encode(header: &Header, data: &[u8]) -> io::Result<Vec<u8>> {
+    let h = serde_json::to_vec(header)?;
+    let hlen = u32::try_from(h.len())
+        .map_err(io::Error::other)?
+        .to_le_bytes();
+    let dlen = (data.len() as u64).to_le_bytes();
+    let head_crc = Crc32::new().update(&hlen).update(&dlen).finish();
+    let crc = Crc32::new().update(&h).update(data).finish();
+    let mut rec = Vec::with_capacity(V2_HEAD + h.len() + data.len());
+    rec.extend_from_slice(&MAGIC);
+    rec.extend_from_slice(&hlen);
+    rec.extend_from_slice(&dlen);
+    rec.extend_from_slice(&head_crc.to_le_bytes());
+    rec.extend_from_slice(&crc.to_le_bytes());
+    rec.extend_from_slice(&h);
+    rec.extend_from_slice(data);
+    Ok(rec)
+}
+
+/// CRC-32 (IEEE 802.3, reflected, the zlib one), table-driven.
+struct Crc32(u32);
+
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        #[allow(clippy::cast_possible_truncation, reason = "i < 256")]
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 == 1 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+};
+
+impl Crc32 {
+    fn new() -> Self {
+        Crc32(0xffff_ffff)
+    }
+
+    fn update(mut self, bytes: &[u8]) -> Self {
+        for &b in bytes {
+            self.0 = CRC_TABLE[((self.0 ^ u32::from(b)) & 0xff) as usize]
+                ^ (self.0 >> 8);
+        }
+        self
+    }
+
+    fn finish(self) -> u32 {
+        !self.0
+    }
+}
+
+/// How one record at a position read.
+enum Step {
+    /// A whole record, and where the next one starts.
+    Record(Header, Bytes, usize),
+    /// The log ends in an incomplete record: a write that a crash cut off,
+    /// never acknowledged.
+    Torn,
+    /// A whole record that is not what was written.
+    Corrupt(String),
+}
+
+fn read_v2(raw: &Bytes, i: usize) -> Step {
+    let Some(head) = raw.get(i..i + V2_HEAD) else {
+        return Step::Torn;
+    };
+    let hlen_b = &head[4..8];
+    let dlen_b = &head[8..16];
+    let head_crc =
+        u32::from_le_bytes(head[16..20].try_into().expect("4 bytes"));
+    let crc = u32::from_le_bytes(head[20..24].try_into().expect("4 bytes"));
+    let sum = Crc32::new().update(hlen_b).update(dlen_b).finish();
+    if sum != head_crc {
+        return Step::Corrupt(format!(
+            "record lengths' checksum mismatch (stored {head_crc:08x}, \
+             computed {sum:08x})"
+        ));
+    }
+    let hlen = u32::from_le_bytes(hlen_b.try_into().expect("4 bytes")) as usize;
+    let dlen = u64::from_le_bytes(dlen_b.try_into().expect("8 bytes"));
+    let end = usize::try_from(dlen)
+        .ok()
+        .and_then(|d| (i + V2_HEAD).checked_add(hlen)?.checked_add(d));
+    let Some(end) = end.filter(|&end| end <= raw.len()) else {
+        return Step::Torn;
+    };
+    let h = &raw[i + V2_HEAD..i + V2_HEAD + hlen];
+    let data = raw.slice(i + V2_HEAD + hlen..end);
+    let sum = Crc32::new().update(h).update(&data).finish();
+    if sum != crc {
+        return Step::Corrupt(format!(
+            "checksum mismatch (stored {crc:08x}, computed {sum:08x})"
+        ));
+    }
+    match serde_json::from_slice::<Header>(h) {
+        Ok(header) => Step::Record(header, data, end),
+        Err(e) => Step::Corrupt(format!("unreadable record header: {e}")),
+    }
+}
+
+/// A version 1 record (no checksum): any framing error is taken for a torn
+/// tail, as before version 2.
+fn read_v1(raw: &Bytes, i: usize) -> Step {
+    let Some(hlen) = raw.get(i..i + 4) else {
+        return Step::Torn;
+    };
+    let hlen = u32::from_le_bytes(hlen.try_into().expect("4 bytes")) as usize;
+    let Some(h) = raw.get(i + 4..i + 4 + hlen) else {
+        return Step::Torn;
+    };
+    let Ok(header) = serde_json::from_slice::<Header>(h) else {
+        return Step::Torn;
+    };
+    let at = i + 4 + hlen;
+    let Some(dlen) = raw.get(at..at + 8) else {
+        return Step::Torn;
+    };
+    let dlen = u64::from_le_bytes(dlen.try_into().expect("8 bytes"));
+    let end = usize::try_from(dlen)
+        .ok()
+        .and_then(|d| (at + 8).checked_add(d));
+    match end {
+        Some(end) if end <= raw.len() => {
+            Step::Record(header, raw.slice(at + 8..end), end)
+        }
+        _ => Step::Torn,
+    }
+}
+
+/// `rest` starts with the magic but for one byte (no version 1 header is
+/// that long).
+fn near_magic(rest: &[u8]) -> bool {
+    rest.len() >= MAGIC.len()
+        && rest.iter().zip(MAGIC).filter(|(a, b)| *a == b).count() == 3
+}
+
+fn contains_magic(rest: &[u8]) -> bool {
+    rest.windows(MAGIC.len()).any(|w| w == MAGIC)
+}
+
+/// Parses records; returns them and the length of the intact prefix, or an
+/// `InvalidData` error naming the file and byte of a corrupt record.
 fn read_log(path: &Path) -> io::Result<(Vec<(Header, Bytes)>, u64)> {
     let mut raw = Vec::new();
     File::open(path)?.read_to_end(&mut raw)?;
     let raw = Bytes::from(raw);
     let mut records = Vec::new();
+    let mut seen_v2 = false;
     let mut i = 0usize;
-    while let Some(hlen) = raw.get(i..i + 4) {
-        let hlen =
-            u32::from_le_bytes(hlen.try_into().expect("4 bytes")) as usize;
-        let Some(h) = raw.get(i + 4..i + 4 + hlen) else {
-            break;
+    while i < raw.len() {
+        let rest = &raw[i..];
+        let step = if rest.starts_with(&MAGIC) {
+            seen_v2 = true;
+            read_v2(&raw, i)
+        } else if !seen_v2 {
+            match read_v1(&raw, i) {
+                // Not a version 1 record after all, but a version 2 one
+                // whose magic was hit, or one before more version 2 ones.
+                Step::Torn
+                    if near_magic(rest) || contains_magic(&rest[1..]) =>
+                {
+                    Step::Corrupt("no record starts here".to_owned())
+                }
+                step => step,
+            }
+        } else if MAGIC.starts_with(rest) || rest.iter().all(|&b| b == 0) {
+            // Only the start of the magic, or space the file system gave
+            // a write that never landed.
+            Step::Torn
+        } else {
+            // Version 2 records are only ever followed by version 2 ones.
+            Step::Corrupt("no record starts here".to_owned())
         };
-        let Ok(header) = serde_json::from_slice::<Header>(h) else {
-            break;
-        };
-        let at = i + 4 + hlen;
-        let Some(dlen) = raw.get(at..at + 8) else {
-            break;
-        };
-        let dlen = u64::from_le_bytes(dlen.try_into().expect("8 bytes"));
-        let Ok(dlen) = usize::try_from(dlen) else {
-            break;
-        };
-        let Some(end) = (at + 8).checked_add(dlen) else {
-            break;
-        };
-        if end > raw.len() {
-            break;
+        match step {
+            Step::Record(header, data, end) => {
+                records.push((header, data));
+                i = end;
+            }
+            Step::Torn => break,
+            Step::Corrupt(why) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "corrupt record in {} at byte {i}: {why}. The dev \
+                         server will not serve it; move that stream's \
+                         directory out of the data directory (or truncate \
+                         the log to {i} bytes, dropping this record and \
+                         every later one) and start again",
+                        path.display()
+                    ),
+                ));
+            }
         }
-        records.push((header, raw.slice(at + 8..end)));
-        i = end;
     }
     Ok((records, i as u64))
 }
@@ -313,5 +498,120 @@ impl Writer {
             stream.push(data.clone(), h.m.clone().into_boxed_slice(), h.c);
         }
         w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(c: bool) -> Header {
+        Header {
+            c,
+            ..Header::default()
+        }
+    }
+
+    /// A version 1 record, as logs written before checksums hold them.
+    fn v1(header: &Header, data: &[u8]) -> Vec<u8> {
+        let h = serde_json::to_vec(header).unwrap();
+        let mut rec = u32::try_from(h.len()).unwrap().to_le_bytes().to_vec();
+        rec.extend_from_slice(&h);
+        rec.extend_from_slice(&(data.len() as u64).to_le_bytes());
+        rec.extend_from_slice(data);
+        rec
+    }
+
+    fn log_of(bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        fs::write(&path, bytes).unwrap();
+        (dir, path)
+    }
+
+    fn datas(records: &[(Header, Bytes)]) -> Vec<&[u8]> {
+        records.iter().map(|(_, d)| d.as_ref()).collect()
+    }
+
+    fn three_records() -> Vec<u8> {
+        let mut log = encode(&header(false), b"first").unwrap();
+        log.extend(encode(&header(false), b"second").unwrap());
+        log.extend(encode(&header(true), b"third").unwrap());
+        log
+    }
+
+    #[test]
+    fn crc32_is_the_ieee_one() {
+        assert_eq!(Crc32::new().update(b"123456789").finish(), 0xcbf4_3926);
+        assert_eq!(Crc32::new().finish(), 0);
+    }
+
+    #[test]
+    fn records_read_back_and_a_torn_tail_is_cut() {
+        let mut log = three_records();
+        let whole = log.len() as u64;
+        let (_d, path) = log_of(&log);
+        let (records, good) = read_log(&path).unwrap();
+        assert_eq!(datas(&records), [&b"first"[..], b"second", b"third"]);
+        assert!(records[2].0.c);
+        assert_eq!(good, whole);
+        // Every cut inside a fourth record is a torn write, never an error.
+        let fourth = encode(&header(false), b"fourth").unwrap();
+        for cut in 1..fourth.len() {
+            log.truncate(usize::try_from(whole).unwrap());
+            log.extend_from_slice(&fourth[..cut]);
+            let (_d, path) = log_of(&log);
+            let (records, good) = read_log(&path).unwrap();
+            assert_eq!(records.len(), 3, "cut {cut}");
+            assert_eq!(good, whole, "cut {cut}");
+        }
+        // Zeros the file system left after the last write, likewise.
+        log.truncate(usize::try_from(whole).unwrap());
+        log.extend_from_slice(&[0; 64]);
+        let (_d, path) = log_of(&log);
+        assert_eq!(read_log(&path).unwrap().1, whole);
+    }
+
+    #[test]
+    fn a_flipped_byte_anywhere_in_a_record_is_reported() {
+        let log = three_records();
+        for at in 0..log.len() {
+            let mut bad = log.clone();
+            bad[at] ^= 0x20;
+            let (_d, path) = log_of(&bad);
+            let e = read_log(&path).expect_err(&format!("byte {at} flipped"));
+            assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+            let msg = e.to_string();
+            assert!(msg.contains("corrupt record"), "{msg}");
+            assert!(msg.contains(&path.display().to_string()));
+        }
+    }
+
+    #[test]
+    fn a_single_record_with_a_hit_magic_is_not_taken_for_a_torn_write() {
+        let log = encode(&header(false), b"only").unwrap();
+        for at in 0..MAGIC.len() {
+            let mut bad = log.clone();
+            bad[at] ^= 0x01;
+            let (_d, path) = log_of(&bad);
+            assert!(read_log(&path).is_err(), "magic byte {at}");
+        }
+    }
+
+    #[test]
+    fn version_1_logs_still_load_and_take_version_2_appends() {
+        let mut log = v1(&header(false), b"old one");
+        log.extend(v1(&Header::default(), b"old two"));
+        log.extend(encode(&header(true), b"new").unwrap());
+        let (_d, path) = log_of(&log);
+        let (records, good) = read_log(&path).unwrap();
+        assert_eq!(datas(&records), [&b"old one"[..], b"old two", b"new"]);
+        assert_eq!(good, log.len() as u64);
+        // A torn version 1 tail is cut, as before.
+        let mut torn = v1(&header(false), b"old");
+        let keep = torn.len() as u64;
+        torn.extend_from_slice(&[40, 0, 0, 0, b'{']);
+        let (_d, path) = log_of(&torn);
+        assert_eq!(read_log(&path).unwrap().1, keep);
     }
 }

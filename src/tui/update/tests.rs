@@ -4,6 +4,7 @@
 
 mod composer;
 mod dialogs;
+mod interleave;
 mod navigation;
 mod numbers;
 mod recovery;
