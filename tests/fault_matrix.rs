@@ -402,23 +402,27 @@ async fn explorer_cell(mode: Mode, fault: fn() -> Fault) {
 // ---------------------------------------------------------------------
 // `dsx read`, the binary.
 
-/// Reads ndjson lines from `reader` until message `n` (bounded).
+/// Reads ndjson lines from `reader` until message `n` (bounded); if the
+/// output ends first, panics with dsx's exit code and stderr.
 async fn read_until(
-    reader: &mut Running,
+    mut reader: Running,
     n: u32,
     got: &mut Vec<u32>,
     context: &str,
-) {
-    let deadline = Instant::now() + WAIT;
+) -> Running {
     while got.last() != Some(&n) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "{context}: no message {n}; got {got:?}");
-        let Some(line) = reader.line(left).await else {
-            panic!("{context}: output ended before {n}; got {got:?}");
+        // `line` panics if no line comes within WAIT.
+        let Some(line) = reader.line(WAIT).await else {
+            let (code, stderr) = reader.finish(WAIT).await;
+            panic!(
+                "{context}: output ended before {n}; got {got:?}; exit \
+                 {code}; stderr:\n{stderr}"
+            );
         };
         got.push(number_of(&line));
         assert!(got.len() <= n as usize, "{context}: too many: {got:?}");
     }
+    reader
 }
 
 /// One `dsx read` cell: `fault` (armed for GET) meets the start of the
@@ -443,13 +447,13 @@ async fn cli_cell(mode: Mode, fault: fn() -> Fault) {
         server.shutdown().await;
         return;
     }
-    let mut reader = Running::spawn(&args);
+    let reader = Running::spawn(&args);
     let mut got = Vec::new();
-    read_until(&mut reader, BACKLOG + ROUND, &mut got, &context).await;
+    let reader = read_until(reader, BACKLOG + ROUND, &mut got, &context).await;
     server.inject(&url, fault().method("GET")).await;
     let last = BACKLOG + 2 * ROUND;
     append_range(&stream, BACKLOG + ROUND + 1..=last).await;
-    read_until(&mut reader, last, &mut got, &context).await;
+    let mut reader = read_until(reader, last, &mut got, &context).await;
     close(&stream).await;
     if let Some(line) = reader.line(WAIT).await {
         got.push(number_of(&line));
@@ -779,15 +783,15 @@ async fn cli_restart_cell(binary: Binary, mode: Mode) {
         assert_exactly_once(&got, BACKLOG, &context);
         return;
     }
-    let mut reader = Running::spawn(&args);
+    let reader = Running::spawn(&args);
     let mut got = Vec::new();
-    read_until(&mut reader, BACKLOG, &mut got, &context).await;
+    let reader = read_until(reader, BACKLOG, &mut got, &context).await;
     server.kill9();
     tokio::time::sleep(OUTAGE).await;
     server.restart().await;
     let last = BACKLOG + ROUND;
     append_range(&stream, BACKLOG + 1..=last).await;
-    read_until(&mut reader, last, &mut got, &context).await;
+    let mut reader = read_until(reader, last, &mut got, &context).await;
     close(&stream).await;
     if let Some(line) = reader.line(WAIT).await {
         got.push(number_of(&line));
