@@ -151,7 +151,7 @@ fn assert_exactly_once(got: &[u32], last: u32, context: &str) {
     for n in got {
         *seen.entry(*n).or_default() += 1;
     }
-    let lost: Vec<u32> = want
+    let missing: Vec<u32> = want
         .iter()
         .copied()
         .filter(|n| !seen.contains_key(n))
@@ -162,7 +162,7 @@ fn assert_exactly_once(got: &[u32], last: u32, context: &str) {
         .map(|(n, _)| *n)
         .collect();
     panic!(
-        "{context}: not every message exactly once in order; lost {lost:?}, \
+        "{context}: not every message exactly once in order; lost {missing:?}, \
          repeated {twice:?}, got {got:?}"
     );
 }
@@ -376,21 +376,21 @@ async fn explorer_cell(mode: Mode, fault: fn() -> Fault) {
         server.inject(url, fault().method("GET")).await;
         if mode.is_live() {
             ui.press(mode.key());
-            append_range(&stream, BACKLOG + 1..=round2).await;
+            append_range(stream, BACKLOG + 1..=round2).await;
         } else {
-            append_range(&stream, BACKLOG + 1..=round2).await;
+            append_range(stream, BACKLOG + 1..=round2).await;
             ui.press(mode.key());
         }
-        ui.wait_for(round2, &context).await;
+        ui.wait_for(round2, context).await;
         // Into the running reader: the next long-poll or SSE reconnect
         // (the server ends SSE responses after 1 s); a catch-up is
         // started again by its key.
-        server.inject(&url, fault().method("GET")).await;
-        append_range(&stream, round2 + 1..=last).await;
+        server.inject(url, fault().method("GET")).await;
+        append_range(stream, round2 + 1..=last).await;
         if !mode.is_live() {
             ui.press(mode.key());
         }
-        ui.wait_for(last, &context).await;
+        ui.wait_for(last, context).await;
         ui.press('q');
     })
     .await;
