@@ -42,9 +42,16 @@ fi
 
 WORK="$(mktemp -d)"
 PIDS=()
+# kill_tree PID: PID and its descendants (a tail is a subshell running a
+# pipeline), found through /proc, by process id only.
+kill_tree() {
+  local child
+  for child in $(cat "/proc/$1/task/"*/children 2>/dev/null); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
 cleanup() {
   local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do kill_tree "$pid"; done
   wait 2>/dev/null || true
   if [[ -n "${KEEP_WORK:-}" ]]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
 }
@@ -81,25 +88,39 @@ usage() {
   echo "RSS $rss kB, $fds fds"
 }
 
-# check_numbers FILE N WHAT: FILE's lines are exactly {"n":1} .. {"n":N}.
-check_numbers() {
-  awk -v n="$2" -v what="$3" '
+# in_order: reads lines from stdin, which must be {"n":1}, {"n":2}, ...;
+# prints the count, or the first line out of order (and exits 1). Streams,
+# so a tail's output is checked as it comes and never stored.
+in_order() {
+  awk '
     { want = "{\"n\":" NR "}"
-      if ($0 != want) { printf "%s: line %d is %s, expected %s\n", what, NR, $0, want; bad = 1; exit 1 } }
-    END { if (bad) exit 1
-          if (NR != n) { printf "%s: %d lines, expected %d (%d lost)\n", what, NR, n, n - NR; exit 1 }
-          printf "%s: %d messages, each exactly once, in order\n", what, NR }' "$1"
+      if ($0 != want) { printf "line %d is %s, expected %s\n", NR, $0, want; bad = 1; exit 1 } }
+    END { if (!bad) print NR }'
+}
+
+# check_count RESULT N WHAT: RESULT (in_order's output) says N in order.
+check_count() {
+  if [[ "$1" == "$2" ]]; then
+    echo "$3: $2 messages, each exactly once, in order"
+  elif [[ "$1" =~ ^[0-9]+$ ]]; then
+    echo "$3: $1 messages in order, expected $2 ($(($2 - $1)) lost)"
+    return 1
+  else
+    echo "$3: $1"
+    return 1
+  fi
 }
 
 FAILED=0
 
 # The checker itself must catch a duplicate and a loss.
-printf '{"n":1}\n{"n":2}\n{"n":2}\n' >"$WORK/self-check"
-if check_numbers "$WORK/self-check" 3 "self-check" >/dev/null; then
-  echo "check_numbers missed a duplicate" >&2; exit 1
+dup="$(printf '{"n":1}\n{"n":2}\n{"n":2}\n' | in_order || true)"
+if check_count "$dup" 3 "self-check" >/dev/null; then
+  echo "in_order missed a duplicate" >&2; exit 1
 fi
-if check_numbers "$WORK/self-check" 4 "self-check" >/dev/null; then
-  echo "check_numbers missed a loss" >&2; exit 1
+short="$(printf '{"n":1}\n{"n":2}\n{"n":3}\n' | in_order)"
+if check_count "$short" 4 "self-check" >/dev/null; then
+  echo "check_count missed a loss" >&2; exit 1
 fi
 
 # ---------------------------------------------------------------------
@@ -109,7 +130,12 @@ STREAM="$BASE/load-$RANDOM$RANDOM"
 "$DSX" create "$STREAM" --json >/dev/null 2>&1
 TAIL_PIDS=()
 for i in $(seq 1 "$TAILS"); do
-  "$DSX" read "$STREAM" -f >"$WORK/tail-$i.out" 2>"$WORK/tail-$i.err" &
+  (
+    set -o pipefail
+    rc=0
+    "$DSX" read "$STREAM" -f 2>"$WORK/tail-$i.err" | in_order >"$WORK/tail-$i.result" || rc=$?
+    exit "$rc"
+  ) &
   TAIL_PIDS+=($!)
   PIDS+=($!)
 done
@@ -147,15 +173,15 @@ for i in $(seq 1 "$TAILS"); do
   if kill -0 "$pid" 2>/dev/null; then
     echo "tail $i still running 60 s after the close" >&2
     FAILED=1
-    kill "$pid" || true
+    kill_tree "$pid"
   fi
   rc=0
   wait "$pid" || rc=$?
   [[ "$rc" == 0 ]] || { echo "tail $i exited $rc: $(tail -3 "$WORK/tail-$i.err")"; FAILED=1; }
-  check_numbers "$WORK/tail-$i.out" "$produced" "tail $i" || FAILED=1
+  check_count "$(cat "$WORK/tail-$i.result")" "$produced" "tail $i" || FAILED=1
 done
-"$DSX" read "$STREAM" >"$WORK/catch-up.out"
-check_numbers "$WORK/catch-up.out" "$produced" "catch-up after the run" || FAILED=1
+catch_up="$("$DSX" read "$STREAM" | in_order)" || true
+check_count "$catch_up" "$produced" "catch-up after the run" || FAILED=1
 kill "$SERVER_PID" 2>/dev/null || true
 wait "$SERVER_PID" 2>/dev/null || true
 
