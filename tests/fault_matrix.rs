@@ -151,7 +151,7 @@ fn assert_exactly_once(got: &[u32], last: u32, context: &str) {
     for n in got {
         *seen.entry(*n).or_default() += 1;
     }
-    let lost: Vec<u32> = want
+    let missing: Vec<u32> = want
         .iter()
         .copied()
         .filter(|n| !seen.contains_key(n))
@@ -162,7 +162,7 @@ fn assert_exactly_once(got: &[u32], last: u32, context: &str) {
         .map(|(n, _)| *n)
         .collect();
     panic!(
-        "{context}: not every message exactly once in order; lost {lost:?}, \
+        "{context}: not every message exactly once in order; lost {missing:?}, \
          repeated {twice:?}, got {got:?}"
     );
 }
@@ -376,21 +376,21 @@ async fn explorer_cell(mode: Mode, fault: fn() -> Fault) {
         server.inject(url, fault().method("GET")).await;
         if mode.is_live() {
             ui.press(mode.key());
-            append_range(&stream, BACKLOG + 1..=round2).await;
+            append_range(stream, BACKLOG + 1..=round2).await;
         } else {
-            append_range(&stream, BACKLOG + 1..=round2).await;
+            append_range(stream, BACKLOG + 1..=round2).await;
             ui.press(mode.key());
         }
-        ui.wait_for(round2, &context).await;
+        ui.wait_for(round2, context).await;
         // Into the running reader: the next long-poll or SSE reconnect
         // (the server ends SSE responses after 1 s); a catch-up is
         // started again by its key.
-        server.inject(&url, fault().method("GET")).await;
-        append_range(&stream, round2 + 1..=last).await;
+        server.inject(url, fault().method("GET")).await;
+        append_range(stream, round2 + 1..=last).await;
         if !mode.is_live() {
             ui.press(mode.key());
         }
-        ui.wait_for(last, &context).await;
+        ui.wait_for(last, context).await;
         ui.press('q');
     })
     .await;
@@ -402,23 +402,27 @@ async fn explorer_cell(mode: Mode, fault: fn() -> Fault) {
 // ---------------------------------------------------------------------
 // `dsx read`, the binary.
 
-/// Reads ndjson lines from `reader` until message `n` (bounded).
+/// Reads ndjson lines from `reader` until message `n` (bounded); if the
+/// output ends first, panics with dsx's exit code and stderr.
 async fn read_until(
-    reader: &mut Running,
+    mut reader: Running,
     n: u32,
     got: &mut Vec<u32>,
     context: &str,
-) {
-    let deadline = Instant::now() + WAIT;
+) -> Running {
     while got.last() != Some(&n) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "{context}: no message {n}; got {got:?}");
-        let Some(line) = reader.line(left).await else {
-            panic!("{context}: output ended before {n}; got {got:?}");
+        // `line` panics if no line comes within WAIT.
+        let Some(line) = reader.line(WAIT).await else {
+            let (code, stderr) = reader.finish(WAIT).await;
+            panic!(
+                "{context}: output ended before {n}; got {got:?}; exit \
+                 {code}; stderr:\n{stderr}"
+            );
         };
         got.push(number_of(&line));
         assert!(got.len() <= n as usize, "{context}: too many: {got:?}");
     }
+    reader
 }
 
 /// One `dsx read` cell: `fault` (armed for GET) meets the start of the
@@ -443,13 +447,13 @@ async fn cli_cell(mode: Mode, fault: fn() -> Fault) {
         server.shutdown().await;
         return;
     }
-    let mut reader = Running::spawn(&args);
+    let reader = Running::spawn(&args);
     let mut got = Vec::new();
-    read_until(&mut reader, BACKLOG + ROUND, &mut got, &context).await;
+    let reader = read_until(reader, BACKLOG + ROUND, &mut got, &context).await;
     server.inject(&url, fault().method("GET")).await;
     let last = BACKLOG + 2 * ROUND;
     append_range(&stream, BACKLOG + ROUND + 1..=last).await;
-    read_until(&mut reader, last, &mut got, &context).await;
+    let mut reader = read_until(reader, last, &mut got, &context).await;
     close(&stream).await;
     if let Some(line) = reader.line(WAIT).await {
         got.push(number_of(&line));
@@ -779,15 +783,15 @@ async fn cli_restart_cell(binary: Binary, mode: Mode) {
         assert_exactly_once(&got, BACKLOG, &context);
         return;
     }
-    let mut reader = Running::spawn(&args);
+    let reader = Running::spawn(&args);
     let mut got = Vec::new();
-    read_until(&mut reader, BACKLOG, &mut got, &context).await;
+    let reader = read_until(reader, BACKLOG, &mut got, &context).await;
     server.kill9();
     tokio::time::sleep(OUTAGE).await;
     server.restart().await;
     let last = BACKLOG + ROUND;
     append_range(&stream, BACKLOG + 1..=last).await;
-    read_until(&mut reader, last, &mut got, &context).await;
+    let mut reader = read_until(reader, last, &mut got, &context).await;
     close(&stream).await;
     if let Some(line) = reader.line(WAIT).await {
         got.push(number_of(&line));
