@@ -34,7 +34,7 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 const TOTAL: u32 = 60_000;
 const MARKED: u32 = 56_395;
 /// Longest wait for anything to show up.
-const WAIT: Duration = Duration::from_secs(60);
+const WAIT: Duration = Duration::from_mins(1);
 const POLL: Duration = Duration::from_millis(25);
 
 /// A `TestBackend` the test can read while the explorer draws on it.

@@ -348,7 +348,7 @@ async fn switches_during_catch_up_of_a_text_backlog() {
 /// Issue 9: a `__registry__` entry named like a URL on another port made
 /// the explorer send its headers there. A second listener on loopback
 /// stands for that port and must see no connection while the planted row
-/// is listed, HEADed and opened.
+/// is listed, asked for with HEAD and opened.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_planted_registry_name_sends_nothing_to_another_port() {
     let server = dev_server().await;

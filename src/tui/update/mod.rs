@@ -716,23 +716,23 @@ pub fn kind_of(content_type: Option<&str>) -> ContentKind {
 /// looks like): the tail, metadata and composer follow it.
 pub fn open_stream(state: &mut State, path: &str, fx: &mut Vec<Effect>) {
     let url = state.url_of(path);
-    open_url(state, url, fx);
+    open_url(state, &url, fx);
 }
 
 /// Opens what the user typed in `o`: a path, or a full URL (which may be
 /// on another server).
 pub fn open_typed(state: &mut State, input: &str, fx: &mut Vec<Effect>) {
     let url = state.url_of_input(input);
-    open_url(state, url, fx);
+    open_url(state, &url, fx);
 }
 
-fn open_url(state: &mut State, url: String, fx: &mut Vec<Effect>) {
+fn open_url(state: &mut State, url: &str, fx: &mut Vec<Effect>) {
     remember_position(state, fx);
-    let under_base = state.path_of(&url);
+    let under_base = state.path_of(url);
     // Another server's URL is shown without its credentials.
     let path = under_base
         .clone()
-        .unwrap_or_else(|| crate::bookmarks::stream_key(&url));
+        .unwrap_or_else(|| crate::bookmarks::stream_key(url));
     let content_type = state
         .streams
         .entries
@@ -747,7 +747,7 @@ fn open_url(state: &mut State, url: String, fx: &mut Vec<Effect>) {
     fx.push(Effect::StopReader);
     state.open = Some(OpenStream {
         path,
-        url: url.clone(),
+        url: url.to_owned(),
         content_type: content_type.clone(),
         reader: 0,
     });
@@ -761,10 +761,12 @@ fn open_url(state: &mut State, url: String, fx: &mut Vec<Effect>) {
     state.jump = None;
     state.overlay = None;
     let now = wall_clock(state);
-    state.bookmarks.touch_recent(&url, &now);
+    state.bookmarks.touch_recent(url, &now);
     fx.push(Effect::SaveBookmarks(Box::new(state.bookmarks.clone())));
-    fx.push(Effect::Head { url: url.clone() });
-    let from = match state.bookmarks.last_position(&url) {
+    fx.push(Effect::Head {
+        url: url.to_owned(),
+    });
+    let from = match state.bookmarks.last_position(url) {
         Some(pos) => {
             state.overlay =
                 Some(Overlay::Dialog(Dialog::new(DialogKind::Resume {

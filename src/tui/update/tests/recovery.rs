@@ -6,7 +6,7 @@ use super::*;
 fn refused(url: &str) -> Error {
     Error::Network {
         url: url.into(),
-        source: std::sync::Arc::new(std::io::Error::new(
+        cause: std::sync::Arc::new(std::io::Error::new(
             std::io::ErrorKind::ConnectionRefused,
             "Connection refused",
         )),
