@@ -3,12 +3,15 @@
 
 use std::io;
 use std::pin::Pin;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use futures::{Stream, StreamExt};
 
-use super::exit::{Interrupted, NotFoundError, usage};
-use super::output::{Out, escape_controls, is_closed_pipe, reader_gone};
+use super::exit::{Interrupted, NotFoundError, describe, usage};
+use super::output::{
+    Out, escape_controls, is_closed_pipe, reader_gone, shown_url,
+};
 use super::print::{self, Batches, Jq};
 use super::progress::Progress;
 use super::{Context, is_json};
@@ -57,7 +60,15 @@ pub enum Format {
 Without --format, JSON streams print as ndjson and others as raw bytes. \
 Without --live, the read catches up and stops (--until closed, or -f, \
 follow it live instead). Ctrl-C stops a read after flushing what arrived \
-(exit 130); a closed pipe (dsx read s | head) stops it quietly (exit 0).")]
+(exit 130); a closed pipe (dsx read s | head) stops it quietly (exit 0).
+
+A live read (-f, --live, --until closed) rides out outages: when the \
+server cannot be reached or answers 5xx/429 (after the client's own quick \
+retries), it says so on stderr and reconnects after 0.5 s, 1 s, 2 s, ... \
+up to 10 s between tries, resuming after the last message it printed (none \
+is printed twice or skipped). It gives up, exit 4 or 5, once the outage \
+has lasted --retry-for (default 15m; forever never gives up; 0 gives up at \
+the first failure). A catch-up read fails at once.")]
 pub struct ReadArgs {
     /// Stream path (relative to the base URL) or full URL.
     pub stream: String,
@@ -84,6 +95,98 @@ pub struct ReadArgs {
     /// own line.
     #[arg(long, value_name = "FILTER", conflicts_with = "format")]
     pub jq: Option<String>,
+    /// Live reads: how long an outage may last before the read gives up
+    /// (for example 30s, 10m, 2h, forever; default 15m).
+    #[arg(long, value_name = "DURATION|forever", value_parser = parse_retry_for)]
+    pub retry_for: Option<RetryFor>,
+}
+
+/// `--retry-for`: how long a live read keeps reconnecting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryFor {
+    For(Duration),
+    Forever,
+}
+
+/// The default `--retry-for`.
+const RETRY_FOR: Duration = Duration::from_mins(15);
+/// The first pause before a reconnect; it doubles up to [`RECONNECT_MAX`].
+const RECONNECT_FIRST: Duration = Duration::from_millis(500);
+const RECONNECT_MAX: Duration = Duration::from_secs(10);
+
+/// `forever`, or a number with an optional unit: ms, s (default), m, h.
+fn parse_retry_for(text: &str) -> Result<RetryFor, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("forever") {
+        return Ok(RetryFor::Forever);
+    }
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number.parse().map_err(|_| {
+        format!(
+            "{text:?}: expected a duration such as 30s, 10m, 2h, or forever"
+        )
+    })?;
+    let duration = match unit.trim() {
+        "ms" => Duration::from_millis(number),
+        "" | "s" => Duration::from_secs(number),
+        "m" => Duration::from_secs(number.saturating_mul(60)),
+        "h" => Duration::from_secs(number.saturating_mul(3600)),
+        other => {
+            return Err(format!(
+                "{text:?}: unknown unit {other:?} (use ms, s, m or h)"
+            ));
+        }
+    };
+    Ok(RetryFor::For(duration))
+}
+
+/// A live read's reconnects: the pause before each, and when to give up.
+struct Reconnects {
+    limit: RetryFor,
+    /// When the current outage began, and the tries so far.
+    outage: Option<(Instant, u32)>,
+}
+
+impl Reconnects {
+    fn new(limit: RetryFor) -> Reconnects {
+        Reconnects {
+            limit,
+            outage: None,
+        }
+    }
+
+    /// Whether `err` is worth another connection: the server could not be
+    /// reached, timed out, was overloaded or failed (5xx), or sent a body
+    /// that could not be decoded.
+    fn may_retry(err: &client::Error) -> bool {
+        err.is_retryable() || err.is_decode()
+    }
+
+    /// The pause before the next try after `err`, or `None` to give up.
+    fn next(&mut self, err: &client::Error) -> Option<(u32, Duration)> {
+        if !Self::may_retry(err) {
+            return None;
+        }
+        let now = Instant::now();
+        let (since, tries) = self.outage.get_or_insert((now, 0));
+        if let RetryFor::For(limit) = self.limit
+            && now.duration_since(*since) >= limit
+        {
+            return None;
+        }
+        *tries += 1;
+        let exp = (*tries - 1).min(16);
+        let pause = RECONNECT_FIRST.saturating_mul(1 << exp).min(RECONNECT_MAX);
+        Some((*tries, pause))
+    }
+
+    /// Data arrived: the outage, if any, is over. Returns its tries.
+    fn recovered(&mut self) -> Option<u32> {
+        self.outage.take().map(|(_, tries)| tries)
+    }
 }
 
 /// The live mode and stop condition a read runs with.
@@ -170,23 +273,36 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
             stream.url()
         )));
     }
-    let options = ReadOptions {
+    let at = |offset: Offset| ReadOptions {
         offset,
         live: plan.live,
         ..ReadOptions::default()
     };
+    // A bookmark's position is skipped by the first session only: a
+    // reconnect resumes after what was printed.
+    let json_skip = std::cell::Cell::new(json_skip);
+    let byte_skip = std::cell::Cell::new(byte_skip);
+    let json_at = |offset| {
+        skip_messages(stream.read_json_raw(at(offset)), json_skip.take())
+    };
+    let bytes_at =
+        |offset| skip_bytes(stream.read_bytes(at(offset)), byte_skip.take());
     let mut out = Out::stdout();
     let progress = Progress::new("read", !out.is_terminal());
     let mut reader = Reader {
         plan,
         out: &mut out,
         progress,
+        start: offset,
+        reconnects: Reconnects::new(
+            args.retry_for.unwrap_or(RetryFor::For(RETRY_FOR)),
+        ),
+        url: shown_url(stream.url().as_str()),
     };
     if let Some(filter) = filter {
         let mut jq = Jq::new(filter);
-        let items = skip_messages(stream.read_json_raw(options), json_skip);
         reader
-            .pump(items, |b, out| jq.batch(b, out), count_json)
+            .pump(json_at, |b, out| jq.batch(b, out), count_json)
             .await?;
         if jq.failures > 0 {
             anyhow::bail!("the jq filter failed on {} message(s)", jq.failures);
@@ -195,26 +311,22 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
     }
     match (format, json) {
         (Format::Raw, _) => {
-            let items = skip_bytes(stream.read_bytes(options), byte_skip);
             reader.progress = reader.progress.bytes_only();
-            reader.pump(items, print::raw, count_bytes).await
+            reader.pump(bytes_at, print::raw, count_bytes).await
         }
         (Format::Ndjson, _) => {
-            let items = skip_messages(stream.read_json_raw(options), json_skip);
-            reader.pump(items, print::ndjson, count_json).await
+            reader.pump(json_at, print::ndjson, count_json).await
         }
         (Format::Batches, true) => {
             let mut batches = Batches::default();
-            let items = skip_messages(stream.read_json_raw(options), json_skip);
             reader
-                .pump(items, |b, out| batches.json(b, out), count_json)
+                .pump(json_at, |b, out| batches.json(b, out), count_json)
                 .await
         }
         (Format::Batches, false) => {
             let mut batches = Batches::default();
-            let items = skip_bytes(stream.read_bytes(options), byte_skip);
             reader
-                .pump(items, |c, out| batches.bytes(c, out), count_bytes)
+                .pump(bytes_at, |c, out| batches.bytes(c, out), count_bytes)
                 .await
         }
     }
@@ -336,20 +448,53 @@ fn bookmark_offset(
     Err(NotFoundError(String::from_utf8_lossy(&message).into_owned()).into())
 }
 
-/// One read item: its metadata, and what it adds to the progress counts.
-trait Item {
+/// One read item: its metadata, and the units (bytes or messages) a
+/// resumed read skips.
+trait Item: Sized {
     fn meta(&self) -> &ReadMeta;
+    /// Bytes (raw) or messages (JSON) in the item.
+    fn units(&self) -> u64;
+    /// The item without its first `n` units (`n < units()`).
+    fn without_first(&self, n: u64) -> Self;
 }
 
 impl Item for ByteChunk {
     fn meta(&self) -> &ReadMeta {
         &self.meta
     }
+
+    fn units(&self) -> u64 {
+        self.data.len() as u64
+    }
+
+    fn without_first(&self, n: u64) -> Self {
+        let n = usize::try_from(n)
+            .unwrap_or(usize::MAX)
+            .min(self.data.len());
+        ByteChunk {
+            data: self.data.slice(n..),
+            meta: self.meta.clone(),
+        }
+    }
 }
 
 impl Item for RawJsonBatch {
     fn meta(&self) -> &ReadMeta {
         &self.meta
+    }
+
+    fn units(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn without_first(&self, n: u64) -> Self {
+        let n = usize::try_from(n).unwrap_or(usize::MAX).min(self.len());
+        let cut = if n == 0 { 0 } else { self.ends[n - 1] };
+        RawJsonBatch {
+            data: self.data.slice(cut as usize..),
+            ends: self.ends[n..].iter().map(|end| end - cut).collect(),
+            meta: self.meta.clone(),
+        }
     }
 }
 
@@ -361,19 +506,47 @@ fn count_json(batch: &RawJsonBatch) -> (u64, u64) {
     (batch.len() as u64, batch.data.len() as u64)
 }
 
-/// Drives one read session into stdout.
+/// Drives one read into stdout, across reconnects in live modes.
 struct Reader<'a> {
     plan: Plan,
     out: &'a mut Out,
     progress: Progress,
+    /// Where the read starts.
+    start: Offset,
+    reconnects: Reconnects,
+    /// The stream's URL for messages (redacted, escaped).
+    url: String,
 }
 
+/// How far output has got: the last resumable offset printed through, and
+/// the units printed after it (from pieces of a response not yet ended).
+struct Position {
+    offset: Offset,
+    after: u64,
+}
+
+impl Position {
+    fn printed<T: Item>(&mut self, item: &T) {
+        let meta = item.meta();
+        if meta.is_resumable() {
+            self.offset = meta.offset.clone();
+            self.after = 0;
+        } else {
+            self.after += item.units();
+        }
+    }
+}
+
+type Items<T> = Pin<Box<dyn Stream<Item = client::Result<T>> + Send>>;
+
 impl Reader<'_> {
-    /// Writes each item with `write` until the session ends, the stop
-    /// condition holds, stdout is closed, or a signal arrives.
+    /// Writes each item with `write` until the read ends, the stop
+    /// condition holds, stdout is closed, or a signal arrives. In live
+    /// modes a failure that may pass is followed by a new read (`open`)
+    /// from the last offset printed, skipping what was printed after it.
     async fn pump<T: Item>(
         &mut self,
-        mut items: Pin<Box<dyn Stream<Item = client::Result<T>> + Send>>,
+        open: impl Fn(Offset) -> Items<T>,
         mut write: impl FnMut(&T, &mut Out) -> io::Result<()>,
         count: fn(&T) -> (u64, u64),
     ) -> anyhow::Result<()> {
@@ -382,6 +555,13 @@ impl Reader<'_> {
         tokio::pin!(signal);
         let gone = reader_gone();
         tokio::pin!(gone);
+        let mut position = Position {
+            offset: self.start.clone(),
+            after: 0,
+        };
+        // Units a resumed read must drop: they were printed already.
+        let mut skip = 0u64;
+        let mut items = open(position.offset.clone());
         loop {
             // The signal is polled first so that a busy read still stops
             // promptly on Ctrl-C.
@@ -402,15 +582,59 @@ impl Reader<'_> {
             let item = match item {
                 Ok(item) => item,
                 Err(e) => {
-                    self.progress.finish();
                     // What arrived before the failure is still printed.
                     let _ = self.out.flush();
-                    return Err(e.into());
+                    let retry =
+                        if live { self.reconnects.next(&e) } else { None };
+                    let Some((attempt, pause)) = retry else {
+                        self.progress.finish();
+                        return Err(e.into());
+                    };
+                    self.progress.finish();
+                    eprintln!(
+                        "dsx: connection to {} lost: {}; reconnecting \
+                         (attempt {attempt}) in {:.1}s",
+                        self.url,
+                        describe(&anyhow::Error::new(e)),
+                        pause.as_secs_f64(),
+                    );
+                    tokio::select! {
+                        biased;
+                        why = &mut signal => {
+                            return Err(Interrupted(why).into());
+                        }
+                        () = &mut gone => return Ok(()),
+                        () = tokio::time::sleep(pause) => {}
+                    }
+                    skip = position.after;
+                    items = open(position.offset.clone());
+                    continue;
                 }
+            };
+            if let Some(tries) = self.reconnects.recovered() {
+                eprintln!(
+                    "dsx: reconnected to {} after {tries} attempt(s)",
+                    self.url
+                );
+            }
+            let item = if skip > 0 {
+                let units = item.units();
+                if units <= skip {
+                    // Printed before the reconnect: only its position counts.
+                    skip -= units;
+                    position.printed(&item);
+                    continue;
+                }
+                let rest = item.without_first(skip);
+                skip = 0;
+                rest
+            } else {
+                item
             };
             if let Err(e) = write(&item, self.out) {
                 return self.stopped_by(e);
             }
+            position.printed(&item);
             let (messages, bytes) = count(&item);
             self.progress.add(messages, bytes);
             let meta = item.meta();
@@ -467,11 +691,85 @@ mod tests {
             until,
             format: None,
             jq: None,
+            retry_for: None,
         }
     }
 
     fn plan(live: Option<Live>, follow: bool, until: Option<Until>) -> Plan {
         Plan::of(&args(live, follow, until)).unwrap()
+    }
+
+    #[test]
+    fn retry_for_durations() {
+        let d = |secs| Ok(RetryFor::For(Duration::from_secs(secs)));
+        assert_eq!(parse_retry_for("30"), d(30));
+        assert_eq!(parse_retry_for("30s"), d(30));
+        assert_eq!(parse_retry_for("10m"), d(600));
+        assert_eq!(parse_retry_for("2h"), d(7200));
+        assert_eq!(parse_retry_for("0"), d(0));
+        assert_eq!(
+            parse_retry_for("250ms"),
+            Ok(RetryFor::For(Duration::from_millis(250)))
+        );
+        assert_eq!(parse_retry_for("Forever"), Ok(RetryFor::Forever));
+        for bad in ["", "s", "10 days", "-1", "1.5m"] {
+            assert!(parse_retry_for(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    fn network() -> client::Error {
+        client::Error::Network {
+            url: "http://127.0.0.1:1/s".into(),
+            cause: std::sync::Arc::new(io::Error::other("refused")),
+        }
+    }
+
+    #[test]
+    fn reconnects_back_off_and_give_up() {
+        let mut r = Reconnects::new(RetryFor::Forever);
+        let pauses: Vec<f64> = (0..7)
+            .map(|_| r.next(&network()).unwrap().1.as_secs_f64())
+            .collect();
+        assert_eq!(pauses, [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]);
+        assert_eq!(r.recovered(), Some(7));
+        assert_eq!(r.next(&network()).unwrap(), (1, RECONNECT_FIRST));
+        // What cannot pass is not retried.
+        let missing = client::Error::NotFound { url: "u".into() };
+        assert!(r.next(&missing).is_none());
+        // A zero budget gives up at the first failure.
+        let mut r = Reconnects::new(RetryFor::For(Duration::ZERO));
+        assert!(r.next(&network()).is_none());
+    }
+
+    #[test]
+    fn items_lose_their_first_units() {
+        let meta = ReadMeta {
+            start_offset: "-1".into(),
+            offset: "9".into(),
+            up_to_date: false,
+            cursor: None,
+            stream_closed: false,
+            partial: false,
+            ends_unit: true,
+            etag: None,
+            cache_control: None,
+            status: 200,
+        };
+        let batch = RawJsonBatch {
+            data: bytes::Bytes::from_static(b"1{\"a\":2}[3]"),
+            ends: vec![1, 8, 11],
+            meta: meta.clone(),
+        };
+        let rest = batch.without_first(1);
+        let items: Vec<&[u8]> = rest.items().collect();
+        assert_eq!(items, [&b"{\"a\":2}"[..], b"[3]"]);
+        assert_eq!(batch.without_first(0), batch);
+        assert_eq!(batch.units(), 3);
+        let chunk = ByteChunk {
+            data: bytes::Bytes::from_static(b"hello"),
+            meta,
+        };
+        assert_eq!(&chunk.without_first(2).data[..], b"llo");
     }
 
     #[test]
