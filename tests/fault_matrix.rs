@@ -558,11 +558,9 @@ cells!(cli_cell, cli {
     dropped_long_poll: LongPoll, dropped;
     dropped_catch_up: CatchUp, dropped;
     truncated_sse: Sse, truncated;
-    #[ignore = "pending: client: a corrupt or truncated body is retried, not fatal (issue 9 point 10)"]
     truncated_long_poll: LongPoll, truncated;
     #[ignore = "pending: client: a corrupt or truncated body is retried, not fatal (issue 9 point 10)"]
     truncated_catch_up: CatchUp, truncated;
-    #[ignore = "pending: client: a corrupt or truncated body is retried, not fatal (issue 9 point 10)"]
     corrupt_long_poll: LongPoll, corrupt;
     #[ignore = "pending: client: a corrupt or truncated body is retried, not fatal (issue 9 point 10)"]
     corrupt_catch_up: CatchUp, corrupt;
@@ -830,9 +828,7 @@ restart_cells!(explorer_restart_cell, explorer_restart {
 });
 
 restart_cells!(cli_restart_cell, cli_restart {
-    #[ignore = "pending: cli: dsx read -f retries through a server outage (issue 9 point 7, issue 10)"]
     dsx_sse: Dsx, Sse;
-    #[ignore = "pending: cli: dsx read -f retries through a server outage (issue 9 point 7, issue 10)"]
     dsx_long_poll: Dsx, LongPoll;
     dsx_catch_up: Dsx, CatchUp;
     #[ignore = "pending: cli: dsx read -f retries through a server outage (issue 9 point 7, issue 10); then: needs the official servers; see README"]
