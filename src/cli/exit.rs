@@ -202,8 +202,8 @@ mod tests {
         let text = describe(&status(403, ""));
         assert_eq!(
             text,
-            "reading s: HTTP 403 on http://***@127.0.0.1:1/s?token=*** (the \
-             server sent no explanation); check --auth / -H (or STREAM_AUTH)"
+            "reading s: HTTP 403 on http://***:***@127.0.0.1:1/s?token=***; \
+             check --auth / -H (or STREAM_AUTH)"
         );
         let text = describe(&status(500, "\x1b[2J\x1b]52;c;eA==\x07\nfake"));
         assert!(!text.chars().any(char::is_control), "{text:?}");
