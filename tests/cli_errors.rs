@@ -138,7 +138,7 @@ async fn refused_credentials_say_what_to_check() {
     out.expect_code(5);
     assert!(out.stderr.contains("HTTP 403"), "{out:#?}");
     assert!(!out.stderr.trim_end().ends_with(':'), "{out:#?}");
-    assert!(out.stderr.contains("no explanation"), "{out:#?}");
+    assert!(!out.stderr.contains(": ;"), "{out:#?}");
     assert!(out.stderr.contains("check --auth / -H"), "{out:#?}");
     let server = answering(401, b"token expired").await;
     let url = format!("{}/s", server.url);
@@ -146,9 +146,9 @@ async fn refused_credentials_say_what_to_check() {
     assert!(out.stderr.contains("HTTP 401"), "{out:#?}");
     assert!(out.stderr.contains("token expired"), "{out:#?}");
     assert!(out.stderr.contains("check --auth / -H"), "{out:#?}");
-    // A HEAD answer has no body: say so rather than end on a colon.
+    // A HEAD answer has no body: no empty colon, and the hint.
     let out = dsx(&["head", &url]).await;
-    assert!(out.stderr.contains("no explanation"), "{out:#?}");
+    assert!(!out.stderr.trim_end().ends_with(':'), "{out:#?}");
     assert!(out.stderr.contains("check --auth / -H"), "{out:#?}");
 }
 
@@ -162,6 +162,7 @@ async fn credentials_in_the_url_are_not_printed() {
         out.expect_code(2);
         assert!(!out.stderr.contains("s3cret"), "{out:#?}");
         assert!(!out.stderr.contains("t0ken"), "{out:#?}");
-        assert!(out.stderr.contains("x=1"), "{out:#?}");
+        // The client redacts every query value but offset, live, cursor.
+        assert!(out.stderr.contains("x=***"), "{out:#?}");
     }
 }
