@@ -200,7 +200,7 @@ fn small_terminal_shows_every_pane() {
     // A notice is readable at this width next to a full-length offset,
     // and with no display the copy goes out as OSC 52.
     pty.key(Key::Char('U'));
-    pty.expect("(via the terminal, OSC 52)", "copy notice at 80x24");
+    pty.expect("via the terminal (OSC 52)", "copy notice at 80x24");
     let copied = osc52_payload(&pty.raw()).expect("an OSC 52 sequence");
     assert!(copied.ends_with("/v1/stream/demo/orders"), "{copied:?}");
     pty.key(Key::Char('q'));
@@ -399,8 +399,8 @@ fn bookmark_survives_a_restart_and_jumps() {
     let offset = screen
         .lines()
         .find_map(|l| {
-            let i = l.find("bookmarked ")?;
-            l[i + "bookmarked ".len()..]
+            let i = l.find("bookmarked the message at ")?;
+            l[i + "bookmarked the message at ".len()..]
                 .split_whitespace()
                 .next()
                 .map(str::to_owned)
