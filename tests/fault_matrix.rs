@@ -529,16 +529,11 @@ cells!(explorer_cell, explorer {
     dropped_long_poll: LongPoll, dropped;
     dropped_catch_up: CatchUp, dropped;
     truncated_sse: Sse, truncated;
-    #[ignore = "pending: the explorer's long-poll reader after a truncated body, as corrupt_long_poll; failed in a clean-clone CI run"]
     truncated_long_poll: LongPoll, truncated;
-    #[ignore = "pending: client: a corrupt or truncated body is retried, not fatal (issue 9 point 10)"]
     truncated_catch_up: CatchUp, truncated;
-    #[ignore = "pending: client: a corrupt or truncated body is retried, not fatal (issue 9 point 10)"]
     corrupt_long_poll: LongPoll, corrupt;
-    #[ignore = "pending: client: a corrupt or truncated body is retried, not fatal (issue 9 point 10)"]
     corrupt_catch_up: CatchUp, corrupt;
     stray_event_sse: Sse, stray_sse_event;
-    #[ignore = "pending: client: a malformed SSE control event is retried, not fatal (SSE resilience, issue 9)"]
     stray_control_sse: Sse, stray_sse_control;
     delayed_sse: Sse, delayed;
     delayed_long_poll: LongPoll, delayed;
@@ -560,13 +555,10 @@ cells!(cli_cell, cli {
     dropped_catch_up: CatchUp, dropped;
     truncated_sse: Sse, truncated;
     truncated_long_poll: LongPoll, truncated;
-    #[ignore = "pending: client: a corrupt or truncated body is retried, not fatal (issue 9 point 10)"]
     truncated_catch_up: CatchUp, truncated;
     corrupt_long_poll: LongPoll, corrupt;
-    #[ignore = "pending: client: a corrupt or truncated body is retried, not fatal (issue 9 point 10)"]
     corrupt_catch_up: CatchUp, corrupt;
     stray_event_sse: Sse, stray_sse_event;
-    #[ignore = "pending: client: a malformed SSE control event is retried, not fatal (SSE resilience, issue 9)"]
     stray_control_sse: Sse, stray_sse_control;
     delayed_sse: Sse, delayed;
     delayed_long_poll: LongPoll, delayed;
@@ -832,9 +824,9 @@ restart_cells!(cli_restart_cell, cli_restart {
     dsx_sse: Dsx, Sse;
     dsx_long_poll: Dsx, LongPoll;
     dsx_catch_up: Dsx, CatchUp;
-    #[ignore = "pending: cli: dsx read -f retries through a server outage (issue 9 point 7, issue 10); then: needs the official servers; see README"]
+    #[ignore = "needs the official servers; see README"]
     rust_sse: OfficialRust, Sse;
-    #[ignore = "pending: cli: dsx read -f retries through a server outage (issue 9 point 7, issue 10); then: needs the official servers; see README"]
+    #[ignore = "needs the official servers; see README"]
     rust_long_poll: OfficialRust, LongPoll;
     #[ignore = "needs the official servers; see README"]
     rust_catch_up: OfficialRust, CatchUp;

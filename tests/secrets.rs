@@ -331,7 +331,6 @@ async fn headless_auth_and_headers_stay_secret() {
 /// Userinfo and `?token=` in the URLs of every headless command: the
 /// messages (errors above all) show the URL redacted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "pending: client + cli: URLs redacted (userinfo, token) in every message, errors and success lines (created, head, fork, close, delete) (issue 9, Low)"]
 async fn headless_userinfo_and_token_stay_secret() {
     let server = TestServer::start(Kind::Embedded).await;
     let secrets = Secrets::new();
@@ -407,7 +406,6 @@ fn explorer_auth_and_headers_stay_secret() {
 /// The explorer on a URL with userinfo and `?token=`: not saved in
 /// bookmarks.json, not shown on screen.
 #[test]
-#[ignore = "pending: bookmarks + explorer: userinfo and token stripped from bookmarks.json and the tail title (issue 9, Low)"]
 fn explorer_userinfo_and_token_stay_secret() {
     explorer_case(true);
 }

@@ -117,7 +117,7 @@ pub fn describe(err: &anyhow::Error) -> String {
     let mut text = format!("{err:#}");
     let client = err.chain().find_map(|c| c.downcast_ref::<client::Error>());
     if let Some(url) = client.and_then(client::Error::url) {
-        let redacted = super::output::redact_url(url);
+        let redacted = crate::client::redact_url(url);
         if redacted != url {
             text = text.replace(url, &redacted);
         }

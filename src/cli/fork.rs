@@ -25,6 +25,10 @@ pub async fn run(ctx: &Context, args: ForkArgs) -> anyhow::Result<()> {
             CreateOptions::default(),
         )
         .await?;
-    eprintln!("dsx: {} forked from {}", stream.url(), args.source);
+    eprintln!(
+        "dsx: {} forked from {}",
+        super::output::shown_url(stream.url().as_str()),
+        super::output::shown_url(&args.source)
+    );
     Ok(())
 }

@@ -22,9 +22,9 @@ pub async fn run(ctx: &Context, args: HeadArgs) -> anyhow::Result<()> {
     let stream = ctx.stream(&args.stream)?;
     let meta = stream.head().await?;
     let text = if args.json {
-        json(stream.url().as_str(), &meta)
+        json(&super::output::shown_url(stream.url().as_str()), &meta)
     } else {
-        human(stream.url().as_str(), &meta)
+        human(&super::output::shown_url(stream.url().as_str()), &meta)
     };
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {

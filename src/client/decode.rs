@@ -27,20 +27,21 @@ trait Decoder: Send + 'static {
     fn push(&mut self, piece: Piece) -> Result<Option<Self::Item>>;
 }
 
-/// Whether a read in `live` mode reads a corrupt response again: long-poll
-/// reads, and `Auto` reads of streams that it tails with long-poll. (A
-/// catch-up read fails fast; an SSE read fails on a corrupt event.)
+/// Whether a read in `live` mode reads a corrupt response again: catch-up
+/// and long-poll reads (each response is a plain GET, safe to repeat), and
+/// `Auto` reads of streams that it tails with long-poll. (An SSE read fails
+/// on a corrupt event; its callers reconnect.)
 fn restarts_on_corruption(stream: &DurableStream, live: LiveMode) -> bool {
     match live {
-        LiveMode::LongPoll => true,
+        LiveMode::Off | LiveMode::LongPoll => true,
         LiveMode::Auto => !stream
             .content_type()
             .is_some_and(|ct| session::is_json(&ct) || session::is_text(&ct)),
-        _ => false,
+        LiveMode::Sse => false,
     }
 }
 
-/// Runs a read session through `make()`'s decoder. In a long-poll read
+/// Runs a read session through `make()`'s decoder. In a catch-up or long-poll read
 /// (see `restarts_on_corruption`), a response that fails to decode (or that the session
 /// refuses, such as one without `Stream-Next-Offset`) does not end the read
 /// when nothing of it was handed out yet: the session is restarted from the

@@ -39,7 +39,11 @@ pub enum ReaderEvent {
     /// A failure worth retrying (network, 5xx, 429): the UI restarts the
     /// reader from the last offset it received, after a backoff.
     Retry(String),
-    /// A failure retrying cannot fix (404, 400, bad data).
+    /// A response that did not decode (truncated, corrupt, a malformed SSE
+    /// event): the UI reads again from the last offset it received, a few
+    /// times in a row at most; data still bad after that fails the reader.
+    Corrupt(String),
+    /// A failure retrying cannot fix (404, 400, a redirect refused).
     Failed(String),
     /// A catch-up read reached the tail.
     Done,

@@ -68,6 +68,25 @@ pub fn split_target(url: &str) -> anyhow::Result<(String, Option<String>)> {
     Ok((url.to_owned(), None))
 }
 
+/// Splits a query off what the user gave: the URL without it, and its
+/// pairs (decoded). Not a URL: given back as it was, for `split_target` to
+/// refuse.
+pub fn split_query(url: &str) -> (String, Vec<(String, String)>) {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return (url.to_owned(), Vec::new());
+    };
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if parsed.query().is_none() {
+        return (url.to_owned(), pairs);
+    }
+    parsed.set_query(None);
+    parsed.set_fragment(None);
+    (parsed.to_string(), pairs)
+}
+
 /// Everything the explorer needs, built by `explore` or by a test.
 pub struct Setup {
     pub base_url: String,
@@ -168,7 +187,8 @@ where
 
 /// Runs the explorer on the real terminal until the user quits.
 pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
-    let (base_url, open) = split_target(&options.url)?;
+    let (target, params) = split_query(&options.url);
+    let (base_url, open) = split_target(&target)?;
     let mut notices = Vec::new();
     let config = Config::load_default().unwrap_or_else(|e| {
         notices.push(format!("config not loaded, using defaults: {e}"));
@@ -179,9 +199,20 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
     let mut headers = config.headers.clone();
     headers.append(&mut global.headers);
     global.headers = headers;
-    let client = global.client_builder(&base_url)?.build()?;
-    let tail_client = global
-        .client_builder(&base_url)?
+    // A query on the URL given (`?token=...`) goes with every request, not
+    // into the stream's name, its title or its bookmarks.
+    let builder = || -> anyhow::Result<_> {
+        let mut b = global.client_builder(&base_url)?;
+        for (key, value) in &params {
+            let value = value.clone();
+            b = b.dynamic_param(key.clone(), move || {
+                std::future::ready(Ok(value.clone()))
+            });
+        }
+        Ok(b)
+    };
+    let client = builder()?.build()?;
+    let tail_client = builder()?
         .retry(RetryPolicy {
             max_attempts: 1,
             ..RetryPolicy::default()
@@ -233,6 +264,14 @@ mod tests {
         assert_eq!(s("http://h:1"), ("http://h:1/v1/stream".into(), None));
         assert_eq!(s("https://h/api/ds"), ("https://h/api/ds".into(), None));
         assert!(split_target("ftp://h/x").is_err());
+        let (url, params) =
+            super::split_query("http://u:p@h:1/v1/stream/a/b?token=t%20x&k");
+        assert_eq!(url, "http://u:p@h:1/v1/stream/a/b");
+        assert_eq!(
+            params,
+            [("token".into(), "t x".into()), ("k".into(), String::new())]
+        );
+        assert_eq!(super::split_query("http://h/s").0, "http://h/s");
         assert!(split_target("not a url").is_err());
     }
 }

@@ -445,6 +445,8 @@ async fn tail_task(
                 let text = explain(&e);
                 let event = if e.is_retryable() {
                     ReaderEvent::Retry(text)
+                } else if e.is_decode() {
+                    ReaderEvent::Corrupt(text)
                 } else {
                     ReaderEvent::Failed(text)
                 };

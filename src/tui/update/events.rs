@@ -70,6 +70,10 @@ fn back_off(state: &mut State, error: String) {
     state.retry_at = Some(next_at);
 }
 
+/// Reads in a row that met a response that did not decode, with no
+/// progress between them, before the reader is given up as failed.
+const CORRUPT_TRIES: u32 = 3;
+
 pub(super) fn reader(
     state: &mut State,
     reader: u64,
@@ -151,6 +155,30 @@ pub(super) fn reader(
             state.failed_at = last;
             if progressed {
                 restart_reader(state, fx);
+                return;
+            }
+            back_off(state, error);
+        }
+        ReaderEvent::Corrupt(error) => {
+            // Reading the same offset again is safe (a GET), and a proxy
+            // that cut or mangled one response will likely not do it
+            // twice; a stream whose data is bad stays bad, so the tries
+            // without progress are few.
+            let last = state
+                .jump
+                .as_ref()
+                .map_or(&state.tail.last_offset, |t| &t.last_offset)
+                .clone();
+            let progressed = state.failed_at != last;
+            state.failed_at = last;
+            if progressed {
+                state.reconnects = 0;
+                restart_reader(state, fx);
+                return;
+            }
+            if state.reconnects >= CORRUPT_TRIES {
+                state.notify(Level::Error, error.clone());
+                state.connection = Connection::Failed(error);
                 return;
             }
             back_off(state, error);

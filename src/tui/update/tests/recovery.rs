@@ -247,3 +247,37 @@ fn the_cursor_stays_on_the_open_stream_as_rows_arrive_and_filters_change() {
     press(&mut s, KeyCode::Backspace);
     assert_eq!(s.streams.selected_entry().unwrap().path, "z/last");
 }
+
+#[test]
+fn a_corrupt_response_is_read_again_a_few_times_then_fails() {
+    let mut s = new_state();
+    opened_with_two(&mut s);
+    let corrupt = |s: &mut State| {
+        let reader = s.open.as_ref().unwrap().reader;
+        let event = ReaderEvent::Corrupt("truncated JSON array".into());
+        update(s, Message::Reader { reader, event })
+    };
+    // After progress: read again at once, from the last offset received.
+    let fx = corrupt(&mut s);
+    assert_eq!(starts(&fx).len(), 1);
+    assert_eq!(starts(&fx)[0].1, "c1");
+    // Bad again with nothing new: backed off, a few times.
+    for attempt in 1..=3 {
+        assert!(starts(&corrupt(&mut s)).is_empty());
+        let Connection::Reconnecting { attempt: a, .. } = &s.connection else {
+            panic!("attempt {attempt}: {:?}", s.connection);
+        };
+        assert_eq!(*a, attempt);
+        let fx = ch(&mut s, 'R');
+        assert_eq!(starts(&fx).len(), 1, "R reads again");
+    }
+    // Still bad: the data is, not the connection; the reader fails.
+    assert!(starts(&corrupt(&mut s)).is_empty());
+    let Connection::Failed(why) = &s.connection else {
+        panic!("{:?}", s.connection);
+    };
+    assert!(why.contains("truncated"), "{why}");
+    // Good data again resets the count.
+    deliver(&mut s, batch("c1", "c2", &[&n(3)], false));
+    assert_eq!(starts(&corrupt(&mut s)).len(), 1);
+}
