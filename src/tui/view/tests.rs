@@ -1,7 +1,7 @@
 //! Whole-screen snapshots at 80x24 and 160x48 of every pane, overlay and
 //! dialog, with states built through `update` and a fixed clock, plus
 //! buffer checks where style carries meaning. Dialog scenes are in
-//! `tests/dialogs.rs`.
+//! `tests/it/dialogs.rs`.
 
 mod dialogs;
 mod explorer;

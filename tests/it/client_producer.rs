@@ -2,7 +2,7 @@
 //! close, stale epochs with and without auto-claim) and the producer
 //! headers' answers (duplicate 204, sequence gap, stale epoch) on append.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

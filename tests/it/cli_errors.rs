@@ -5,7 +5,7 @@
 //! credentials are not printed. The server is a tiny loopback listener
 //! that answers every request the same way.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! prints every numbered message exactly once, in order. A catch-up read
 //! still fails fast, and `--retry-for` bounds a live read's patience.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

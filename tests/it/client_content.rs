@@ -3,7 +3,7 @@
 //! pieces, splitting multi-byte UTF-8 and base64 groups), and JSON values
 //! built to confuse a streaming scanner.
 
-mod support;
+use crate::support;
 
 use bytes::Bytes;
 use dsx::client::{DurableStream, LiveMode, Offset, ReadOptions};

@@ -2,7 +2,7 @@
 //! processes, the base URL (`STREAM_URL` or the top-level argument), the
 //! headers sent (`-H`, `--auth`, `STREAM_AUTH`) and the exit codes.
 
-mod support;
+use crate::support;
 
 use dsx::client::{LiveMode, Offset};
 use futures::StreamExt;

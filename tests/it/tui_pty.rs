@@ -5,7 +5,7 @@
 //! The tests run one at a time (`SERIAL`): the machine has two cores and
 //! live readers are timing-sensitive. Every wait is bounded.
 
-mod support;
+use crate::support;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@
 //! chunk size (many responses, the message inside one) and, `#[ignore]`d,
 //! the official Rust server (`DS_RUST_URL`: one response for everything).
 
-mod support;
+use crate::support;
 
 use std::io;
 use std::path::Path;

@@ -7,7 +7,7 @@
 //! sent as a default or dynamic header makes a repeated value a
 //! `SequenceConflict`, which only happens if the header was sent.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -2,7 +2,7 @@
 //! across many appends, sessions that outlast several long-poll holds (with
 //! the cursor echoed), and read sessions that stop when dropped.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

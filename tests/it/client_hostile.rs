@@ -3,7 +3,7 @@
 //! and what reaches a server that should not see it. Every test bounds the
 //! number of requests it lets the client make.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! `dsx demo`, the real binary: its streams, liveness, registry, shutdown.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -13,7 +13,7 @@
 //! and long-poll sessions with one 204 between appends; `client_faults.rs`
 //! covers requests that fail before any response.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Client integration tests: stream lifecycle calls (create, connect, head,
 //! append, close, delete, fork) and the typed errors they map to.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! with its summary and validation, `--close`, and the producer and
 //! `Stream-Seq` options with their conflicts.
 
-mod support;
+use crate::support;
 
 use dsx::client::{DurableStream, LiveMode, Offset};
 use futures::StreamExt;

@@ -111,10 +111,6 @@ impl TestServer {
         panic!("could not start the {kind:?} server: {last_error}");
     }
 
-    pub fn kind(&self) -> Kind {
-        self.kind
-    }
-
     /// The server's base URL, e.g. `http://127.0.0.1:4437`.
     pub fn url(&self) -> &str {
         &self.url

@@ -1,7 +1,7 @@
 //! The dev server against misbehaving clients: half-sent headers, bodies
 //! refused before they were read.
 
-mod support;
+use crate::support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;

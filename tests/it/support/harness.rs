@@ -17,9 +17,6 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// The long-poll hold every test server is started with.
 pub const LONG_POLL: Duration = Duration::from_millis(500);
 
-/// The `ignore` reason carried by every official-server variant.
-pub const OFFICIAL_IGNORE: &str = "needs the official servers; see README";
-
 /// For each named `async fn name(server: TestServer)` in scope, adds a
 /// module `name` holding three `#[tokio::test]`s: `embedded` (always run),
 /// and `rust` and `node`, which need the official servers and are therefore

@@ -6,7 +6,7 @@
 //! for the embedded kind, the official processes otherwise), and the tests
 //! here run one at a time.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

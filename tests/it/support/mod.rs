@@ -8,15 +8,18 @@
 //! re-exported here). Server tests: the real `dsx` binary as a child
 //! process (`process`); headless command tests: `cli`.
 //!
-//! Every test file compiles its own copy of this module and uses only part
-//! of it, hence the crate-wide `dead_code` allowance.
-#![allow(dead_code, reason = "each test binary uses a different subset")]
-#![allow(unused_imports, reason = "each test binary uses a different subset")]
+//! Compiled once, for the one integration-test binary (`tests/it/main.rs`).
 
 pub mod cli;
 pub mod cutter;
 pub mod faults;
+#[macro_use]
 pub mod harness;
+#[allow(
+    dead_code,
+    reason = "the hostile server's whole toolkit (trickled, truncated and hung \
+              bodies, what it received) stays, for tests of the cases to come"
+)]
 pub mod hostile;
 pub mod process;
 pub mod pty;
@@ -30,7 +33,7 @@ pub use faults::Fault;
 pub use harness::*;
 pub use hostile::{Hostile, Received, Reply};
 pub use process::*;
-pub use reads::{Body, Chunk, Drained, numbers_of};
+pub use reads::{Body, numbers_of};
 pub use server::{Kind, TestServer};
 pub use streams::{
     append, create, create_at, create_opts, read_opts, try_append,

@@ -7,7 +7,7 @@
 //! hook, so these tests exist in `embedded` and `node` variants only
 //! (`fault_tests!`).
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

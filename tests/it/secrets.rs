@@ -12,7 +12,7 @@
 //! Cases that fail only because a fix is pending elsewhere are
 //! `#[ignore = "pending: ..."]`; TESTING.md lists them.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

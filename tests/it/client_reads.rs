@@ -2,7 +2,7 @@
 //! JSON, text and binary streams, from offsets -1, now and mid-stream, and
 //! closure (EOF) in each mode.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -147,22 +147,6 @@ pub async fn drain<C: Chunk>(
     read_while(session, limit, |_, _| false).await
 }
 
-/// Asserts that the session ends (yields `None`) within `limit`.
-pub async fn assert_ends<C: Chunk>(session: &mut Session<C>, limit: Duration) {
-    let rest = drain(session, limit).await;
-    assert!(
-        rest.error.is_none(),
-        "read failed at the end: {:?}",
-        rest.error
-    );
-    assert!(
-        rest.metas.iter().all(|m| m.stream_closed || m.partial)
-            || rest.metas.is_empty(),
-        "items after the closing item: {:?}",
-        rest.metas
-    );
-}
-
 /// The three content kinds, with numbered messages that survive re-chunking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Body {
@@ -201,8 +185,6 @@ impl Received {
 }
 
 impl Body {
-    pub const ALL: [Body; 3] = [Body::Json, Body::Text, Body::Binary];
-
     pub fn content_type(self) -> &'static str {
         match self {
             Body::Json => "application/json",

@@ -3,7 +3,7 @@
 //! `Conflict`), and the error helpers (`status`, `url`, `is_*`,
 //! `server_message`) on errors from a real server.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

@@ -19,7 +19,7 @@
 //! Cells that fail only because a fix is pending elsewhere are
 //! `#[ignore = "pending: ..."]`; TESTING.md lists them.
 
-mod support;
+use crate::support;
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! offsets, live modes receiving appends made after the start, `--until`,
 //! `--jq`, a closed pipe, Ctrl-C, and the exit codes of failed reads.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

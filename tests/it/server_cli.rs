@@ -1,6 +1,6 @@
 //! The `dsx` binary's headless commands: help, version, `dsx serve`.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
