@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Check the client-conformance adapter (src/bin/conformance-adapter.rs) against
+# Check the client-conformance adapter (src/bin/conformance-adapter/main.rs) against
 # a running Durable Streams server.
 #
 # Why not the official runner: npm has no @durable-streams/client-conformance-tests

@@ -8,23 +8,23 @@
 #![no_main]
 #![allow(dead_code, reason = "the adapter's modules, not all of them used")]
 
-#[path = "../../src/bin/conformance_adapter/bench.rs"]
+#[path = "../../src/bin/conformance-adapter/bench.rs"]
 mod bench;
-#[path = "../../src/bin/conformance_adapter/command.rs"]
+#[path = "../../src/bin/conformance-adapter/command.rs"]
 mod command;
-#[path = "../../src/bin/conformance_adapter/dynamic.rs"]
+#[path = "../../src/bin/conformance-adapter/dynamic.rs"]
 mod dynamic;
-#[path = "../../src/bin/conformance_adapter/ops.rs"]
+#[path = "../../src/bin/conformance-adapter/ops.rs"]
 mod ops;
-#[path = "../../src/bin/conformance_adapter/producers.rs"]
+#[path = "../../src/bin/conformance-adapter/producers.rs"]
 mod producers;
-#[path = "../../src/bin/conformance_adapter/read.rs"]
+#[path = "../../src/bin/conformance-adapter/read.rs"]
 mod read;
-#[path = "../../src/bin/conformance_adapter/reply.rs"]
+#[path = "../../src/bin/conformance-adapter/reply.rs"]
 mod reply;
-#[path = "../../src/bin/conformance_adapter/state.rs"]
+#[path = "../../src/bin/conformance-adapter/state.rs"]
 mod state;
-#[path = "../../src/bin/conformance_adapter/validate.rs"]
+#[path = "../../src/bin/conformance-adapter/validate.rs"]
 mod validate;
 
 use command::Line;

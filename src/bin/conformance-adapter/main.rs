@@ -6,23 +6,14 @@
 //! leave optional fields out rather than writing `null`. All logging goes
 //! to stderr, since any stray line on stdout would be taken as a reply.
 
-#[path = "conformance_adapter/bench.rs"]
 mod bench;
-#[path = "conformance_adapter/command.rs"]
 mod command;
-#[path = "conformance_adapter/dynamic.rs"]
 mod dynamic;
-#[path = "conformance_adapter/ops.rs"]
 mod ops;
-#[path = "conformance_adapter/producers.rs"]
 mod producers;
-#[path = "conformance_adapter/read.rs"]
 mod read;
-#[path = "conformance_adapter/reply.rs"]
 mod reply;
-#[path = "conformance_adapter/state.rs"]
 mod state;
-#[path = "conformance_adapter/validate.rs"]
 mod validate;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
