@@ -115,13 +115,7 @@ impl Context {
     }
 }
 
-/// Whether a content type is JSON (`application/json`, any parameters).
-pub(crate) fn is_json(content_type: &str) -> bool {
-    content_type
-        .split(';')
-        .next()
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
-}
+pub(crate) use crate::client::content_type::is_json;
 
 /// `dsx serve`: run the embedded dev server until Ctrl-C.
 #[derive(Clone, Debug, clap::Args)]

@@ -37,6 +37,7 @@
 /// Entry points for the criterion benches in `benches/`; not client API.
 #[doc(hidden)]
 pub mod bench_api;
+pub mod content_type;
 mod decode;
 mod error;
 /// Entry points for the `cargo fuzz` targets in `fuzz/`; not client API.

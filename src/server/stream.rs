@@ -43,10 +43,10 @@ pub fn is_valid_type(content_type: &str) -> bool {
 
 impl Kind {
     pub fn of(content_type: &str) -> Kind {
-        let mt = media_type(content_type);
-        if mt == "application/json" {
+        use crate::client::content_type::{is_json, is_text};
+        if is_json(content_type) {
             Kind::Json
-        } else if mt.starts_with("text/") {
+        } else if is_text(content_type) {
             Kind::Text
         } else {
             Kind::Binary

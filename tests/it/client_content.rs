@@ -208,8 +208,40 @@ async fn large_sse_event_ends_unit_once() {
     .await;
 }
 
+/// A structured-syntax `+json` type is not the protocol's JSON mode (only
+/// `application/json` is): the server stores bytes without framing, every
+/// read mode (SSE base64) gives them back as they were, `dsx read` prints
+/// them as they are, and the explorer shows them as text, not as
+/// messages. One reading of a content type for all four.
+async fn structured_json_type_is_bytes(server: TestServer) {
+    let ct = "application/vnd.acme+json";
+    let stream = create(&server, ct, "plus-json").await;
+    append(&stream, Bytes::from_static(br#"{"a":1}"#)).await;
+    append(&stream, Bytes::from_static(br#"{"b":2}"#)).await;
+    let expected = br#"{"a":1}{"b":2}"#.to_vec();
+    for live in MODES {
+        let mut session = stream.read_bytes(from_start(live));
+        let got = support::reads::read_while(&mut session, WAIT, |bytes, _| {
+            bytes.len() >= expected.len()
+        })
+        .await
+        .ok();
+        assert_eq!(got.data, expected, "{live:?}: bytes as appended");
+    }
+    let out = support::dsx(&["read", stream.url().as_str()]).await;
+    assert_eq!(out.code, 0, "{out:#?}");
+    assert_eq!(out.stdout.as_bytes(), expected, "dsx read prints the bytes");
+    assert!(!dsx::client::content_type::is_json(ct));
+    assert_eq!(
+        dsx::tui::update::kind_of(Some(ct)),
+        dsx::tui::format::ContentKind::Text,
+        "the explorer shows it as text, not split into JSON messages"
+    );
+}
+
 server_tests!(
     large_text_every_mode,
     large_binary_every_mode,
     json_tricky_values,
+    structured_json_type_is_bytes,
 );

@@ -20,15 +20,9 @@ pub fn headers(map: Option<BTreeMap<String, String>>) -> Headers {
     map.unwrap_or_default().into_iter().collect()
 }
 
-/// Whether a content type is JSON (parameters and case ignored).
+/// Whether a content type is JSON mode (the client's reading of it).
 pub fn is_json(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|ct| {
-        ct.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .eq_ignore_ascii_case("application/json")
-    })
+    content_type.is_some_and(dsx::client::content_type::is_json)
 }
 
 /// One message for a JSON stream: `[data]`, so that whatever `data` is

@@ -159,21 +159,7 @@ impl Coalescer {
     }
 }
 
-/// Whether a content type is JSON (parameters ignored, any case).
-pub(crate) fn is_json(content_type: &str) -> bool {
-    essence(content_type).eq_ignore_ascii_case("application/json")
-}
-
-/// Whether a content type is `text/*`.
-pub(crate) fn is_text(content_type: &str) -> bool {
-    essence(content_type)
-        .get(..5)
-        .is_some_and(|p| p.eq_ignore_ascii_case("text/"))
-}
-
-fn essence(content_type: &str) -> &str {
-    content_type.split(';').next().unwrap_or("").trim()
-}
+pub(crate) use super::content_type::{essence, is_json, is_text};
 
 impl Session {
     fn new(stream: DurableStream, options: ReadOptions) -> Self {

@@ -24,7 +24,7 @@ use super::state::{
     Connection, Dialog, Level, OpenStream, Overlay, Pane, State,
 };
 use super::view::layout;
-use crate::client::LiveMode;
+use crate::client::{LiveMode, content_type};
 
 /// The wall-clock time of the latest tick (RFC 3339 UTC).
 pub fn wall_clock(state: &State) -> String {
@@ -698,10 +698,14 @@ pub fn kind_of(content_type: Option<&str>) -> ContentKind {
     let Some(ct) = content_type else {
         return ContentKind::Binary;
     };
+    // JSON mode as the protocol (and the client, server and `dsx read`)
+    // reads it; a `+json` type is bytes there, UTF-8 by its own rules, so
+    // it is shown as text, as ndjson is.
     let essence = essence(ct);
-    if essence == "application/json" || essence.ends_with("+json") {
+    if content_type::is_json(ct) {
         ContentKind::Json
-    } else if essence.starts_with("text/")
+    } else if content_type::is_text(ct)
+        || essence.ends_with("+json")
         || essence == "application/x-ndjson"
         || essence == "application/ndjson"
     {
