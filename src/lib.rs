@@ -5,5 +5,6 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod jq;
+pub mod sanitize;
 pub mod server;
 pub mod tui;

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use dsx::tui::sanitize::{
+use dsx::sanitize::{
     escape_bytes, escape_line, escape_str, needs_escape, text_line_count,
     text_lines,
 };

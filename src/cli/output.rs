@@ -115,8 +115,7 @@ pub fn escape_controls(data: &[u8]) -> Vec<u8> {
             let code = u32::from(c);
             // One notion of unsafe characters for the CLI and the explorer:
             // controls, bidi and invisible format characters.
-            if c == '\n' || c == '\t' || !crate::tui::sanitize::needs_escape(c)
-            {
+            if c == '\n' || c == '\t' || !crate::sanitize::needs_escape(c) {
                 let mut buf = [0; 4];
                 out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
             } else if code < 0x80 {
@@ -157,7 +156,7 @@ pub fn escape_line(text: &str, max: usize) -> String {
             continue;
         }
         shown += 1;
-        if c == '\n' || c == '\t' || crate::tui::sanitize::needs_escape(c) {
+        if c == '\n' || c == '\t' || crate::sanitize::needs_escape(c) {
             let code = u32::from(c);
             if code < 0x80 {
                 let _ = write!(out, "\\x{code:02x}");

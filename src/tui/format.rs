@@ -17,7 +17,7 @@ use ratatui::text::{Line, Span};
 
 pub use hex::{hex_line, hex_line_count, hex_lines};
 
-use crate::tui::sanitize;
+use crate::sanitize;
 use json::{Event, Invalid, Parser};
 
 /// How a stream's messages are to be shown.

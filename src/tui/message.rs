@@ -151,7 +151,7 @@ pub fn explain(e: &Error) -> String {
     };
     // The error's own text names the HTTP status and the server's message.
     let text = format!("{e} — {hint}");
-    crate::tui::sanitize::escape_str(&text).into_owned()
+    crate::sanitize::escape_str(&text).into_owned()
 }
 
 #[cfg(test)]

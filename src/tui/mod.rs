@@ -10,7 +10,6 @@ pub mod format;
 pub mod keymap;
 pub mod message;
 pub mod runner;
-pub mod sanitize;
 pub mod state;
 pub mod terminal;
 pub mod update;

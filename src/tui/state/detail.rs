@@ -4,9 +4,9 @@
 use bytes::Bytes;
 use ratatui::text::Line;
 
+use crate::sanitize;
 use crate::tui::format::json;
 use crate::tui::format::{self, ContentKind, Theme};
-use crate::tui::sanitize;
 
 mod tree;
 

@@ -6,8 +6,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear};
 
+use crate::sanitize;
 use crate::tui::format::Theme;
-use crate::tui::sanitize;
 use crate::tui::state::detail::{DetailState, Fold};
 
 /// Width of the fold-mark gutter.

@@ -18,8 +18,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
 use super::format::Theme;
-use super::sanitize;
 use super::state::{Overlay, Pane, State};
+use crate::sanitize;
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, state: &State) {

@@ -232,10 +232,7 @@ pub(super) fn snap(
 pub(super) fn assert_clean(buffer: &Buffer) {
     for (i, cell) in buffer.content().iter().enumerate() {
         assert!(
-            !cell
-                .symbol()
-                .chars()
-                .any(crate::tui::sanitize::needs_escape),
+            !cell.symbol().chars().any(crate::sanitize::needs_escape),
             "cell {i} holds {:?}",
             cell.symbol()
         );
