@@ -12,7 +12,7 @@ use super::progress::Progress;
 use super::{Context, is_json};
 use crate::client::{
     AppendOptions, CloseOptions, Delivery, DurableStream, Headers,
-    IdempotentProducer, Offset, ProducerOptions,
+    IdempotentProducer, Offset, ProducerOptions, ProducerStamp,
 };
 
 /// How much stdin is read at a time for `--lines`.
@@ -91,13 +91,14 @@ pub async fn run(ctx: &Context, args: AppendArgs) -> anyhow::Result<()> {
     } else {
         ((!data.is_empty()).then_some(data), None)
     };
-    let headers = producer_headers(&args)?;
+    let producer = producer_stamp(&args)?;
     if args.close {
         stream
             .close(CloseOptions {
                 data,
                 content_type,
-                headers,
+                producer,
+                headers: Headers::new(),
             })
             .await?;
         return Ok(());
@@ -116,7 +117,8 @@ pub async fn run(ctx: &Context, args: AppendArgs) -> anyhow::Result<()> {
             AppendOptions {
                 seq,
                 content_type,
-                headers,
+                producer,
+                headers: Headers::new(),
             },
         )
         .await?;
@@ -126,10 +128,10 @@ pub async fn run(ctx: &Context, args: AppendArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `Producer-*` headers for a single append with `--producer-id`.
-fn producer_headers(args: &AppendArgs) -> anyhow::Result<Headers> {
+/// The producer stamp of a single append with `--producer-id`.
+fn producer_stamp(args: &AppendArgs) -> anyhow::Result<Option<ProducerStamp>> {
     let Some(id) = &args.producer_id else {
-        return Ok(Headers::new());
+        return Ok(None);
     };
     let seq = match &args.seq {
         None => 0,
@@ -139,11 +141,11 @@ fn producer_headers(args: &AppendArgs) -> anyhow::Result<Headers> {
             ))
         })?,
     };
-    Ok(vec![
-        ("Producer-Id".into(), id.clone()),
-        ("Producer-Epoch".into(), args.epoch.unwrap_or(0).to_string()),
-        ("Producer-Seq".into(), seq.to_string()),
-    ])
+    Ok(Some(ProducerStamp {
+        id: id.clone(),
+        epoch: args.epoch.unwrap_or(0),
+        seq,
+    }))
 }
 
 /// `[value]`: `data` checked as one JSON value and wrapped so that it is

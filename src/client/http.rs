@@ -25,6 +25,8 @@ pub(crate) mod names {
     pub const STREAM_FORK_OFFSET: &str = "stream-fork-offset";
     pub const SSE_DATA_ENCODING: &str = "stream-sse-data-encoding";
     pub const PRODUCER_ID: &str = "producer-id";
+    pub const PRODUCER_EPOCH: &str = "producer-epoch";
+    pub const PRODUCER_SEQ: &str = "producer-seq";
     pub const ETAG: &str = "etag";
     pub const CACHE_CONTROL: &str = "cache-control";
 }

@@ -64,8 +64,8 @@ use std::time::Duration;
 pub use error::{Error, describe_json_error};
 pub use offset::{LiveMode, Offset};
 pub use options::{
-    AppendOptions, CloseOptions, CreateOptions, Headers, ReadOptions,
-    RetryPolicy,
+    AppendOptions, CloseOptions, CreateOptions, Headers, ProducerStamp,
+    ReadOptions, RetryPolicy,
 };
 pub use producer::{Delivery, IdempotentProducer, ProducerOptions};
 pub use read::{

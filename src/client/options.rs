@@ -30,6 +30,10 @@ pub struct CreateOptions {
 pub struct AppendOptions {
     /// `Stream-Seq`: opaque, strictly increasing writer sequence.
     pub seq: Option<String>,
+    /// `Producer-Id`, `Producer-Epoch`, `Producer-Seq` for an idempotent
+    /// append by hand (an [`IdempotentProducer`](crate::client::IdempotentProducer)
+    /// stamps its own).
+    pub producer: Option<ProducerStamp>,
     /// Overrides the content type the handle knows for the stream.
     pub content_type: Option<String>,
     pub headers: Headers,
@@ -41,7 +45,18 @@ pub struct CloseOptions {
     /// A final message appended atomically with the close.
     pub data: Option<Bytes>,
     pub content_type: Option<String>,
+    /// Producer headers, as for [`AppendOptions::producer`].
+    pub producer: Option<ProducerStamp>,
     pub headers: Headers,
+}
+
+/// An idempotent producer's stamp on one write: the server accepts each
+/// `(id, epoch, seq)` once and answers a repeat with 204.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProducerStamp {
+    pub id: String,
+    pub epoch: u64,
+    pub seq: u64,
 }
 
 /// Options for a read session.

@@ -321,7 +321,8 @@ impl IdempotentProducer {
             let options = CloseOptions {
                 data: data.clone(),
                 content_type: Some(format.content_type.clone()),
-                headers: shared.headers(epoch, seq),
+                producer: Some(shared.stamp(epoch, seq)),
+                headers: shared.options.headers.clone(),
             };
             match shared.stream.close(options).await {
                 Ok(done) => {

@@ -11,7 +11,8 @@ use super::http::{self, Op, Phase, Request, names};
 use super::session::is_json;
 use super::{
     AppendOptions, ByteStream, Client, CloseOptions, CreateOptions, Error,
-    JsonStream, Offset, RawJsonStream, ReadOptions, Result, TextStream, decode,
+    JsonStream, Offset, ProducerStamp, RawJsonStream, ReadOptions, Result,
+    TextStream, decode,
 };
 
 /// The type the servers give a stream created without one.
@@ -232,6 +233,7 @@ impl DurableStream {
         if let Some(seq) = &options.seq {
             req.header(names::STREAM_SEQ, seq)?;
         }
+        stamp(&mut req, options.producer.as_ref())?;
         req.extra_headers(&options.headers)?;
         req.body = Some(body);
         let ctx = write_context(&req);
@@ -268,6 +270,7 @@ impl DurableStream {
         } else {
             req.body = Some(Bytes::new());
         }
+        stamp(&mut req, options.producer.as_ref())?;
         req.extra_headers(&options.headers)?;
         let ctx = write_context(&req);
         req.ctx = ctx;
@@ -424,6 +427,16 @@ impl DurableStream {
         self.learn_content_type(&ct);
         Ok(ct)
     }
+}
+
+/// The producer headers of `producer`, if any.
+fn stamp(req: &mut Request, producer: Option<&ProducerStamp>) -> Result<()> {
+    if let Some(p) = producer {
+        req.header(names::PRODUCER_ID, &p.id)?;
+        req.header(names::PRODUCER_EPOCH, &p.epoch.to_string())?;
+        req.header(names::PRODUCER_SEQ, &p.seq.to_string())?;
+    }
+    Ok(())
 }
 
 fn write_context(req: &Request) -> ErrorContext {

@@ -23,7 +23,7 @@ use super::state::tail::Incoming;
 use crate::bookmarks::Bookmarks;
 use crate::client::{
     AppendOptions, Client, CloseOptions, CreateOptions, Error, LiveMode,
-    Offset, ReadMeta, ReadOptions,
+    Offset, ProducerStamp, ReadMeta, ReadOptions,
 };
 
 /// HEADs in flight at once (a registry of many streams asks for many).
@@ -252,15 +252,20 @@ impl Runner {
     }
 }
 
-fn producer_headers(mode: &AppendMode) -> Vec<(String, String)> {
+/// The composer's mode as the client's options: a `Stream-Seq`, or a
+/// producer stamp.
+fn stamps(mode: &AppendMode) -> (Option<String>, Option<ProducerStamp>) {
     match mode {
-        AppendMode::Plain => Vec::new(),
-        AppendMode::Seq { seq } => vec![("Stream-Seq".into(), seq.clone())],
-        AppendMode::Producer { id, epoch, seq } => vec![
-            ("Producer-Id".into(), id.clone()),
-            ("Producer-Epoch".into(), epoch.to_string()),
-            ("Producer-Seq".into(), seq.to_string()),
-        ],
+        AppendMode::Plain => (None, None),
+        AppendMode::Seq { seq } => (Some(seq.clone()), None),
+        AppendMode::Producer { id, epoch, seq } => (
+            None,
+            Some(ProducerStamp {
+                id: id.clone(),
+                epoch: *epoch,
+                seq: *seq,
+            }),
+        ),
     }
 }
 
@@ -273,12 +278,19 @@ async fn append(
     close: bool,
 ) -> Result<Written, Error> {
     let stream = client.stream(url)?;
+    let (seq, producer) = stamps(mode);
     if close {
+        // The append-and-close carries the mode's stamp as an append
+        // would (`CloseOptions` has no `seq`: a header then).
+        let headers = seq
+            .map(|seq| vec![("Stream-Seq".to_owned(), seq)])
+            .unwrap_or_default();
         let r = stream
             .close(CloseOptions {
                 data: Some(body),
                 content_type,
-                headers: producer_headers(mode),
+                producer,
+                headers,
             })
             .await?;
         return Ok(Written::Appended {
@@ -287,17 +299,14 @@ async fn append(
             closed: true,
         });
     }
-    let (seq, headers) = match mode {
-        AppendMode::Seq { seq } => (Some(seq.clone()), Vec::new()),
-        other => (None, producer_headers(other)),
-    };
     let r = stream
         .append(
             body,
             AppendOptions {
                 seq,
                 content_type,
-                headers,
+                producer,
+                headers: Vec::new(),
             },
         )
         .await?;
@@ -569,12 +578,15 @@ mod tests {
 
     #[test]
     fn producer_modes_carry_their_headers() {
-        let h = producer_headers(&AppendMode::Producer {
+        let (seq, stamp) = stamps(&AppendMode::Producer {
             id: "p".into(),
             epoch: 2,
             seq: 7,
         });
-        assert_eq!(h[2], ("Producer-Seq".into(), "7".into()));
-        assert!(producer_headers(&AppendMode::Plain).is_empty());
+        assert_eq!(seq, None);
+        assert_eq!(stamp.map(|s| s.seq), Some(7));
+        assert_eq!(stamps(&AppendMode::Plain), (None, None));
+        let (seq, stamp) = stamps(&AppendMode::Seq { seq: "a".into() });
+        assert_eq!((seq.as_deref(), stamp), (Some("a"), None));
     }
 }

@@ -721,7 +721,8 @@ async fn explorer_restart_cell(binary: Binary, mode: Mode) {
     let last = BACKLOG + ROUND;
     let context = format!("explorer {mode:?} across a restart of {binary:?}");
     let server = &mut server;
-    let state = with_explorer(&base, &name, |ui| async move {
+    // Boxed: the script holds appends and the explorer's future.
+    let state = Box::pin(with_explorer(&base, &name, |ui| async move {
         ui.wait_for(BACKLOG, &context).await;
         if mode.is_live() {
             ui.press(mode.key());
@@ -743,7 +744,7 @@ async fn explorer_restart_cell(binary: Binary, mode: Mode) {
         }
         ui.wait_for(last, &context).await;
         ui.press('q');
-    })
+    }))
     .await;
     let context = format!("explorer {mode:?} across a restart of {binary:?}");
     assert_exactly_once(&shown(&state), last, &context);

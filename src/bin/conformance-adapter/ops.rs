@@ -153,6 +153,7 @@ impl Adapter {
         };
         let body = json_message(is_json(content_type.as_deref()), data);
         let options = AppendOptions {
+            producer: None,
             seq: c.seq.map(|s| s.to_string()),
             content_type,
             headers: headers(c.headers),
@@ -202,6 +203,7 @@ impl Adapter {
             c.content_type.or_else(|| self.content_type(&c.path));
         let json = is_json(content_type.as_deref());
         let options = CloseOptions {
+            producer: None,
             data: c
                 .data
                 .filter(|d| !d.is_empty())

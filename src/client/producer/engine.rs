@@ -15,8 +15,8 @@ use tokio::time::Instant;
 use super::ProducerOptions;
 use crate::client::session::is_json;
 use crate::client::{
-    AppendOptions, AppendResult, CloseResult, DurableStream, Error, Headers,
-    Offset, Result,
+    AppendOptions, AppendResult, CloseResult, DurableStream, Error, Offset,
+    ProducerStamp, Result,
 };
 
 /// How many times in a row an auto-claiming producer takes a new epoch
@@ -353,12 +353,13 @@ impl Shared {
             .clamp(1, self.budget_total)
     }
 
-    pub(super) fn headers(&self, epoch: u64, seq: u64) -> Headers {
-        let mut headers = self.options.headers.clone();
-        headers.push(("Producer-Id".to_owned(), self.producer_id.clone()));
-        headers.push(("Producer-Epoch".to_owned(), epoch.to_string()));
-        headers.push(("Producer-Seq".to_owned(), seq.to_string()));
-        headers
+    /// The stamp of the write at `(epoch, seq)`.
+    pub(super) fn stamp(&self, epoch: u64, seq: u64) -> ProducerStamp {
+        ProducerStamp {
+            id: self.producer_id.clone(),
+            epoch,
+            seq,
+        }
     }
 
     /// The next batch to put on the wire, if one may go now; otherwise sets
@@ -591,7 +592,8 @@ pub(super) async fn send(shared: Arc<Shared>, d: Dispatch) -> Outcome {
         let options = AppendOptions {
             seq: None,
             content_type: Some(format.content_type.clone()),
-            headers: shared.headers(d.epoch, d.seq),
+            producer: Some(shared.stamp(d.epoch, d.seq)),
+            headers: shared.options.headers.clone(),
         };
         match shared.stream.append(d.batch.body.clone(), options).await {
             Ok(answer) => return Outcome::Acked(d, answer),
