@@ -199,6 +199,8 @@ impl Composer {
 pub struct JsonProblem {
     pub line: usize,
     pub column: usize,
+    /// What is wrong, with the position said once (`expected value at
+    /// line 2, column 8`).
     pub message: String,
 }
 
@@ -209,7 +211,7 @@ pub fn validate_json(text: &str) -> Result<(), JsonProblem> {
         .map_err(|e| JsonProblem {
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            message: crate::client::describe_json_error(&e),
         })
 }
 
@@ -249,6 +251,8 @@ mod tests {
         assert!(validate_json("{\"a\": [1, 2]}").is_ok());
         let p = validate_json("{\n  \"a\": 1,\n  \"b\": }").unwrap_err();
         assert_eq!((p.line, p.column), (3, 8));
+        // The position once, in the client's words.
+        assert_eq!(p.message, "expected value at line 3, column 8");
         assert!(validate_json("1 2").is_err());
         assert!(validate_json("").is_err());
     }

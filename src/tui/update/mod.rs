@@ -552,8 +552,8 @@ fn composer_ready(state: &mut State) -> bool {
         && let Err(p) = validate_json(&text)
     {
         state.composer.outcome = Some(Outcome::Failed(format!(
-            "invalid JSON at line {}, column {}: {} — nothing was sent",
-            p.line, p.column, p.message
+            "invalid JSON: {} — nothing was sent",
+            p.message
         )));
         return false;
     }

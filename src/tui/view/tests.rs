@@ -468,7 +468,7 @@ fn meta_with_ttl_countdown() {
 
 #[test]
 fn composer_with_an_error() {
-    snap("composer_invalid_json", |size| {
+    let shots = snap("composer_invalid_json", |size| {
         let mut s = orders(size);
         ch(&mut s, 'a');
         typ(&mut s, "{\"id\": 10,");
@@ -477,6 +477,10 @@ fn composer_with_an_error() {
         ctrl(&mut s, 's');
         s
     });
+    // The position is said once (issue 10, "Messages a person can read").
+    let text = screen_text(shots[1].1.backend().buffer());
+    assert_eq!(text.matches("line 2").count(), 1, "{text}");
+    assert!(text.contains("at line 2, column 11"), "{text}");
 }
 
 #[test]
