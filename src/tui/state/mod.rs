@@ -8,6 +8,7 @@ pub mod meta;
 pub mod streams;
 pub mod tail;
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use crate::bookmarks::Bookmarks;
@@ -148,6 +149,9 @@ pub struct State {
     pub jump: Option<Box<Tail>>,
     /// Wall-clock time of the latest tick, RFC 3339 UTC.
     pub wall: String,
+    /// URLs opened in this session: the Resume dialog asks once per
+    /// stream per session; switching back resumes without asking.
+    pub opened: HashSet<String>,
 }
 
 impl State {
@@ -179,6 +183,7 @@ impl State {
             pending_skip: 0,
             jump: None,
             wall: String::new(),
+            opened: HashSet::new(),
         }
     }
 

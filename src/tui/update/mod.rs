@@ -766,19 +766,28 @@ fn open_url(state: &mut State, url: &str, fx: &mut Vec<Effect>) {
     fx.push(Effect::Head {
         url: url.to_owned(),
     });
-    let from = match state.bookmarks.last_position(url) {
-        Some(pos) => {
-            state.overlay =
-                Some(Overlay::Dialog(Dialog::new(DialogKind::Resume {
-                    offset: pos.offset.clone(),
-                    skip: pos.position,
-                    saved_at: pos.saved_at.clone(),
-                })));
-            return;
-        }
-        None => "-1".to_owned(),
+    // Asked once per stream per session: coming back to a stream opened
+    // earlier resumes where it was left, without asking again.
+    let first_time = state.opened.insert(url.to_owned());
+    let Some(pos) = state.bookmarks.last_position(url) else {
+        begin_tail(state, "-1".to_owned(), fx);
+        return;
     };
-    begin_tail(state, from, fx);
+    if first_time {
+        state.overlay =
+            Some(Overlay::Dialog(Dialog::new(DialogKind::Resume {
+                offset: pos.offset.clone(),
+                skip: pos.position,
+                saved_at: pos.saved_at.clone(),
+            })));
+        return;
+    }
+    let mark = Mark {
+        offset: pos.offset.clone(),
+        skip: pos.position,
+    };
+    state.notify(Level::Info, "back where you left it (J jumps elsewhere)");
+    begin_tail_at(state, mark, fx);
 }
 
 /// Starts tailing at `from` once the content type is known (else after
