@@ -10,6 +10,7 @@ pub enum Action {
     FocusNext,
     FocusPrev,
     Zoom,
+    ToggleSidePanes,
     ModeSse,
     ModeLongPoll,
     ModeOff,

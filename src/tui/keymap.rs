@@ -77,6 +77,7 @@ pub const DEFAULT: &[Binding] = &[
     b(Global, &[code(KeyCode::Tab)], Action::FocusNext, "focus the next pane", None),
     b(Global, &[code(KeyCode::BackTab)], Action::FocusPrev, "focus the previous pane", None),
     b(Global, &[k('z')], Action::Zoom, "zoom the focused pane (again: unzoom)", None),
+    b(Global, &[k('s')], Action::ToggleSidePanes, "hide / show the side panes (stream list, metadata)", None),
     b(Global, &[k('1')], Action::ModeSse, "live mode: SSE", None),
     b(Global, &[k('2')], Action::ModeLongPoll, "live mode: long-poll", None),
     b(Global, &[k('3')], Action::ModeOff, "live mode: off (catch-up only)", None),

@@ -106,11 +106,17 @@ pub enum Overlay {
 
 /// The whole explorer.
 #[derive(Debug)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent switches of the screen, not a state machine"
+)]
 pub struct State {
     /// Base URL of the server (stream paths are relative to it).
     pub base_url: String,
     pub focus: Pane,
     pub zoomed: bool,
+    /// The stream list and metadata panes are shown (`s` toggles).
+    pub side_panes: bool,
     pub streams: Streams,
     pub open: Option<OpenStream>,
     pub tail: Tail,
@@ -160,6 +166,7 @@ impl State {
             base_url: base_url.trim_end_matches('/').to_owned(),
             focus: Pane::Streams,
             zoomed: false,
+            side_panes: true,
             streams: Streams::default(),
             open: None,
             tail: Tail::new(ContentKind::Json, tail::Limits::default()),

@@ -9,7 +9,7 @@ use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton,
     MouseEvent, MouseEventKind,
 };
-use ratatui::layout::{Position, Rect};
+use ratatui::layout::Position;
 
 use super::action::Action;
 use super::effect::Effect;
@@ -63,12 +63,13 @@ pub fn update(state: &mut State, message: Message) -> Vec<Effect> {
 
 /// Rows of the tail's viewport.
 pub fn tail_height(state: &State) -> usize {
-    let areas = layout::areas(screen(state), state.zoomed, state.focus);
+    let areas = layout::of_state(state);
     usize::from(areas.tail.height.saturating_sub(2)).max(1)
 }
 
-fn screen(state: &State) -> Rect {
-    Rect::new(0, 0, state.size.0, state.size.1)
+#[cfg(test)]
+fn screen(state: &State) -> ratatui::layout::Rect {
+    ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1)
 }
 
 fn input(state: &mut State, event: Event, fx: &mut Vec<Effect>) {
@@ -228,7 +229,7 @@ fn mouse_input(state: &mut State, mouse: MouseEvent, fx: &mut Vec<Effect>) {
     if state.overlay.is_some() {
         return;
     }
-    let areas = layout::areas(screen(state), state.zoomed, state.focus);
+    let areas = layout::of_state(state);
     let at = Position::new(mouse.column, mouse.row);
     let pane = Pane::ALL
         .into_iter()
@@ -299,6 +300,20 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.focus = Pane::ALL[next % n];
         }
         Action::Zoom => state.zoomed = !state.zoomed,
+        Action::ToggleSidePanes => {
+            state.side_panes = !state.side_panes;
+            if !state.side_panes
+                && matches!(state.focus, Pane::Streams | Pane::Meta)
+            {
+                state.focus = Pane::Tail;
+            }
+            let text = if state.side_panes {
+                "side panes shown (s hides them)"
+            } else {
+                "side panes hidden: the tail has the width (s or Tab shows them)"
+            };
+            state.notify(Level::Info, text);
+        }
         Action::ModeSse => set_mode(state, LiveMode::Sse, fx),
         Action::ModeLongPoll => set_mode(state, LiveMode::LongPoll, fx),
         Action::ModeOff => set_mode(state, LiveMode::Off, fx),

@@ -29,9 +29,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             Style::new().fg(Color::Yellow),
         ),
     ];
-    let block = pane_block(title("Append", focused, extra), focused).title_bottom(Line::from(
-        Span::styled(" Ctrl-S send · Ctrl-X send+close · Ctrl-D close · Ctrl-P mode · Ctrl-O settings ", dim),
+    let hints: Vec<(String, &str)> = if focused {
+        vec![
+            ("Ctrl-S".into(), "send"),
+            ("Ctrl-X".into(), "send+close"),
+            ("Ctrl-D".into(), "close"),
+            ("Ctrl-P".into(), "mode"),
+            ("Ctrl-O".into(), "settings"),
+        ]
+    } else {
+        vec![("a".into(), "write an append")]
+    };
+    let footer = Line::from(super::hint_spans(
+        &hints,
+        area.width.saturating_sub(2),
+        Style::new().fg(Color::Cyan),
+        dim,
     ));
+    let block = pane_block(title("Append", focused, extra), focused)
+        .title_bottom(footer);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let line = match &c.outcome {
@@ -45,6 +61,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             Line::styled(format!("✗ {}", safe(t)), Style::new().fg(Color::Red))
         }
     };
+    // Unfocused, the composer has one row: the last outcome if there is
+    // one, else the text's first line (or the placeholder).
+    if inner.height <= 1 {
+        if c.outcome.is_some() {
+            frame.render_widget(Paragraph::new(line), inner);
+        } else {
+            frame.render_widget(&c.editor, inner);
+        }
+        return;
+    }
     // A long outcome (an error with the server's message) wraps onto a
     // second row while the editor keeps at least one.
     let outcome = Paragraph::new(line).wrap(Wrap { trim: true });

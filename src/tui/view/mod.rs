@@ -25,7 +25,7 @@ use super::state::{Overlay, Pane, State};
 pub fn draw(frame: &mut Frame, state: &State) {
     let theme = Theme::default();
     let area = frame.area();
-    let areas = layout::areas(area, state.zoomed, state.focus);
+    let areas = layout::areas_with(area, layout::Options::of(state));
     if let Some(r) = areas.of(Pane::Streams) {
         streams::draw(frame, r, state);
     }
@@ -53,6 +53,43 @@ pub fn draw(frame: &mut Frame, state: &State) {
         Some(Overlay::Dialog(d)) => dialog::draw(frame, area, state, d),
         None => {}
     }
+}
+
+/// Key hints (`key what` pairs) that fit in `width` columns: whole hints
+/// are dropped from the end rather than a word cut; the help hint (`?`)
+/// is kept last when there is room for it, since it lists the rest.
+pub fn hint_spans(
+    hints: &[(String, &str)],
+    width: u16,
+    key_style: Style,
+    text_style: Style,
+) -> Vec<Span<'static>> {
+    let cost = |(k, w): &(String, &str)| {
+        Span::raw(k.as_str()).width() + Span::raw(*w).width() + 3
+    };
+    let budget = usize::from(width).saturating_sub(1);
+    let help = hints.iter().find(|(k, _)| k == "?");
+    let mut left = budget.saturating_sub(help.map_or(0, cost));
+    let mut kept: Vec<&(String, &str)> = Vec::new();
+    for h in hints.iter().filter(|(k, _)| k != "?") {
+        let c = cost(h);
+        if c > left {
+            break;
+        }
+        left -= c;
+        kept.push(h);
+    }
+    if let Some(h) = help
+        && cost(h) <= budget
+    {
+        kept.push(h);
+    }
+    let mut spans = vec![Span::raw(" ")];
+    for (key, what) in kept {
+        spans.push(Span::styled(key.clone(), key_style));
+        spans.push(Span::styled(format!(" {what}  "), text_style));
+    }
+    spans
 }
 
 /// Untrusted text made safe to show.

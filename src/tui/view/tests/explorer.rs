@@ -24,3 +24,44 @@ fn an_unreachable_server_is_said_in_the_stream_list() {
         assert!(!text.contains("no streams yet"), "{text}");
     }
 }
+
+/// The tail's share of the screen at the sizes people use, with the tail
+/// focused (the composer is one row until focused). Snapshots show it.
+#[test]
+fn the_tail_has_the_space_at_every_size() {
+    // (size, tail rows inside its border, tail columns inside it)
+    let expect = [
+        ((160, 48), 41, 96),
+        ((120, 30), 23, 92),
+        ((80, 24), 17, 52),
+        ((40, 12), 5, 38),
+    ];
+    for ((w, h), rows, cols) in expect {
+        let mut s = orders((w, h));
+        s.focus = Pane::Tail;
+        let t = render(&s);
+        insta::assert_snapshot!(format!("layout_tail_{w}x{h}"), t.backend());
+        let a = layout::of_state(&s);
+        assert_eq!(
+            (a.tail.height - 2, a.tail.width - 2),
+            (rows, cols),
+            "{w}x{h}"
+        );
+        let text = screen_text(t.backend().buffer());
+        assert!(text.contains("widget-8"), "{w}x{h}:\n{text}");
+    }
+    // The composer grows when focused, and `s` hides the side panes.
+    let mut s = orders((80, 24));
+    s.focus = Pane::Tail;
+    ch(&mut s, 'a');
+    assert_eq!(layout::of_state(&s).composer.height, 5);
+    key(&mut s, KeyCode::Esc);
+    ch(&mut s, 's');
+    let a = layout::of_state(&s);
+    assert_eq!(a.tail.width, 80);
+    assert_eq!(a.of(Pane::Streams), None);
+    let t = render(&s);
+    insta::assert_snapshot!("layout_side_panes_hidden_80x24", t.backend());
+    ch(&mut s, 's');
+    assert!(layout::of_state(&s).of(Pane::Streams).is_some());
+}
