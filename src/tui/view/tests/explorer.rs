@@ -65,3 +65,61 @@ fn the_tail_has_the_space_at_every_size() {
     ch(&mut s, 's');
     assert!(layout::of_state(&s).of(Pane::Streams).is_some());
 }
+
+/// The metadata pane shows the distinguishing end of a long offset at
+/// both sizes, its footer offers `y`, and `y` copies the offset whole.
+#[test]
+fn metadata_shows_the_end_of_long_offsets_and_copies_them_whole() {
+    for size in [(80, 24), (120, 30), (160, 48)] {
+        let mut s = orders(size);
+        s.focus = Pane::Meta;
+        let whole = s
+            .meta
+            .head
+            .as_ref()
+            .unwrap()
+            .next_offset
+            .as_str()
+            .to_owned();
+        assert!(whole.len() > 30, "{whole}");
+        let end = &whole[whole.len() - 6..];
+        let t = render(&s);
+        let b = t.backend().buffer();
+        let a = layout::of_state(&s);
+        let next = (a.meta.y..a.meta.bottom())
+            .map(|y| row(b, y))
+            .find(|r| r.contains("next"))
+            .unwrap();
+        assert!(next.contains(end), "{size:?}: {next}");
+        assert!(
+            next.contains(&whole) || next.contains("…"),
+            "{size:?}: {next}"
+        );
+        assert!(row(b, size.1 - 1).contains("y copy offset"), "{size:?}");
+        let fx = ch(&mut s, 'y');
+        assert!(
+            fx.iter().any(|e| matches!(
+                e,
+                Effect::CopyNoted { text, .. } if *text == whole
+            )),
+            "{fx:?}"
+        );
+    }
+}
+
+/// Every pane's footer shows its main keys.
+#[test]
+fn each_panes_footer_shows_its_main_keys() {
+    for (pane, wanted) in [
+        (Pane::Streams, "o open path"),
+        (Pane::Meta, "y copy offset"),
+        (Pane::Tail, "Enter detail"),
+        (Pane::Composer, "Ctrl-S send"),
+    ] {
+        let mut s = orders((80, 24));
+        s.focus = pane;
+        let t = render(&s);
+        let last = row(t.backend().buffer(), 23);
+        assert!(last.contains(wanted), "{pane:?}: {last}");
+    }
+}
