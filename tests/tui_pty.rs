@@ -464,8 +464,8 @@ fn hostile_content_leaves_the_screen_intact() {
         panes_intact(&pty)
             .unwrap_or_else(|e| panic!("{what}: {e}:\n{}", pty.screen_text()));
         // The composer's top border is still on its row (40 rows: two
-        // status rows, then seven composer rows).
-        let composer = pty.row(31);
+        // status rows, then the unfocused composer's three rows).
+        let composer = pty.row(35);
         assert!(composer.starts_with("┌ Append"), "{what}: {composer:?}");
         assert!(
             pty.titles().iter().all(|t| !t.contains("pwned")),
