@@ -96,10 +96,19 @@ pub struct OpenStream {
     pub reader: u64,
 }
 
+/// The help overlay: how far it is scrolled, and the detail view it was
+/// opened from (shown again when help closes).
+#[derive(Debug, Default)]
+pub struct Help {
+    /// First wrapped row shown.
+    pub scroll: usize,
+    pub detail: Option<Box<DetailState>>,
+}
+
 /// Something drawn over the panes.
 #[derive(Debug)]
 pub enum Overlay {
-    Help,
+    Help(Help),
     Detail(Box<DetailState>),
     Dialog(Dialog),
 }

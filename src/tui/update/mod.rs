@@ -21,7 +21,7 @@ use super::state::dialog::{Confirm, CreateForm, DialogKind, LineInput};
 use super::state::streams::Entry;
 use super::state::tail::{Mark, Tail};
 use super::state::{
-    Connection, Dialog, Level, OpenStream, Overlay, Pane, State,
+    Connection, Dialog, Help, Level, OpenStream, Overlay, Pane, State,
 };
 use super::view::layout;
 use crate::client::LiveMode;
@@ -100,10 +100,33 @@ fn key_input(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         return;
     }
     match &mut state.overlay {
-        Some(Overlay::Help) => {
+        Some(Overlay::Help(help)) => {
+            let max = super::view::help::max_scroll(
+                state.size,
+                state.focus,
+                help.detail.is_some(),
+            );
+            let page = usize::from(state.size.1.saturating_sub(4)).max(1);
             match key.code {
-                KeyCode::Esc | KeyCode::Char('?') => state.overlay = None,
+                KeyCode::Esc | KeyCode::Char('?') => {
+                    // Back to the detail view help was opened from.
+                    state.overlay = help.detail.take().map(Overlay::Detail);
+                }
                 KeyCode::Char('q') => quit(state, fx),
+                KeyCode::Up | KeyCode::Char('k') => {
+                    help.scroll = help.scroll.saturating_sub(1);
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    help.scroll = (help.scroll + 1).min(max);
+                }
+                KeyCode::PageUp => {
+                    help.scroll = help.scroll.saturating_sub(page);
+                }
+                KeyCode::PageDown | KeyCode::Char(' ') => {
+                    help.scroll = (help.scroll + page).min(max);
+                }
+                KeyCode::Home | KeyCode::Char('g') => help.scroll = 0,
+                KeyCode::End | KeyCode::Char('G') => help.scroll = max,
                 _ => {}
             }
             return;
@@ -114,6 +137,14 @@ fn key_input(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             match key.code {
                 KeyCode::Esc => state.overlay = None,
                 KeyCode::Char('q') => quit(state, fx),
+                KeyCode::Char('?') => {
+                    if let Some(Overlay::Detail(d)) = state.overlay.take() {
+                        state.overlay = Some(Overlay::Help(Help {
+                            scroll: 0,
+                            detail: Some(d),
+                        }));
+                    }
+                }
                 KeyCode::Up | KeyCode::Char('k') => detail.up(),
                 KeyCode::Down | KeyCode::Char('j') => detail.down(),
                 KeyCode::PageUp => detail.page_up(height),
@@ -285,7 +316,7 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     let style = state.json_style;
     match action {
         Action::Quit => quit(state, fx),
-        Action::Help => state.overlay = Some(Overlay::Help),
+        Action::Help => state.overlay = Some(Overlay::Help(Help::default())),
         Action::FocusNext | Action::FocusPrev => {
             let i = Pane::ALL
                 .iter()

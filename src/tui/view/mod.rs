@@ -40,19 +40,23 @@ pub fn draw(frame: &mut Frame, state: &State) {
     }
     status_bar::draw(frame, areas.status, state);
     match &state.overlay {
-        Some(Overlay::Help) => help::draw(frame, area, state),
+        Some(Overlay::Help(h)) => {
+            if let Some(d) = &h.detail {
+                detail::draw(frame, detail_area(area), d, &theme);
+            }
+            help::draw(frame, area, state, h);
+        }
         Some(Overlay::Detail(d)) => {
-            let r = Rect::new(
-                area.x,
-                area.y,
-                area.width,
-                area.height.saturating_sub(2),
-            );
-            detail::draw(frame, r, d, &theme);
+            detail::draw(frame, detail_area(area), d, &theme);
         }
         Some(Overlay::Dialog(d)) => dialog::draw(frame, area, state, d),
         None => {}
     }
+}
+
+/// The detail view's rectangle: all but the status bar.
+fn detail_area(area: Rect) -> Rect {
+    Rect::new(area.x, area.y, area.width, area.height.saturating_sub(2))
 }
 
 /// Key hints (`key what` pairs) that fit in `width` columns: whole hints

@@ -103,15 +103,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let hints: Vec<(String, &str)> = match &state.overlay {
-        Some(Overlay::Help) => {
-            vec![("Esc".into(), "close help"), ("q".into(), "quit")]
-        }
+        Some(Overlay::Help(_)) => vec![
+            ("Esc".into(), "close help"),
+            ("↑/↓".into(), "scroll"),
+            ("q".into(), "quit"),
+        ],
         Some(Overlay::Detail(_)) => vec![
-            ("Esc".into(), "close"),
+            ("Esc".into(), "back"),
             ("Enter".into(), "fold"),
             ("←/→".into(), "collapse/expand"),
             ("y".into(), "copy value"),
             ("Y".into(), "copy path"),
+            ("?".into(), "help"),
         ],
         Some(Overlay::Dialog(_)) => {
             vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")]

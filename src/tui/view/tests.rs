@@ -492,7 +492,8 @@ fn help_lists_the_focused_panes_keys() {
             s.focus = pane;
             if pane == Pane::Composer {
                 // ? is text in the composer; help opens from elsewhere.
-                s.overlay = Some(Overlay::Help);
+                s.overlay =
+                    Some(Overlay::Help(crate::tui::state::Help::default()));
             } else {
                 ch(&mut s, '?');
             }

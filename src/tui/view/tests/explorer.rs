@@ -123,3 +123,71 @@ fn each_panes_footer_shows_its_main_keys() {
         assert!(last.contains(wanted), "{pane:?}: {last}");
     }
 }
+
+/// Help at 40x12 is not cut: it scrolls to its last line, says there is
+/// more, and its list of global keys ends without a stray separator.
+#[test]
+fn help_scrolls_at_40x12_and_ends_cleanly() {
+    let mut s = orders((40, 12));
+    s.focus = Pane::Tail;
+    ch(&mut s, '?');
+    let first = screen_text(render(&s).backend().buffer());
+    assert!(first.contains("more"), "{first}");
+    assert!(first.contains("Tail pane"), "{first}");
+    // Scroll to the end, bounded.
+    let mut seen = first.clone();
+    for _ in 0..200 {
+        key(&mut s, KeyCode::Down);
+        seen.push_str(&screen_text(render(&s).backend().buffer()));
+    }
+    let last = screen_text(render(&s).backend().buffer());
+    insta::assert_snapshot!("help_tail_scrolled_40x12", last);
+    assert!(last.contains("Esc closes dialogs"), "{last}");
+    assert!(!last.contains("↓ more"), "{last}");
+    // Every key of the pane was on screen at some point.
+    for b in keymap::bindings_for(Pane::Tail) {
+        if b.scope == keymap::Scope::Pane(Pane::Tail) {
+            let start: String = b.help.chars().take(12).collect();
+            assert!(seen.contains(&start), "{}", b.help);
+        }
+    }
+    // Home goes back; Esc closes.
+    key(&mut s, KeyCode::Home);
+    assert_eq!(screen_text(render(&s).backend().buffer()), first);
+    key(&mut s, KeyCode::Esc);
+    assert!(s.overlay.is_none());
+    // No separator after the last global key.
+    let global: Vec<String> = help::lines(Pane::Tail)
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect();
+    assert!(
+        global.iter().all(|l| !l.trim_end().ends_with('·')),
+        "{global:?}"
+    );
+}
+
+/// `?` in the detail view lists its keys over it; Esc goes back to the
+/// detail view, not the tail. Its footer says what its value is.
+#[test]
+fn help_in_the_detail_view() {
+    let shots = snap("help_detail", |size| {
+        let mut s = orders(size);
+        s.focus = Pane::Tail;
+        key(&mut s, KeyCode::Up);
+        key(&mut s, KeyCode::Enter);
+        ch(&mut s, '?');
+        s
+    });
+    for (s, t) in shots {
+        let text = screen_text(t.backend().buffer());
+        assert!(text.contains("Detail view"), "{text}");
+        assert!(text.contains("fold / unfold"), "{text}");
+        let mut s = s;
+        key(&mut s, KeyCode::Esc);
+        assert!(matches!(s.overlay, Some(Overlay::Detail(_))));
+        let text = screen_text(render(&s).backend().buffer());
+        assert!(text.contains("path ."), "{text}");
+        assert!(text.contains("? keys"), "{text}");
+    }
+}
