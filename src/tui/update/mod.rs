@@ -82,7 +82,14 @@ fn input(state: &mut State, event: Event, fx: &mut Vec<Effect>) {
         {
             key_input(state, key, fx);
         }
-        Event::Mouse(mouse) => mouse_input(state, mouse, fx),
+        Event::Mouse(mouse) => {
+            let before = context(state);
+            let notice = state.notice.clone();
+            mouse_input(state, mouse, fx);
+            if context(state) != before && state.notice == notice {
+                state.notice = None;
+            }
+        }
         Event::Resize(w, h) => state.size = (w, h),
         Event::Paste(text) => paste(state, &text),
         _ => {}
@@ -94,7 +101,35 @@ fn is_ctrl_c(key: &KeyEvent) -> bool {
         && key.modifiers.contains(KeyModifiers::CONTROL)
 }
 
+/// What a status-bar notice is about: the open stream, the focused pane
+/// and what is drawn over the panes.
+fn context(state: &State) -> (Option<String>, Pane, u8) {
+    let overlay = match &state.overlay {
+        None => 0,
+        Some(Overlay::Help(_)) => 1,
+        Some(Overlay::Detail(_)) => 2,
+        Some(Overlay::Dialog(_)) => 3,
+    };
+    (
+        state.open.as_ref().map(|o| o.path.clone()),
+        state.focus,
+        overlay,
+    )
+}
+
+/// Handles a key; a notice from before it is dropped when the key changed
+/// the context (another stream, pane or view), since it would describe
+/// what is no longer on screen. One the key itself gave stays.
 fn key_input(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    let before = context(state);
+    let notice = state.notice.clone();
+    handle_key(state, key, fx);
+    if context(state) != before && state.notice == notice {
+        state.notice = None;
+    }
+}
+
+fn handle_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     if is_ctrl_c(&key) {
         quit(state, fx);
         return;
@@ -774,6 +809,8 @@ pub fn open_typed(state: &mut State, input: &str, fx: &mut Vec<Effect>) {
 
 fn open_url(state: &mut State, url: &str, fx: &mut Vec<Effect>) {
     remember_position(state, fx);
+    // What the status bar said was about the stream left behind.
+    state.notice = None;
     let under_base = state.path_of(url);
     // Another server's URL is shown without its credentials.
     let path = under_base
