@@ -46,6 +46,7 @@ pub enum Action {
     SendAndClose,
     CloseStream,
     CycleAppendMode,
+    ToggleNewline,
     AppendSettings,
     Leave,
 }

@@ -116,6 +116,7 @@ pub const DEFAULT: &[Binding] = &[
     b(P(Pane::Composer), &[ctrl('d')], Action::CloseStream, "close the stream without data (asks)", None),
     b(P(Pane::Composer), &[ctrl('p')], Action::CycleAppendMode, "plain / Stream-Seq / idempotent producer", Some("mode")),
     b(P(Pane::Composer), &[ctrl('o')], Action::AppendSettings, "set Stream-Seq, producer id and epoch", None),
+    b(P(Pane::Composer), &[ctrl('l')], Action::ToggleNewline, "text streams: end each append with a newline (on) / as typed", None),
     b(P(Pane::Composer), &[code(KeyCode::Esc)], Action::Leave, "leave the composer (text stays)", Some("leave")),
     b(P(Pane::Composer), &[code(KeyCode::Tab)], Action::FocusNext, "focus the next pane (text stays)", None),
     b(P(Pane::Composer), &[code(KeyCode::BackTab)], Action::FocusPrev, "focus the previous pane", None),

@@ -65,6 +65,9 @@ pub struct Composer {
     pub outcome: Option<Outcome>,
     /// A send is in flight: another one waits for it.
     pub busy: bool,
+    /// Text streams: end each append with a newline (unless the text
+    /// already ends with one), so two appends stay two lines.
+    pub newline: bool,
 }
 
 impl Default for Composer {
@@ -89,6 +92,7 @@ impl Composer {
             recall: None,
             outcome: None,
             busy: false,
+            newline: true,
         }
     }
 
@@ -151,6 +155,21 @@ impl Composer {
             self.set_text("");
         }
         true
+    }
+
+    /// The body of an append of `text` to a stream of `kind`: text streams
+    /// get a final newline while [`Composer::newline`] is on.
+    pub fn body(
+        &self,
+        text: &str,
+        kind: crate::tui::format::ContentKind,
+    ) -> String {
+        let text_stream = kind == crate::tui::format::ContentKind::Text;
+        if text_stream && self.newline && !text.ends_with('\n') {
+            format!("{text}\n")
+        } else {
+            text.to_owned()
+        }
     }
 
     /// How the next append goes out.
@@ -236,6 +255,18 @@ mod tests {
         assert!(c.recall_next());
         assert!(c.is_empty());
         assert!(!c.recall_next());
+    }
+
+    #[test]
+    fn text_appends_end_with_a_newline_unless_switched_off() {
+        use crate::tui::format::ContentKind;
+        let mut c = Composer::new();
+        assert_eq!(c.body("no newline", ContentKind::Text), "no newline\n");
+        assert_eq!(c.body("has one\n", ContentKind::Text), "has one\n");
+        assert_eq!(c.body("{}", ContentKind::Json), "{}");
+        assert_eq!(c.body("ab", ContentKind::Binary), "ab");
+        c.newline = false;
+        assert_eq!(c.body("as typed", ContentKind::Text), "as typed");
     }
 
     #[test]

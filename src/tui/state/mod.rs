@@ -250,6 +250,13 @@ impl State {
         });
     }
 
+    /// Whether the open stream is closed (no append can land).
+    pub fn stream_closed(&self) -> bool {
+        self.open.is_some()
+            && (self.connection == Connection::Closed
+                || self.meta.head.as_ref().is_some_and(|h| h.closed))
+    }
+
     /// The open dialog, if any.
     pub fn dialog_mut(&mut self) -> Option<&mut Dialog> {
         match &mut self.overlay {

@@ -565,6 +565,10 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::CycleAppendMode => state.composer.cycle_way(),
+        Action::ToggleNewline => {
+            let c = &mut state.composer;
+            c.newline = !c.newline;
+        }
         Action::AppendSettings => {
             let c = &state.composer;
             state.overlay = Some(Overlay::Dialog(Dialog::new(
@@ -623,6 +627,12 @@ fn composer_ready(state: &mut State) -> bool {
             Some(Outcome::Failed("the last append is still in flight".into()));
         return false;
     }
+    if state.stream_closed() {
+        state.composer.outcome = Some(Outcome::Failed(
+            "the stream is closed: nothing can be appended".into(),
+        ));
+        return false;
+    }
     let text = state.composer.text();
     if text.is_empty() {
         state.composer.outcome =
@@ -651,6 +661,7 @@ pub(super) fn send(state: &mut State, close: bool, fx: &mut Vec<Effect>) {
         return;
     };
     let text = state.composer.text();
+    let body = state.composer.body(&text, state.tail.kind);
     let mode = state.composer.mode();
     state.composer.outcome =
         Some(Outcome::Sending(format!("sending ({})…", mode.label())));
@@ -658,7 +669,7 @@ pub(super) fn send(state: &mut State, close: bool, fx: &mut Vec<Effect>) {
     state.composer.in_flight = Some(text.clone());
     fx.push(Effect::Append {
         url: open.url.clone(),
-        body: bytes::Bytes::from(text),
+        body: bytes::Bytes::from(body),
         content_type: open.content_type.clone(),
         mode,
         close,

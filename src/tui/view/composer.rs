@@ -16,29 +16,43 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Pane::Composer;
     let c = &state.composer;
     let dim = Style::new().fg(Color::DarkGray);
+    let closed = state.stream_closed();
     let kind = match (&state.open, state.tail.kind) {
         (None, _) => "no stream",
+        _ if closed => "stream closed: nothing can be appended",
         (_, ContentKind::Json) => "JSON (checked before sending)",
-        (_, ContentKind::Text) => "text",
+        (_, ContentKind::Text) if c.newline => "text · adds a newline",
+        (_, ContentKind::Text) => "text · as typed, no newline",
         (_, ContentKind::Binary) => "bytes",
     };
-    let extra = vec![
-        Span::styled(format!("{kind} · "), dim),
-        Span::styled(
+    let mut extra = vec![Span::styled(format!("{kind} "), dim)];
+    if !closed {
+        extra.push(Span::styled("· ", dim));
+        extra.push(Span::styled(
             format!("{} ", safe(&c.mode().label())),
             Style::new().fg(Color::Yellow),
-        ),
-    ];
-    let hints: Vec<(String, &str)> = if focused {
-        vec![
-            ("Ctrl-S".into(), "send"),
-            ("Ctrl-X".into(), "send+close"),
-            ("Ctrl-D".into(), "close"),
-            ("Ctrl-P".into(), "mode"),
-            ("Ctrl-O".into(), "settings"),
-        ]
-    } else {
-        vec![("a".into(), "write an append")]
+        ));
+    }
+    let text_stream =
+        state.open.is_some() && state.tail.kind == ContentKind::Text;
+    let hints: Vec<(String, &str)> = match (focused, closed) {
+        (_, true) => Vec::new(),
+        (true, false) => {
+            let mut h = vec![("Ctrl-S".into(), "send")];
+            // Next to send: the title says what it switches.
+            if text_stream {
+                let what = if c.newline { "no newline" } else { "newline" };
+                h.push(("Ctrl-L".into(), what));
+            }
+            h.extend([
+                ("Ctrl-X".into(), "send+close"),
+                ("Ctrl-D".into(), "close"),
+                ("Ctrl-P".into(), "mode"),
+                ("Ctrl-O".into(), "settings"),
+            ]);
+            h
+        }
+        (false, false) => vec![("a".into(), "write an append")],
     };
     let footer = Line::from(super::hint_spans(
         &hints,
@@ -63,6 +77,16 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     };
     // Unfocused, the composer has one row: the last outcome if there is
     // one, else the text's first line (or the placeholder).
+    if closed && c.is_empty() && c.outcome.is_none() {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                "the stream is closed: appends are refused",
+                dim,
+            )),
+            inner,
+        );
+        return;
+    }
     if inner.height <= 1 {
         if c.outcome.is_some() {
             frame.render_widget(Paragraph::new(line), inner);

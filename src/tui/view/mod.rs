@@ -88,6 +88,9 @@ pub fn hint_spans(
     {
         kept.push(h);
     }
+    if kept.is_empty() {
+        return Vec::new();
+    }
     let mut spans = vec![Span::raw(" ")];
     for (key, what) in kept {
         spans.push(Span::styled(key.clone(), key_style));

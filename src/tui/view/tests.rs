@@ -345,7 +345,12 @@ fn paused_with_new_rows_below_and_a_highlighted_selection() {
 }
 
 /// A stream of the given type with `data` in one batch, the tail focused.
-fn one_stream(size: (u16, u16), path: &str, ct: &str, data: &[u8]) -> State {
+pub(super) fn one_stream(
+    size: (u16, u16),
+    path: &str,
+    ct: &str,
+    data: &[u8],
+) -> State {
     let mut s = state(size);
     registry(&mut s, path, ct);
     open(&mut s, path);

@@ -191,3 +191,57 @@ fn help_in_the_detail_view() {
         assert!(text.contains("? keys"), "{text}");
     }
 }
+
+/// A text stream's composer says it adds a newline (Ctrl-L switches it
+/// off, and the title says that too); a closed stream's composer does not
+/// invite appends and sends nothing.
+#[test]
+fn the_composer_says_how_text_is_sent_and_when_it_cannot_be() {
+    let shots = snap("composer_text_newline", |size| {
+        let mut s = one_stream(size, "demo/app-log", "text/plain", b"a\n");
+        ch(&mut s, 'a');
+        s
+    });
+    for (mut s, t) in shots {
+        let text = screen_text(t.backend().buffer());
+        assert!(text.contains("adds a newline"), "{text}");
+        assert!(text.contains("Ctrl-L no newline"), "{text}");
+        typ(&mut s, "one");
+        let fx = ctrl(&mut s, 's');
+        let body = fx.iter().find_map(|e| match e {
+            Effect::Append { body, .. } => Some(body.clone()),
+            _ => None,
+        });
+        assert_eq!(body.as_deref(), Some(&b"one\n"[..]));
+        ctrl(&mut s, 'l');
+        let text = screen_text(render(&s).backend().buffer());
+        assert!(text.contains("no newline"), "{text}");
+    }
+    let shots = snap("composer_closed_stream", |size| {
+        let mut s = orders(size);
+        let mut last = incoming(
+            "0000000000000000_0000000000000900",
+            "0000000000000000_0000000000000999",
+            br#"{"bye":true}"#,
+            true,
+            true,
+        );
+        last.closed = true;
+        deliver(&mut s, last);
+        s.focus = Pane::Tail;
+        s
+    });
+    for (mut s, t) in shots {
+        let text = screen_text(t.backend().buffer());
+        assert!(text.contains("nothing can be appended"), "{text}");
+        assert!(!text.contains("type a message"), "{text}");
+        assert!(!text.contains("a write an append"), "{text}");
+        ch(&mut s, 'a');
+        typ(&mut s, "{}");
+        let fx = ctrl(&mut s, 's');
+        assert!(
+            !fx.iter().any(|e| matches!(e, Effect::Append { .. })),
+            "{fx:?}"
+        );
+    }
+}
