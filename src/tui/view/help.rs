@@ -105,7 +105,12 @@ fn geometry(size: (u16, u16), focus: Pane, detail: bool) -> (u16, u16, usize) {
     let width = size.0.min(100);
     // Two rows for the status bar, when there are rows to spare.
     let room = if size.1 > 6 { size.1 - 2 } else { size.1 };
-    let rows = paragraph(focus, detail, "").line_count(width);
+    // Counted without the block, which would wrap at the outer width.
+    let lines = if detail { detail_lines() } else { lines(focus) };
+    let rows = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .line_count(width.saturating_sub(2))
+        + 2;
     let height = u16::try_from(rows).unwrap_or(u16::MAX).min(room);
     (width, height, rows)
 }
