@@ -820,8 +820,12 @@ pub fn open_typed(state: &mut State, input: &str, fx: &mut Vec<Effect>) {
 
 fn open_url(state: &mut State, url: &str, fx: &mut Vec<Effect>) {
     remember_position(state, fx);
-    // What the status bar said was about the stream left behind.
+    // What the status bar and the composer said was about the stream left
+    // behind (an append still in flight reports when it lands).
     state.notice = None;
+    if !state.composer.busy {
+        state.composer.outcome = None;
+    }
     let under_base = state.path_of(url);
     // Another server's URL is shown without its credentials.
     let path = under_base

@@ -352,8 +352,10 @@ fn stale_notices_clear_when_the_context_changes() {
     assert!(s.notice.is_none());
     // Another stream drops it, whichever way it is opened.
     s.notify(Level::Info, "bookmarked a");
+    s.composer.outcome = Some(Outcome::Done("appended to a".into()));
     open_json(&mut s, "b");
     assert!(s.notice.is_none());
+    assert!(s.composer.outcome.is_none(), "the composer spoke of a");
     s.notify(Level::Info, "bookmarked b");
     s.focus = Pane::Streams;
     s.streams.select_path("a");
