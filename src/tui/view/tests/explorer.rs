@@ -245,3 +245,25 @@ fn the_composer_says_how_text_is_sent_and_when_it_cannot_be() {
         );
     }
 }
+
+/// Unfocused, the one-row composer shows the text left in it, or the
+/// last outcome when there is one.
+#[test]
+fn the_unfocused_composer_shows_its_text_or_outcome() {
+    let mut s = orders((80, 24));
+    ch(&mut s, 'a');
+    typ(&mut s, "{\"draft\": 1}");
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.focus, Pane::Tail);
+    let a = layout::of_state(&s);
+    assert_eq!(a.composer.height, 3);
+    let b = render(&s);
+    assert!(
+        row(b.backend().buffer(), a.composer.y + 1).contains("{\"draft\": 1}")
+    );
+    s.composer.outcome = Some(crate::tui::state::composer::Outcome::Done(
+        "appended; next offset 7".into(),
+    ));
+    let b = render(&s);
+    assert!(row(b.backend().buffer(), a.composer.y + 1).contains("✓ appended"));
+}
