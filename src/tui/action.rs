@@ -10,6 +10,7 @@ pub enum Action {
     FocusNext,
     FocusPrev,
     Zoom,
+    ToggleSidePanes,
     ModeSse,
     ModeLongPoll,
     ModeOff,
@@ -45,6 +46,7 @@ pub enum Action {
     SendAndClose,
     CloseStream,
     CycleAppendMode,
+    ToggleNewline,
     AppendSettings,
     Leave,
 }

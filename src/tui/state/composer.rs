@@ -65,6 +65,9 @@ pub struct Composer {
     pub outcome: Option<Outcome>,
     /// A send is in flight: another one waits for it.
     pub busy: bool,
+    /// Text streams: end each append with a newline (unless the text
+    /// already ends with one), so two appends stay two lines.
+    pub newline: bool,
 }
 
 impl Default for Composer {
@@ -89,6 +92,7 @@ impl Composer {
             recall: None,
             outcome: None,
             busy: false,
+            newline: true,
         }
     }
 
@@ -153,6 +157,21 @@ impl Composer {
         true
     }
 
+    /// The body of an append of `text` to a stream of `kind`: text streams
+    /// get a final newline while [`Composer::newline`] is on.
+    pub fn body(
+        &self,
+        text: &str,
+        kind: crate::tui::format::ContentKind,
+    ) -> String {
+        let text_stream = kind == crate::tui::format::ContentKind::Text;
+        if text_stream && self.newline && !text.ends_with('\n') {
+            format!("{text}\n")
+        } else {
+            text.to_owned()
+        }
+    }
+
     /// How the next append goes out.
     pub fn mode(&self) -> AppendMode {
         match self.way {
@@ -199,6 +218,8 @@ impl Composer {
 pub struct JsonProblem {
     pub line: usize,
     pub column: usize,
+    /// What is wrong, with the position said once (`expected value at
+    /// line 2, column 8`).
     pub message: String,
 }
 
@@ -209,7 +230,7 @@ pub fn validate_json(text: &str) -> Result<(), JsonProblem> {
         .map_err(|e| JsonProblem {
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
+            message: crate::client::describe_json_error(&e),
         })
 }
 
@@ -237,6 +258,18 @@ mod tests {
     }
 
     #[test]
+    fn text_appends_end_with_a_newline_unless_switched_off() {
+        use crate::tui::format::ContentKind;
+        let mut c = Composer::new();
+        assert_eq!(c.body("no newline", ContentKind::Text), "no newline\n");
+        assert_eq!(c.body("has one\n", ContentKind::Text), "has one\n");
+        assert_eq!(c.body("{}", ContentKind::Json), "{}");
+        assert_eq!(c.body("ab", ContentKind::Binary), "ab");
+        c.newline = false;
+        assert_eq!(c.body("as typed", ContentKind::Text), "as typed");
+    }
+
+    #[test]
     fn multi_line_text_round_trips() {
         let mut c = Composer::new();
         c.set_text("{\n  \"a\": 1\n}");
@@ -249,6 +282,8 @@ mod tests {
         assert!(validate_json("{\"a\": [1, 2]}").is_ok());
         let p = validate_json("{\n  \"a\": 1,\n  \"b\": }").unwrap_err();
         assert_eq!((p.line, p.column), (3, 8));
+        // The position once, in the client's words.
+        assert_eq!(p.message, "expected value at line 3, column 8");
         assert!(validate_json("1 2").is_err());
         assert!(validate_json("").is_err());
     }

@@ -8,6 +8,7 @@ pub mod meta;
 pub mod streams;
 pub mod tail;
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use crate::bookmarks::Bookmarks;
@@ -95,21 +96,36 @@ pub struct OpenStream {
     pub reader: u64,
 }
 
+/// The help overlay: how far it is scrolled, and the detail view it was
+/// opened from (shown again when help closes).
+#[derive(Debug, Default)]
+pub struct Help {
+    /// First wrapped row shown.
+    pub scroll: usize,
+    pub detail: Option<Box<DetailState>>,
+}
+
 /// Something drawn over the panes.
 #[derive(Debug)]
 pub enum Overlay {
-    Help,
+    Help(Help),
     Detail(Box<DetailState>),
     Dialog(Dialog),
 }
 
 /// The whole explorer.
 #[derive(Debug)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent switches of the screen, not a state machine"
+)]
 pub struct State {
     /// Base URL of the server (stream paths are relative to it).
     pub base_url: String,
     pub focus: Pane,
     pub zoomed: bool,
+    /// The stream list and metadata panes are shown (`s` toggles).
+    pub side_panes: bool,
     pub streams: Streams,
     pub open: Option<OpenStream>,
     pub tail: Tail,
@@ -148,6 +164,9 @@ pub struct State {
     pub jump: Option<Box<Tail>>,
     /// Wall-clock time of the latest tick, RFC 3339 UTC.
     pub wall: String,
+    /// URLs opened in this session: the Resume dialog asks once per
+    /// stream per session; switching back resumes without asking.
+    pub opened: HashSet<String>,
 }
 
 impl State {
@@ -156,6 +175,7 @@ impl State {
             base_url: base_url.trim_end_matches('/').to_owned(),
             focus: Pane::Streams,
             zoomed: false,
+            side_panes: true,
             streams: Streams::default(),
             open: None,
             tail: Tail::new(ContentKind::Json, tail::Limits::default()),
@@ -179,6 +199,7 @@ impl State {
             pending_skip: 0,
             jump: None,
             wall: String::new(),
+            opened: HashSet::new(),
         }
     }
 
@@ -227,6 +248,13 @@ impl State {
             text: text.into(),
             until: self.now + NOTICE_FOR,
         });
+    }
+
+    /// Whether the open stream is closed (no append can land).
+    pub fn stream_closed(&self) -> bool {
+        self.open.is_some()
+            && (self.connection == Connection::Closed
+                || self.meta.head.as_ref().is_some_and(|h| h.closed))
     }
 
     /// The open dialog, if any.

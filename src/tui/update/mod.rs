@@ -9,7 +9,7 @@ use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton,
     MouseEvent, MouseEventKind,
 };
-use ratatui::layout::{Position, Rect};
+use ratatui::layout::Position;
 
 use super::action::Action;
 use super::effect::Effect;
@@ -21,7 +21,7 @@ use super::state::dialog::{Confirm, CreateForm, DialogKind, LineInput};
 use super::state::streams::Entry;
 use super::state::tail::{Mark, Tail};
 use super::state::{
-    Connection, Dialog, Level, OpenStream, Overlay, Pane, State,
+    Connection, Dialog, Help, Level, OpenStream, Overlay, Pane, State,
 };
 use super::view::layout;
 use crate::client::{LiveMode, content_type};
@@ -63,12 +63,13 @@ pub fn update(state: &mut State, message: Message) -> Vec<Effect> {
 
 /// Rows of the tail's viewport.
 pub fn tail_height(state: &State) -> usize {
-    let areas = layout::areas(screen(state), state.zoomed, state.focus);
+    let areas = layout::of_state(state);
     usize::from(areas.tail.height.saturating_sub(2)).max(1)
 }
 
-fn screen(state: &State) -> Rect {
-    Rect::new(0, 0, state.size.0, state.size.1)
+#[cfg(test)]
+fn screen(state: &State) -> ratatui::layout::Rect {
+    ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1)
 }
 
 fn input(state: &mut State, event: Event, fx: &mut Vec<Effect>) {
@@ -81,7 +82,14 @@ fn input(state: &mut State, event: Event, fx: &mut Vec<Effect>) {
         {
             key_input(state, key, fx);
         }
-        Event::Mouse(mouse) => mouse_input(state, mouse, fx),
+        Event::Mouse(mouse) => {
+            let before = context(state);
+            let notice = state.notice.clone();
+            mouse_input(state, mouse, fx);
+            if context(state) != before && state.notice == notice {
+                state.notice = None;
+            }
+        }
         Event::Resize(w, h) => state.size = (w, h),
         Event::Paste(text) => paste(state, &text),
         _ => {}
@@ -93,16 +101,67 @@ fn is_ctrl_c(key: &KeyEvent) -> bool {
         && key.modifiers.contains(KeyModifiers::CONTROL)
 }
 
+/// What a status-bar notice is about: the open stream, the focused pane
+/// and what is drawn over the panes.
+fn context(state: &State) -> (Option<String>, Pane, u8) {
+    let overlay = match &state.overlay {
+        None => 0,
+        Some(Overlay::Help(_)) => 1,
+        Some(Overlay::Detail(_)) => 2,
+        Some(Overlay::Dialog(_)) => 3,
+    };
+    (
+        state.open.as_ref().map(|o| o.path.clone()),
+        state.focus,
+        overlay,
+    )
+}
+
+/// Handles a key; a notice from before it is dropped when the key changed
+/// the context (another stream, pane or view), since it would describe
+/// what is no longer on screen. One the key itself gave stays.
 fn key_input(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    let before = context(state);
+    let notice = state.notice.clone();
+    handle_key(state, key, fx);
+    if context(state) != before && state.notice == notice {
+        state.notice = None;
+    }
+}
+
+fn handle_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     if is_ctrl_c(&key) {
         quit(state, fx);
         return;
     }
     match &mut state.overlay {
-        Some(Overlay::Help) => {
+        Some(Overlay::Help(help)) => {
+            let max = super::view::help::max_scroll(
+                state.size,
+                state.focus,
+                help.detail.is_some(),
+            );
+            let page = usize::from(state.size.1.saturating_sub(4)).max(1);
             match key.code {
-                KeyCode::Esc | KeyCode::Char('?') => state.overlay = None,
+                KeyCode::Esc | KeyCode::Char('?') => {
+                    // Back to the detail view help was opened from.
+                    state.overlay = help.detail.take().map(Overlay::Detail);
+                }
                 KeyCode::Char('q') => quit(state, fx),
+                KeyCode::Up | KeyCode::Char('k') => {
+                    help.scroll = help.scroll.saturating_sub(1);
+                }
+                KeyCode::Down | KeyCode::Char('j') => {
+                    help.scroll = (help.scroll + 1).min(max);
+                }
+                KeyCode::PageUp => {
+                    help.scroll = help.scroll.saturating_sub(page);
+                }
+                KeyCode::PageDown | KeyCode::Char(' ') => {
+                    help.scroll = (help.scroll + page).min(max);
+                }
+                KeyCode::Home | KeyCode::Char('g') => help.scroll = 0,
+                KeyCode::End | KeyCode::Char('G') => help.scroll = max,
                 _ => {}
             }
             return;
@@ -113,6 +172,14 @@ fn key_input(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             match key.code {
                 KeyCode::Esc => state.overlay = None,
                 KeyCode::Char('q') => quit(state, fx),
+                KeyCode::Char('?') => {
+                    if let Some(Overlay::Detail(d)) = state.overlay.take() {
+                        state.overlay = Some(Overlay::Help(Help {
+                            scroll: 0,
+                            detail: Some(d),
+                        }));
+                    }
+                }
                 KeyCode::Up | KeyCode::Char('k') => detail.up(),
                 KeyCode::Down | KeyCode::Char('j') => detail.down(),
                 KeyCode::PageUp => detail.page_up(height),
@@ -228,7 +295,7 @@ fn mouse_input(state: &mut State, mouse: MouseEvent, fx: &mut Vec<Effect>) {
     if state.overlay.is_some() {
         return;
     }
-    let areas = layout::areas(screen(state), state.zoomed, state.focus);
+    let areas = layout::of_state(state);
     let at = Position::new(mouse.column, mouse.row);
     let pane = Pane::ALL
         .into_iter()
@@ -284,7 +351,7 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     let style = state.json_style;
     match action {
         Action::Quit => quit(state, fx),
-        Action::Help => state.overlay = Some(Overlay::Help),
+        Action::Help => state.overlay = Some(Overlay::Help(Help::default())),
         Action::FocusNext | Action::FocusPrev => {
             let i = Pane::ALL
                 .iter()
@@ -299,6 +366,20 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             state.focus = Pane::ALL[next % n];
         }
         Action::Zoom => state.zoomed = !state.zoomed,
+        Action::ToggleSidePanes => {
+            state.side_panes = !state.side_panes;
+            if !state.side_panes
+                && matches!(state.focus, Pane::Streams | Pane::Meta)
+            {
+                state.focus = Pane::Tail;
+            }
+            let text = if state.side_panes {
+                "side panes shown (s hides them)"
+            } else {
+                "side panes hidden: the tail has the width (s or Tab shows them)"
+            };
+            state.notify(Level::Info, text);
+        }
         Action::ModeSse => set_mode(state, LiveMode::Sse, fx),
         Action::ModeLongPoll => set_mode(state, LiveMode::LongPoll, fx),
         Action::ModeOff => set_mode(state, LiveMode::Off, fx),
@@ -484,6 +565,10 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::CycleAppendMode => state.composer.cycle_way(),
+        Action::ToggleNewline => {
+            let c = &mut state.composer;
+            c.newline = !c.newline;
+        }
         Action::AppendSettings => {
             let c = &state.composer;
             state.overlay = Some(Overlay::Dialog(Dialog::new(
@@ -542,6 +627,12 @@ fn composer_ready(state: &mut State) -> bool {
             Some(Outcome::Failed("the last append is still in flight".into()));
         return false;
     }
+    if state.stream_closed() {
+        state.composer.outcome = Some(Outcome::Failed(
+            "the stream is closed: nothing can be appended".into(),
+        ));
+        return false;
+    }
     let text = state.composer.text();
     if text.is_empty() {
         state.composer.outcome =
@@ -552,8 +643,8 @@ fn composer_ready(state: &mut State) -> bool {
         && let Err(p) = validate_json(&text)
     {
         state.composer.outcome = Some(Outcome::Failed(format!(
-            "invalid JSON at line {}, column {}: {} — nothing was sent",
-            p.line, p.column, p.message
+            "invalid JSON: {} — nothing was sent",
+            p.message
         )));
         return false;
     }
@@ -570,6 +661,7 @@ pub(super) fn send(state: &mut State, close: bool, fx: &mut Vec<Effect>) {
         return;
     };
     let text = state.composer.text();
+    let body = state.composer.body(&text, state.tail.kind);
     let mode = state.composer.mode();
     state.composer.outcome =
         Some(Outcome::Sending(format!("sending ({})…", mode.label())));
@@ -577,7 +669,7 @@ pub(super) fn send(state: &mut State, close: bool, fx: &mut Vec<Effect>) {
     state.composer.in_flight = Some(text.clone());
     fx.push(Effect::Append {
         url: open.url.clone(),
-        body: bytes::Bytes::from(text),
+        body: bytes::Bytes::from(body),
         content_type: open.content_type.clone(),
         mode,
         close,
@@ -732,6 +824,12 @@ pub fn open_typed(state: &mut State, input: &str, fx: &mut Vec<Effect>) {
 
 fn open_url(state: &mut State, url: &str, fx: &mut Vec<Effect>) {
     remember_position(state, fx);
+    // What the status bar and the composer said was about the stream left
+    // behind (an append still in flight reports when it lands).
+    state.notice = None;
+    if !state.composer.busy {
+        state.composer.outcome = None;
+    }
     let under_base = state.path_of(url);
     // Another server's URL is shown without its credentials.
     let path = under_base
@@ -770,19 +868,28 @@ fn open_url(state: &mut State, url: &str, fx: &mut Vec<Effect>) {
     fx.push(Effect::Head {
         url: url.to_owned(),
     });
-    let from = match state.bookmarks.last_position(url) {
-        Some(pos) => {
-            state.overlay =
-                Some(Overlay::Dialog(Dialog::new(DialogKind::Resume {
-                    offset: pos.offset.clone(),
-                    skip: pos.position,
-                    saved_at: pos.saved_at.clone(),
-                })));
-            return;
-        }
-        None => "-1".to_owned(),
+    // Asked once per stream per session: coming back to a stream opened
+    // earlier resumes where it was left, without asking again.
+    let first_time = state.opened.insert(url.to_owned());
+    let Some(pos) = state.bookmarks.last_position(url) else {
+        begin_tail(state, "-1".to_owned(), fx);
+        return;
     };
-    begin_tail(state, from, fx);
+    if first_time {
+        state.overlay =
+            Some(Overlay::Dialog(Dialog::new(DialogKind::Resume {
+                offset: pos.offset.clone(),
+                skip: pos.position,
+                saved_at: pos.saved_at.clone(),
+            })));
+        return;
+    }
+    let mark = Mark {
+        offset: pos.offset.clone(),
+        skip: pos.position,
+    };
+    state.notify(Level::Info, "back where you left it (J jumps elsewhere)");
+    begin_tail_at(state, mark, fx);
 }
 
 /// Starts tailing at `from` once the content type is known (else after

@@ -16,22 +16,52 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let focused = state.focus == Pane::Composer;
     let c = &state.composer;
     let dim = Style::new().fg(Color::DarkGray);
+    let closed = state.stream_closed();
     let kind = match (&state.open, state.tail.kind) {
         (None, _) => "no stream",
+        _ if closed => "stream closed: nothing can be appended",
         (_, ContentKind::Json) => "JSON (checked before sending)",
-        (_, ContentKind::Text) => "text",
+        (_, ContentKind::Text) if c.newline => "text · adds a newline",
+        (_, ContentKind::Text) => "text · as typed, no newline",
         (_, ContentKind::Binary) => "bytes",
     };
-    let extra = vec![
-        Span::styled(format!("{kind} · "), dim),
-        Span::styled(
+    let mut extra = vec![Span::styled(format!("{kind} "), dim)];
+    if !closed {
+        extra.push(Span::styled("· ", dim));
+        extra.push(Span::styled(
             format!("{} ", safe(&c.mode().label())),
             Style::new().fg(Color::Yellow),
-        ),
-    ];
-    let block = pane_block(title("Append", focused, extra), focused).title_bottom(Line::from(
-        Span::styled(" Ctrl-S send · Ctrl-X send+close · Ctrl-D close · Ctrl-P mode · Ctrl-O settings ", dim),
+        ));
+    }
+    let text_stream =
+        state.open.is_some() && state.tail.kind == ContentKind::Text;
+    let hints: Vec<(String, &str)> = match (focused, closed) {
+        (_, true) => Vec::new(),
+        (true, false) => {
+            let mut h = vec![("Ctrl-S".into(), "send")];
+            // Next to send: the title says what it switches.
+            if text_stream {
+                let what = if c.newline { "no newline" } else { "newline" };
+                h.push(("Ctrl-L".into(), what));
+            }
+            h.extend([
+                ("Ctrl-X".into(), "send+close"),
+                ("Ctrl-D".into(), "close"),
+                ("Ctrl-P".into(), "mode"),
+                ("Ctrl-O".into(), "settings"),
+            ]);
+            h
+        }
+        (false, false) => vec![("a".into(), "write an append")],
+    };
+    let footer = Line::from(super::hint_spans(
+        &hints,
+        area.width.saturating_sub(2),
+        Style::new().fg(Color::Cyan),
+        dim,
     ));
+    let block = pane_block(title("Append", focused, extra), focused)
+        .title_bottom(footer);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let line = match &c.outcome {
@@ -45,6 +75,26 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
             Line::styled(format!("✗ {}", safe(t)), Style::new().fg(Color::Red))
         }
     };
+    // Unfocused, the composer has one row: the last outcome if there is
+    // one, else the text's first line (or the placeholder).
+    if closed && c.is_empty() && c.outcome.is_none() {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                "the stream is closed: appends are refused",
+                dim,
+            )),
+            inner,
+        );
+        return;
+    }
+    if inner.height <= 1 {
+        if c.outcome.is_some() {
+            frame.render_widget(Paragraph::new(line), inner);
+        } else {
+            frame.render_widget(&c.editor, inner);
+        }
+        return;
+    }
     // A long outcome (an error with the server's message) wraps onto a
     // second row while the editor keeps at least one.
     let outcome = Paragraph::new(line).wrap(Wrap { trim: true });

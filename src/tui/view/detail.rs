@@ -25,9 +25,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &DetailState, theme: &Theme) {
             Span::raw(" "),
         ]))
         .title_bottom(Line::from(vec![
-            Span::raw(" "),
+            // Says what the bottom-left value is: the cursor's place.
+            Span::raw(if state.can_fold() { " path " } else { " at " }),
             Span::styled(path, theme.key),
-            Span::raw(" "),
+            Span::raw(if state.can_fold() {
+                " (Y copies it) · ? keys "
+            } else {
+                " · ? keys "
+            }),
         ]));
     if let Some(warning) = state.warning() {
         block = block.title(

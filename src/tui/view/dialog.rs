@@ -263,14 +263,17 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, dialog: &Dialog) {
     let (title, lines) = content(state, dialog);
     let width = area.width.min(76);
-    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    // As tall as the wrapped text needs, plus the borders. (Counted
+    // without the block: with one, the count wraps at the outer width and
+    // came a row short on narrow terminals, cutting the last words.)
+    let rows = paragraph.line_count(width.saturating_sub(2)) + 2;
+    let paragraph = paragraph.block(
         Block::new()
             .borders(Borders::ALL)
             .border_style(Style::new().fg(Color::Yellow))
             .title(format!(" {title} ")),
     );
-    // As tall as the wrapped text needs, borders included.
-    let rows = paragraph.line_count(width);
     let r = centered(area, width, u16::try_from(rows).unwrap_or(u16::MAX));
     frame.render_widget(Clear, r);
     frame.render_widget(paragraph, r);

@@ -10,9 +10,36 @@ use ratatui::widgets::Paragraph;
 use super::{count, pane_block, safe, title};
 use crate::tui::state::{Pane, State};
 
+/// Width of the key column.
+const KEY: usize = 11;
+
+/// `text` shortened for display to `width` columns by keeping its end
+/// (where offsets differ: `…0000000000043478`). Display only: the value
+/// itself is never changed, and `y` copies it whole.
+pub fn keep_end(text: &str, width: usize) -> String {
+    let w = |s: &str| Span::raw(s).width();
+    if w(text) <= width {
+        return text.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut kept = String::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let cw = w(c.encode_utf8(&mut [0; 4]));
+        if used + cw > width {
+            break;
+        }
+        used += cw;
+        kept.insert(0, c);
+    }
+    format!("…{kept}")
+}
+
 fn kv(key: &str, value: String, style: Style) -> Line<'static> {
     Line::from(vec![
-        Span::styled(format!("{key:<11}"), Style::new().fg(Color::DarkGray)),
+        Span::styled(format!("{key:<KEY$}"), Style::new().fg(Color::DarkGray)),
         Span::styled(value, style),
     ])
 }
@@ -29,8 +56,10 @@ pub fn duration(secs: u64) -> String {
     }
 }
 
-/// The lines of the pane.
-pub fn lines(state: &State) -> Vec<Line<'static>> {
+/// The lines of the pane, `width` columns wide (long offsets and cursors
+/// keep their end).
+pub fn lines(state: &State, width: u16) -> Vec<Line<'static>> {
+    let value_width = usize::from(width).saturating_sub(KEY);
     let plain = Style::new();
     let mut out = Vec::new();
     let Some(_open) = &state.open else {
@@ -54,7 +83,7 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
         ));
         out.push(kv(
             "next",
-            safe(h.next_offset.as_str()),
+            keep_end(&safe(h.next_offset.as_str()), value_width),
             Style::new().fg(Color::Magenta),
         ));
         out.push(kv(
@@ -93,7 +122,7 @@ pub fn lines(state: &State) -> Vec<Line<'static>> {
         ));
     }
     if let Some(c) = &r.cursor {
-        out.push(kv("cursor", safe(c), plain));
+        out.push(kv("cursor", keep_end(&safe(c), value_width), plain));
     }
     if let Some(e) = &r.etag {
         out.push(kv("etag", safe(e), plain));
@@ -136,7 +165,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let block = pane_block(title("Metadata", focused, extra), focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let mut lines = lines(state);
+    let mut lines = lines(state, inner.width);
     if state.open.is_some() {
         // The sparkline rides on the msgs/s line so it shows even at 80x24.
         let width = usize::from(inner.width).saturating_sub(20);
@@ -153,6 +182,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_offsets_keep_their_distinguishing_end() {
+        let o = "0000000000000000_0000000000043478";
+        assert_eq!(keep_end(o, 40), o);
+        assert_eq!(keep_end(o, 13), "…000000043478");
+        assert_eq!(keep_end(o, 1), "…");
+        assert_eq!(keep_end(o, 0), "");
+        // Wide characters are not split.
+        assert_eq!(keep_end("ab日本", 4), "…本");
+    }
 
     #[test]
     fn sparkline_scales_to_the_busiest_second() {

@@ -25,7 +25,7 @@ use crate::sanitize;
 pub fn draw(frame: &mut Frame, state: &State) {
     let theme = Theme::default();
     let area = frame.area();
-    let areas = layout::areas(area, state.zoomed, state.focus);
+    let areas = layout::areas_with(area, layout::Options::of(state));
     if let Some(r) = areas.of(Pane::Streams) {
         streams::draw(frame, r, state);
     }
@@ -40,19 +40,63 @@ pub fn draw(frame: &mut Frame, state: &State) {
     }
     status_bar::draw(frame, areas.status, state);
     match &state.overlay {
-        Some(Overlay::Help) => help::draw(frame, area, state),
+        Some(Overlay::Help(h)) => {
+            if let Some(d) = &h.detail {
+                detail::draw(frame, detail_area(area), d, &theme);
+            }
+            help::draw(frame, area, state, h);
+        }
         Some(Overlay::Detail(d)) => {
-            let r = Rect::new(
-                area.x,
-                area.y,
-                area.width,
-                area.height.saturating_sub(2),
-            );
-            detail::draw(frame, r, d, &theme);
+            detail::draw(frame, detail_area(area), d, &theme);
         }
         Some(Overlay::Dialog(d)) => dialog::draw(frame, area, state, d),
         None => {}
     }
+}
+
+/// The detail view's rectangle: all but the status bar.
+fn detail_area(area: Rect) -> Rect {
+    Rect::new(area.x, area.y, area.width, area.height.saturating_sub(2))
+}
+
+/// Key hints (`key what` pairs) that fit in `width` columns: whole hints
+/// are dropped from the end rather than a word cut; the help hint (`?`)
+/// is kept last when there is room for it, since it lists the rest.
+pub fn hint_spans(
+    hints: &[(String, &str)],
+    width: u16,
+    key_style: Style,
+    text_style: Style,
+) -> Vec<Span<'static>> {
+    let cost = |(k, w): &(String, &str)| {
+        Span::raw(k.as_str()).width() + Span::raw(*w).width() + 3
+    };
+    let budget = usize::from(width).saturating_sub(1);
+    let help = hints.iter().find(|(k, _)| k == "?");
+    let mut left = budget.saturating_sub(help.map_or(0, cost));
+    let mut kept: Vec<&(String, &str)> = Vec::new();
+    for h in hints.iter().filter(|(k, _)| k != "?") {
+        let c = cost(h);
+        if c > left {
+            break;
+        }
+        left -= c;
+        kept.push(h);
+    }
+    if let Some(h) = help
+        && cost(h) <= budget
+    {
+        kept.push(h);
+    }
+    if kept.is_empty() {
+        return Vec::new();
+    }
+    let mut spans = vec![Span::raw(" ")];
+    for (key, what) in kept {
+        spans.push(Span::styled(key.clone(), key_style));
+        spans.push(Span::styled(format!(" {what}  "), text_style));
+    }
+    spans
 }
 
 /// Untrusted text made safe to show.

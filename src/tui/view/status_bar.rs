@@ -103,15 +103,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let hints: Vec<(String, &str)> = match &state.overlay {
-        Some(Overlay::Help) => {
-            vec![("Esc".into(), "close help"), ("q".into(), "quit")]
-        }
+        Some(Overlay::Help(_)) => vec![
+            ("Esc".into(), "close help"),
+            ("↑/↓".into(), "scroll"),
+            ("q".into(), "quit"),
+        ],
         Some(Overlay::Detail(_)) => vec![
-            ("Esc".into(), "close"),
+            ("Esc".into(), "back"),
             ("Enter".into(), "fold"),
             ("←/→".into(), "collapse/expand"),
             ("y".into(), "copy value"),
             ("Y".into(), "copy path"),
+            ("?".into(), "help"),
         ],
         Some(Overlay::Dialog(_)) => {
             vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")]
@@ -126,14 +129,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         }
         None => keymap::hints(state.focus),
     };
-    let mut hint_spans = vec![Span::raw(" ")];
-    for (key, what) in hints {
-        hint_spans.push(Span::styled(
-            key,
-            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
-        ));
-        hint_spans.push(Span::styled(format!(" {what}  "), dim));
-    }
+    let hint_spans = super::hint_spans(
+        &hints,
+        area.width,
+        Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+        dim,
+    );
     frame.render_widget(
         Paragraph::new(Line::from(hint_spans)),
         Rect::new(area.x, area.y + 1, area.width, 1),
@@ -178,5 +179,25 @@ mod tests {
         );
         state.notice = None;
         assert!(rows(&state, 80)[1].contains("quit"));
+    }
+
+    #[test]
+    fn hints_drop_whole_words_and_keep_help_at_80_columns() {
+        let mut state =
+            State::new("http://127.0.0.1:1/v1/stream", Instant::now());
+        state.focus = crate::tui::state::Pane::Tail;
+        let hints = rows(&state, 80)[1].clone();
+        let trimmed = hints.trim_end();
+        assert!(trimmed.ends_with("? help"), "{hints}");
+        // Every hint shown is whole: each label is one of the keymap's.
+        for (key, what) in keymap::hints(state.focus) {
+            let shown = format!("{key} {what}");
+            if trimmed.contains(&format!("{key} ")) && what != "help" {
+                assert!(trimmed.contains(&shown), "{shown} cut: {hints}");
+            }
+        }
+        // Narrow: fewer hints, never a cut one.
+        let narrow = rows(&state, 30)[1].clone();
+        assert!(narrow.trim_end().ends_with("? help"), "{narrow}");
     }
 }

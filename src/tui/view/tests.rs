@@ -342,7 +342,12 @@ fn paused_with_new_rows_below_and_a_highlighted_selection() {
 }
 
 /// A stream of the given type with `data` in one batch, the tail focused.
-fn one_stream(size: (u16, u16), path: &str, ct: &str, data: &[u8]) -> State {
+pub(super) fn one_stream(
+    size: (u16, u16),
+    path: &str,
+    ct: &str,
+    data: &[u8],
+) -> State {
     let mut s = state(size);
     registry(&mut s, path, ct);
     open(&mut s, path);
@@ -465,7 +470,7 @@ fn meta_with_ttl_countdown() {
 
 #[test]
 fn composer_with_an_error() {
-    snap("composer_invalid_json", |size| {
+    let shots = snap("composer_invalid_json", |size| {
         let mut s = orders(size);
         ch(&mut s, 'a');
         typ(&mut s, "{\"id\": 10,");
@@ -474,6 +479,10 @@ fn composer_with_an_error() {
         ctrl(&mut s, 's');
         s
     });
+    // The position is said once (issue 10, "Messages a person can read").
+    let text = screen_text(shots[1].1.backend().buffer());
+    assert_eq!(text.matches("line 2").count(), 1, "{text}");
+    assert!(text.contains("at line 2, column 11"), "{text}");
 }
 
 #[test]
@@ -485,7 +494,8 @@ fn help_lists_the_focused_panes_keys() {
             s.focus = pane;
             if pane == Pane::Composer {
                 // ? is text in the composer; help opens from elsewhere.
-                s.overlay = Some(Overlay::Help);
+                s.overlay =
+                    Some(Overlay::Help(crate::tui::state::Help::default()));
             } else {
                 ch(&mut s, '?');
             }

@@ -151,10 +151,10 @@ fn composer_needs_an_open_stream_and_text() {
 fn help_opens_with_question_mark_and_closes_with_esc() {
     let mut s = new_state();
     ch(&mut s, '?');
-    assert!(matches!(s.overlay, Some(Overlay::Help)));
+    assert!(matches!(s.overlay, Some(Overlay::Help(_))));
     // Keys other than Esc, ? and q do nothing under help.
     ch(&mut s, 'j');
-    assert!(matches!(s.overlay, Some(Overlay::Help)));
+    assert!(matches!(s.overlay, Some(Overlay::Help(_))));
     press(&mut s, KeyCode::Esc);
     assert!(s.overlay.is_none());
     ch(&mut s, '?');

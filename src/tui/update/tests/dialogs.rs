@@ -170,6 +170,8 @@ fn reopening_offers_to_resume_and_y_b_t_choose() {
         let fx = open_json(&mut s, "other");
         assert!(saves(&fx) >= 1);
         assert_eq!(s.bookmarks.last_position(&url).unwrap().offset, "c2");
+        // A new session (the position is in the file) asks.
+        s.opened.clear();
         let fx = open_json(&mut s, "s");
         assert!(starts(&fx).is_empty());
         assert!(matches!(
@@ -182,6 +184,29 @@ fn reopening_offers_to_resume_and_y_b_t_choose() {
         let fx = ch(&mut s, key);
         assert!(s.overlay.is_none());
         assert_eq!(starts(&fx)[0].1, from, "key {key}");
+    }
+}
+
+#[test]
+fn the_resume_dialog_asks_once_per_stream_per_session() {
+    let mut s = new_state();
+    let url = format!("{BASE}/s");
+    s.bookmarks
+        .set_last_position(&url, "o5", 0, "2026-11-27T08:00:00Z");
+    open_json(&mut s, "s");
+    assert!(matches!(&dialog(&s).kind, DialogKind::Resume { .. }));
+    let fx = ch(&mut s, 'b');
+    assert_eq!(starts(&fx)[0].1, "-1");
+    deliver(&mut s, batch("-1", "c1", &[&n(1)], false));
+    deliver(&mut s, batch("c1", "c2", &[&n(2)], false));
+    // Away and back, twice: no dialog, it goes on where it was left.
+    for _ in 0..2 {
+        open_json(&mut s, "other");
+        assert!(s.overlay.is_none(), "other has no saved position");
+        let fx = open_json(&mut s, "s");
+        assert!(s.overlay.is_none(), "asked again: {:?}", s.overlay);
+        assert_eq!(starts(&fx)[0].1, "c2");
+        deliver(&mut s, batch("c2", "c2", &[], false));
     }
 }
 
@@ -453,12 +478,10 @@ fn the_resume_point_is_the_message_the_view_was_paused_on() {
     open_json(&mut s, "other");
     let pos = s.bookmarks.last_position(&url).unwrap().clone();
     assert_eq!((pos.offset.as_str(), pos.position), ("-1", 1));
-    open_json(&mut s, "s");
-    assert!(matches!(
-        &dialog(&s).kind,
-        DialogKind::Resume { offset, skip: 1, .. } if offset == "-1"
-    ));
-    let fx = ch(&mut s, 'y');
+    // Back in the same session: no question, it resumes there.
+    let fx = open_json(&mut s, "s");
+    assert!(s.overlay.is_none());
+    assert_eq!(s.pending_skip, 0);
     assert_eq!(starts(&fx)[0].1, "-1");
     // One response for all four: the first shown is message 2.
     let all = [n(1), n(2), n(3), n(4)];

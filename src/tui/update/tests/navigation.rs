@@ -323,3 +323,44 @@ fn paste_goes_to_what_has_the_keyboard() {
     update(&mut s, Message::Input(Event::Resize(120, 40)));
     assert_eq!(s.size, (120, 40));
 }
+
+/// A notice describes what was on screen when it came: it goes when the
+/// context changes (another pane, view or stream), and stays otherwise.
+#[test]
+fn stale_notices_clear_when_the_context_changes() {
+    let mut s = new_state();
+    open_json(&mut s, "a");
+    deliver(&mut s, batch("-1", "c1", &[&n(1)], false));
+    s.focus = Pane::Tail;
+    // A key that changes nothing on screen keeps it.
+    s.notify(Level::Info, "copied");
+    press(&mut s, KeyCode::Up);
+    assert!(s.notice.is_some());
+    // Another pane drops it.
+    press(&mut s, KeyCode::Tab);
+    assert!(s.notice.is_none());
+    // The key's own notice stays (a mode switch says so).
+    ch(&mut s, '3');
+    assert!(s.notice.as_ref().unwrap().text.contains("catch-up"));
+    // A view opened over the panes drops it, and closing it too.
+    s.focus = Pane::Tail;
+    s.notify(Level::Error, "select a message first");
+    ch(&mut s, '?');
+    assert!(s.notice.is_none());
+    s.notify(Level::Info, "old");
+    press(&mut s, KeyCode::Esc);
+    assert!(s.notice.is_none());
+    // Another stream drops it, whichever way it is opened.
+    s.notify(Level::Info, "bookmarked a");
+    s.composer.outcome = Some(Outcome::Done("appended to a".into()));
+    open_json(&mut s, "b");
+    assert!(s.notice.is_none());
+    assert!(s.composer.outcome.is_none(), "the composer spoke of a");
+    s.notify(Level::Info, "bookmarked b");
+    s.focus = Pane::Streams;
+    s.streams.select_path("a");
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.open.as_ref().unwrap().path, "a");
+    let left = s.notice.as_ref().map(|n| n.text.clone());
+    assert!(!left.unwrap_or_default().contains("bookmarked"));
+}

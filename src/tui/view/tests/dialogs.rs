@@ -232,3 +232,37 @@ fn composer_after_a_failed_and_a_landed_append() {
         s
     });
 }
+
+/// At 40x12 a dialog is as tall as its wrapped text: its last words show.
+#[test]
+fn dialogs_are_whole_at_40x12() {
+    let mut s = orders((40, 12));
+    s.focus = Pane::Tail;
+    ch(&mut s, 'J');
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(text.contains("restarts"), "{text}");
+    let mut s = orders((40, 12));
+    ch(&mut s, 'n');
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(text.contains("Enter"), "{text}");
+    let create = dialog::content(
+        &s,
+        s.overlay.as_ref().map_or_else(
+            || unreachable!(),
+            |o| match o {
+                Overlay::Dialog(d) => d,
+                _ => unreachable!(),
+            },
+        ),
+    );
+    let last: String = create
+        .1
+        .last()
+        .unwrap()
+        .spans
+        .iter()
+        .map(|s| s.content.as_ref())
+        .collect();
+    let last_word = last.split_whitespace().last().unwrap();
+    assert!(text.contains(last_word), "{last_word}: {text}");
+}
