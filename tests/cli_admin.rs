@@ -142,6 +142,48 @@ async fn fork_at_an_offset(server: TestServer) {
     assert_ne!(out.code, 0);
 }
 
+/// A fork onto a stream that exists otherwise (forked at another offset)
+/// changed nothing but said `forked from`, exit 0: it is a conflict. The
+/// same fork again is accepted and says nothing changed. A missing source
+/// is named in the error, not the new stream.
+async fn fork_conflicts_and_missing_source(server: TestServer) {
+    let source = server.fresh_url("adm-fsrc");
+    let stream = create_at(&server.client(), &source, "text/plain").await;
+    let mid = append(&stream, "one\n").await;
+    append(&stream, "two\n").await;
+    let fork = server.fresh_url("adm-fork-mid");
+    dsx(&["fork", &source, &fork, "--offset", mid.as_str()])
+        .await
+        .ok();
+    // Onto it at the tail (no --offset): a conflict, and nothing changed.
+    let out = dsx(&["fork", &source, &fork]).await;
+    out.expect_code(3);
+    assert!(!out.stderr.contains("forked from"), "{out:#?}");
+    assert!(out.stderr.contains("already exists"), "{out:#?}");
+    assert_eq!(dsx(&["read", &fork]).await.ok().stdout, "one\n");
+    // The same fork again: accepted, and said so.
+    let out = dsx(&["fork", &source, &fork, "--offset", mid.as_str()]).await;
+    out.ok();
+    assert!(out.stderr.contains("nothing changed"), "{out:#?}");
+    // A fork at the tail, rerun while the tail has not moved: the same.
+    let at_tail = server.fresh_url("adm-fork-tail");
+    let out = dsx(&["fork", &source, &at_tail]).await;
+    assert!(out.ok().stderr.contains("forked from"), "{out:#?}");
+    let out = dsx(&["fork", &source, &at_tail]).await;
+    assert!(out.ok().stderr.contains("nothing changed"), "{out:#?}");
+    // The tail moved: the old fork is not at the new tail.
+    append(&stream, "three\n").await;
+    dsx(&["fork", &source, &at_tail]).await.expect_code(3);
+    assert_eq!(dsx(&["read", &at_tail]).await.ok().stdout, "one\ntwo\n");
+    // A missing source: exit 2, naming the source and not the new stream.
+    let missing = server.fresh_url("adm-nope");
+    let new = server.fresh_url("adm-h-x");
+    let out = dsx(&["fork", &missing, &new]).await;
+    out.expect_code(2);
+    assert!(out.stderr.contains(&missing), "{out:#?}");
+    assert!(!out.stderr.contains(&new), "{out:#?}");
+}
+
 /// Stream paths resolve against `STREAM_URL` or the top-level URL.
 async fn base_url_from_env_and_argument(server: TestServer) {
     let name = support::unique_name("adm-base");
@@ -166,6 +208,7 @@ server_tests!(
     head_human_output,
     close_with_and_without_data,
     fork_at_an_offset,
+    fork_conflicts_and_missing_source,
     base_url_from_env_and_argument,
 );
 
