@@ -137,6 +137,14 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        // A tail that may keep nothing would show nothing: refused rather
+        // than quietly raised to one.
+        if self.tail.max_messages == 0 {
+            return Err("tail.max_messages must be at least 1".into());
+        }
+        if self.tail.max_bytes == 0 {
+            return Err("tail.max_bytes must be at least 1".into());
+        }
         check_headers("headers", &self.headers)?;
         for (name, server) in &self.servers {
             check_headers(&format!("servers.{name}.headers"), &server.headers)?;
@@ -279,6 +287,17 @@ auth = "Bearer t"
         assert!(err.to_string().contains("url"), "{err}");
         let err = parse("[servers.x]\nurl = \" \"\n").unwrap_err();
         assert!(err.to_string().contains("servers.x.url"), "{err}");
+    }
+
+    #[test]
+    fn tail_limits_of_zero_are_refused() {
+        for key in ["max_messages", "max_bytes"] {
+            let err = parse(&format!("[tail]\n{key} = 0\n")).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { .. }), "{err:?}");
+            assert!(err.to_string().contains(&format!("tail.{key}")), "{err}");
+        }
+        let err = parse("[tail]\nmax_messages = -5\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
     }
 
     #[test]
