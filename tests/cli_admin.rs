@@ -272,6 +272,82 @@ async fn headers_and_auth_reach_the_server() {
     }
 }
 
+/// `-H` and `--auth` before the subcommand's name reach the server too,
+/// with those after it added (the later `--auth` wins).
+#[tokio::test]
+async fn connection_options_before_the_subcommand() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "http://{}/v1/stream/s",
+        listener.local_addr().expect("address")
+    );
+    let recorded = tokio::spawn(record_one_request(listener));
+    let out = dsx(&[
+        "-H",
+        "X-Before: one",
+        "--auth",
+        "Bearer early",
+        "head",
+        &url,
+        "-H",
+        "X-After: two",
+        "--auth",
+        "Bearer late",
+    ])
+    .await;
+    out.expect_code(2);
+    let request = recorded.await.expect("recorder");
+    assert!(request.contains("\r\nx-before: one\r\n"), "{request}");
+    assert!(request.contains("\r\nx-after: two\r\n"), "{request}");
+    assert!(
+        request.contains("\r\nauthorization: bearer late\r\n"),
+        "{request}"
+    );
+    assert!(!request.contains("bearer early"), "{request}");
+}
+
+/// `-H`/`--auth` did nothing for `serve`, `demo` and `completions` but
+/// were in their help: they are offered only where a request uses them,
+/// and refused (exit 1) where they would do nothing.
+#[tokio::test]
+async fn connection_options_only_where_they_are_used() {
+    for command in ["serve", "demo", "completions"] {
+        let out = dsx(&[command, "--help"]).await;
+        out.ok();
+        for flag in ["--header", "--auth"] {
+            assert!(!out.stdout.contains(flag), "{command}: {}", out.stdout);
+        }
+        let out = dsx(&[command, "-H", "X-A: b"]).await;
+        out.expect_code(1);
+        let mut before = vec!["-H", "X-A: b", command];
+        if command == "completions" {
+            before.push("bash");
+        }
+        let out = dsx(&before).await;
+        out.expect_code(1);
+        assert!(out.stderr.contains("no effect"), "{out:#?}");
+        let out = dsx(&["--auth", "Bearer x", command]).await;
+        out.expect_code(1);
+    }
+    for command in [
+        "read", "append", "create", "close", "delete", "head", "fork",
+    ] {
+        let out = dsx(&[command, "--help"]).await;
+        out.ok();
+        for flag in ["--header", "--auth"] {
+            assert!(out.stdout.contains(flag), "{command}: {}", out.stdout);
+        }
+    }
+    let out = dsx(&["--help"]).await;
+    assert!(out.ok().stdout.contains("--auth"), "{out:#?}");
+    // STREAM_AUTH in the environment is no mistake of this command line.
+    let mut completions = command(&["completions", "bash"]);
+    completions.env("STREAM_AUTH", "Bearer env");
+    run(completions, None).await.ok();
+}
+
 #[tokio::test]
 async fn unreachable_server_exits_4() {
     let url = format!("http://127.0.0.1:{}/v1/stream/s", dead_port());

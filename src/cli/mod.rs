@@ -25,8 +25,10 @@ use exit::usage;
 /// The base URL when neither an argument nor `STREAM_URL` names one.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:4437/v1/stream";
 
-/// Options shared by the explorer and every headless command (the official
-/// CLI's names).
+/// The connection options of the explorer and of every command that talks
+/// to a server (the official CLI's names). They are accepted before the
+/// subcommand and after it, but not offered by `serve`, `demo` and
+/// `completions`, which send no request with them.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct GlobalArgs {
     /// Extra request header, `Name: value` (repeatable).
@@ -34,8 +36,7 @@ pub struct GlobalArgs {
         short = 'H',
         long = "header",
         value_name = "NAME: VALUE",
-        global = true,
-        help_heading = "Global options"
+        help_heading = "Connection options"
     )]
     pub headers: Vec<String>,
     /// Authorization header value (for example `Bearer abc`).
@@ -43,8 +44,7 @@ pub struct GlobalArgs {
         long,
         env = "STREAM_AUTH",
         hide_env_values = true,
-        global = true,
-        help_heading = "Global options"
+        help_heading = "Connection options"
     )]
     pub auth: Option<String>,
 }
