@@ -239,6 +239,7 @@ fn main() -> ExitCode {
                 dsx::tui::explore(dsx::tui::ExploreOptions {
                     url: cli.url.unwrap_or_else(|| DEFAULT_BASE_URL.into()),
                     global,
+                    notices: Vec::new(),
                 })
                 .await
             }

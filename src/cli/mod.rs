@@ -162,12 +162,19 @@ pub struct ServeArgs {
     pub no_registry: bool,
 }
 
+/// The port `dsx demo` serves on unless told otherwise: fixed, so that
+/// the demo's stream URLs, and the bookmarks and resume positions keyed by
+/// them, are the same after a restart. One above `dsx serve`'s 4437, so
+/// both can run side by side.
+pub const DEMO_PORT: u16 = 4438;
+
 /// `dsx demo`: the embedded server with live demo streams.
 #[derive(Clone, Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Port for the in-process server; 0 picks a free one.
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
+    /// Port for the in-process server (default 4438; when that one is
+    /// taken a free one is used, and said so); 0 picks a free one.
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Do not open the explorer: print the streams and serve until Ctrl-C
     /// (also what happens when stdout is not a terminal).
     #[arg(long)]

@@ -41,6 +41,9 @@ pub struct ExploreOptions {
     /// Base URL or stream URL, as the user gave it.
     pub url: String,
     pub global: GlobalArgs,
+    /// Said in the status bar at start (say, the port `dsx demo` fell
+    /// back to).
+    pub notices: Vec<String>,
 }
 
 /// Splits what the user gave into the server's base URL and, if it names
@@ -169,7 +172,7 @@ where
 /// Runs the explorer on the real terminal until the user quits.
 pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
     let (base_url, open) = split_target(&options.url)?;
-    let mut notices = Vec::new();
+    let mut notices = options.notices.clone();
     let config = Config::load_default().unwrap_or_else(|e| {
         notices.push(format!("config not loaded, using defaults: {e}"));
         Config::default()
