@@ -29,6 +29,17 @@ struct Cli {
     /// paths of the subcommands resolve against it.
     #[arg(env = "STREAM_URL")]
     url: Option<String>,
+    /// Explorer: where the stream in URL starts reading: now (only what
+    /// arrives), -1 (the beginning), an offset, or @NAME (a bookmark).
+    /// Without it, the config's tail.start (default: offer to resume).
+    /// With a server URL, now and -1 apply to every stream opened.
+    #[arg(
+        long,
+        value_name = "now|-1|OFFSET|@NAME",
+        allow_hyphen_values = true,
+        value_parser = dsx::tui::StartAt::parse
+    )]
+    from: Option<dsx::tui::StartAt>,
     #[command(flatten)]
     global: GlobalArgs,
     #[command(subcommand)]
@@ -175,6 +186,14 @@ fn main() -> ExitCode {
             };
         }
     };
+    if let (Some(command), Some(_)) = (&cli.command, &cli.from) {
+        eprintln!(
+            "dsx: --from before a command is the explorer's; give it after \
+             `{}`",
+            command.name()
+        );
+        return ExitCode::from(exit::USAGE);
+    }
     let global = match connection(&cli, &matches) {
         Ok(global) => global,
         Err(message) => {
@@ -240,6 +259,7 @@ fn main() -> ExitCode {
                     url: cli.url.unwrap_or_else(|| DEFAULT_BASE_URL.into()),
                     global,
                     notices: Vec::new(),
+                    from: cli.from,
                 })
                 .await
             }

@@ -364,11 +364,14 @@ async fn unreachable_server_exits_4() {
 
 #[tokio::test]
 async fn usage_errors_exit_1() {
-    let cases: [&[&str]; 6] = [
+    let cases: [&[&str]; 8] = [
         &["read"],
         &["read", "s", "--no-such-flag"],
         &["read", "s", "--live", "sometimes"],
         &["head", "s", "-H", "no colon"],
+        // The explorer's --from before a command would do nothing.
+        &["--from", "now", "read", "s"],
+        &["--from", "@", "http://127.0.0.1:1/v1/stream/s"],
         &["create", "s", "--expires-at", "tomorrow"],
         &[
             "create",

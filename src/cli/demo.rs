@@ -36,6 +36,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             url: format!("{}/demo/orders", handle.stream_base()),
             global: super::GlobalArgs::default(),
             notices: fallback.into_iter().collect(),
+            from: None,
         })
         .await;
         if let Err(e) = explored {

@@ -25,6 +25,7 @@ use super::state::{
 };
 use super::view::layout;
 use crate::client::LiveMode;
+use crate::config::TailStart;
 
 /// The wall-clock time of the latest tick (RFC 3339 UTC).
 pub fn wall_clock(state: &State) -> String {
@@ -719,6 +720,18 @@ pub fn open_stream(state: &mut State, path: &str, fx: &mut Vec<Effect>) {
     open_url(state, &url, fx);
 }
 
+/// Opens `path` reading from `start` (the command line's `--from`), or
+/// where [`State::start_default`] says when `None`.
+pub fn open_stream_at(
+    state: &mut State,
+    path: &str,
+    start: Option<Mark>,
+    fx: &mut Vec<Effect>,
+) {
+    let url = state.url_of(path);
+    open_url_at(state, &url, start, fx);
+}
+
 /// Opens what the user typed in `o`: a path, or a full URL (which may be
 /// on another server).
 pub fn open_typed(state: &mut State, input: &str, fx: &mut Vec<Effect>) {
@@ -727,6 +740,15 @@ pub fn open_typed(state: &mut State, input: &str, fx: &mut Vec<Effect>) {
 }
 
 fn open_url(state: &mut State, url: &str, fx: &mut Vec<Effect>) {
+    open_url_at(state, url, None, fx);
+}
+
+fn open_url_at(
+    state: &mut State,
+    url: &str,
+    start: Option<Mark>,
+    fx: &mut Vec<Effect>,
+) {
     remember_position(state, fx);
     let under_base = state.path_of(url);
     // Another server's URL is shown without its credentials.
@@ -766,17 +788,25 @@ fn open_url(state: &mut State, url: &str, fx: &mut Vec<Effect>) {
     fx.push(Effect::Head {
         url: url.to_owned(),
     });
-    let from = match state.bookmarks.last_position(url) {
-        Some(pos) => {
-            state.overlay =
-                Some(Overlay::Dialog(Dialog::new(DialogKind::Resume {
-                    offset: pos.offset.clone(),
-                    skip: pos.position,
-                    saved_at: pos.saved_at.clone(),
-                })));
-            return;
-        }
-        None => "-1".to_owned(),
+    if let Some(mark) = start {
+        begin_tail_at(state, mark, fx);
+        return;
+    }
+    let from = match state.start_default {
+        TailStart::Now => "now".to_owned(),
+        TailStart::Beginning => "-1".to_owned(),
+        TailStart::Resume => match state.bookmarks.last_position(url) {
+            Some(pos) => {
+                state.overlay =
+                    Some(Overlay::Dialog(Dialog::new(DialogKind::Resume {
+                        offset: pos.offset.clone(),
+                        skip: pos.position,
+                        saved_at: pos.saved_at.clone(),
+                    })));
+                return;
+            }
+            None => "-1".to_owned(),
+        },
     };
     begin_tail(state, from, fx);
 }
