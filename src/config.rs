@@ -35,6 +35,9 @@ pub struct Config {
 pub struct TailLimits {
     pub max_messages: usize,
     pub max_bytes: u64,
+    /// Where the explorer starts reading a stream it opens (the command
+    /// line's `--from` overrides it for the stream given there).
+    pub start: TailStart,
 }
 
 impl Default for TailLimits {
@@ -42,8 +45,25 @@ impl Default for TailLimits {
         TailLimits {
             max_messages: 1_000_000,
             max_bytes: 192 * 1024 * 1024,
+            start: TailStart::default(),
         }
     }
+}
+
+/// `tail.start`: where the explorer starts reading a stream it opens.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum TailStart {
+    /// Offer to resume where the stream was left, else the beginning.
+    #[default]
+    Resume,
+    /// Always the beginning (`-1`): the whole stream is read first.
+    #[serde(alias = "-1")]
+    Beginning,
+    /// Only what arrives from now on: nothing old is loaded.
+    Now,
 }
 
 /// A named server: its base URL and what to send with every request.
@@ -137,6 +157,14 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        // A tail that may keep nothing would show nothing: refused rather
+        // than quietly raised to one.
+        if self.tail.max_messages == 0 {
+            return Err("tail.max_messages must be at least 1".into());
+        }
+        if self.tail.max_bytes == 0 {
+            return Err("tail.max_bytes must be at least 1".into());
+        }
         check_headers("headers", &self.headers)?;
         for (name, server) in &self.servers {
             check_headers(&format!("servers.{name}.headers"), &server.headers)?;
@@ -279,6 +307,37 @@ auth = "Bearer t"
         assert!(err.to_string().contains("url"), "{err}");
         let err = parse("[servers.x]\nurl = \" \"\n").unwrap_err();
         assert!(err.to_string().contains("servers.x.url"), "{err}");
+    }
+
+    #[test]
+    fn tail_start_values() {
+        for (text, start) in [
+            ("resume", TailStart::Resume),
+            ("beginning", TailStart::Beginning),
+            ("-1", TailStart::Beginning),
+            ("now", TailStart::Now),
+        ] {
+            let config = parse(&format!("[tail]\nstart = {text:?}\n")).unwrap();
+            assert_eq!(config.tail.start, start, "{text}");
+        }
+        assert_eq!(TailLimits::default().start, TailStart::Resume);
+        let err = parse("[tail]\nstart = \"later\"\n").unwrap_err();
+        let ConfigError::Parse { line, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(*line, 2);
+        assert!(err.to_string().contains("now"), "{err}");
+    }
+
+    #[test]
+    fn tail_limits_of_zero_are_refused() {
+        for key in ["max_messages", "max_bytes"] {
+            let err = parse(&format!("[tail]\n{key} = 0\n")).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { .. }), "{err:?}");
+            assert!(err.to_string().contains(&format!("tail.{key}")), "{err}");
+        }
+        let err = parse("[tail]\nmax_messages = -5\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
     }
 
     #[test]

@@ -20,7 +20,21 @@ pub enum JqError {
     /// The filter raised an error on this message (`error`, a type error).
     #[error("jq error: {0}")]
     Run(String),
+    /// The message nests arrays and objects deeper than [`MAX_DEPTH`]:
+    /// jaq reads, runs and writes values recursively, so deeper ones
+    /// would overflow the stack and abort the whole process.
+    #[error(
+        "message nests arrays and objects deeper than {MAX_DEPTH} levels; \
+         the filter was not run on it"
+    )]
+    TooDeep,
 }
+
+/// The deepest nesting of arrays and objects a message may have for the
+/// filter to run on it. jq's own parser stops at 10,000; here the value is
+/// held to what a 2 MiB thread stack survives in a debug build (reading,
+/// filtering and writing are each recursive).
+pub const MAX_DEPTH: usize = 512;
 
 /// A compiled jq filter.
 pub struct Filter {
@@ -81,6 +95,9 @@ impl Filter {
     /// Runs the filter on one JSON message; returns each output as compact
     /// JSON (no newline inside). A runtime error fails the whole message.
     pub fn run(&self, message: &[u8]) -> Result<Vec<String>, JqError> {
+        if nests_deeper_than(message, MAX_DEPTH) {
+            return Err(JqError::TooDeep);
+        }
         let input = jaq_json::read::parse_single(message)
             .map_err(|e| JqError::Input(e.to_string()))?;
         let ctx =
@@ -97,6 +114,38 @@ impl Filter {
         }
         Ok(out)
     }
+}
+
+/// Whether `json` has more than `limit` arrays and objects open at once
+/// (brackets inside strings do not count). One pass, no recursion.
+fn nests_deeper_than(json: &[u8], limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in json {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 fn describe_load_error(
@@ -187,6 +236,36 @@ mod tests {
         }
         let err = Filter::compile("nosuchfunction").unwrap_err();
         assert!(err.to_string().contains("nosuchfunction"), "{err}");
+    }
+
+    fn nested(depth: usize) -> String {
+        "[".repeat(depth) + &"]".repeat(depth)
+    }
+
+    #[test]
+    fn deep_messages_are_refused_without_overflowing() {
+        let filter = Filter::compile(".").unwrap();
+        // At the limit the filter runs (on this test's 2 MiB stack).
+        let at_limit = nested(MAX_DEPTH);
+        assert_eq!(filter.run(at_limit.as_bytes()).unwrap(), [at_limit]);
+        for depth in [MAX_DEPTH + 1, 10_000, 100_000] {
+            let err = filter.run(nested(depth).as_bytes()).unwrap_err();
+            assert_eq!(err, JqError::TooDeep, "{depth}");
+        }
+        let objects = r#"{"a":"#.repeat(10_000) + "1" + &"}".repeat(10_000);
+        assert_eq!(filter.run(objects.as_bytes()), Err(JqError::TooDeep));
+        assert!(JqError::TooDeep.to_string().contains("512 levels"));
+    }
+
+    #[test]
+    fn brackets_inside_strings_do_not_nest() {
+        let text =
+            format!(r#"["{}", "\"{}"]"#, "[".repeat(5000), "{".repeat(9));
+        assert!(!nests_deeper_than(text.as_bytes(), 2));
+        assert!(nests_deeper_than(b"[[[1]]]", 2));
+        assert!(!nests_deeper_than(b"[[1],[2],{\"a\":[3]}]", 3));
+        let filter = Filter::compile("length").unwrap();
+        assert_eq!(filter.run(text.as_bytes()).unwrap(), ["2"]);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use dsx::cli::append::AppendArgs;
 use dsx::cli::close::CloseArgs;
 use dsx::cli::completions::CompletionsArgs;
@@ -28,28 +29,77 @@ struct Cli {
     /// paths of the subcommands resolve against it.
     #[arg(env = "STREAM_URL")]
     url: Option<String>,
+    /// Explorer: where the stream in URL starts reading: now (only what
+    /// arrives), -1 (the beginning), an offset, or @NAME (a bookmark).
+    /// Without it, the config's tail.start (default: offer to resume).
+    /// With a server URL, now and -1 apply to every stream opened.
+    #[arg(
+        long,
+        value_name = "now|-1|OFFSET|@NAME",
+        allow_hyphen_values = true,
+        value_parser = dsx::tui::StartAt::parse
+    )]
+    from: Option<dsx::tui::StartAt>,
     #[command(flatten)]
     global: GlobalArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
+/// The subcommands. Those that talk to a server take the connection
+/// options (`-H`, `--auth`) after their name too; `serve`, `demo` and
+/// `completions` do not, so their help does not offer them.
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Print a stream to stdout (catch up, or follow it live).
-    Read(ReadArgs),
+    Read {
+        #[command(flatten)]
+        args: ReadArgs,
+        #[command(flatten)]
+        conn: GlobalArgs,
+    },
     /// Append to a stream from an argument, stdin, or line by line.
-    Append(AppendArgs),
+    Append {
+        #[command(flatten)]
+        args: AppendArgs,
+        #[command(flatten)]
+        conn: GlobalArgs,
+    },
     /// Create a stream.
-    Create(CreateArgs),
+    Create {
+        #[command(flatten)]
+        args: CreateArgs,
+        #[command(flatten)]
+        conn: GlobalArgs,
+    },
     /// Close a stream, optionally with a final message.
-    Close(CloseArgs),
+    Close {
+        #[command(flatten)]
+        args: CloseArgs,
+        #[command(flatten)]
+        conn: GlobalArgs,
+    },
     /// Delete a stream.
-    Delete(DeleteArgs),
+    Delete {
+        #[command(flatten)]
+        args: DeleteArgs,
+        #[command(flatten)]
+        conn: GlobalArgs,
+    },
     /// Show a stream's metadata.
-    Head(HeadArgs),
+    Head {
+        #[command(flatten)]
+        args: HeadArgs,
+        #[command(flatten)]
+        conn: GlobalArgs,
+    },
     /// Create a stream as a fork of another.
-    Fork(ForkArgs),
+    Fork {
+        #[command(flatten)]
+        args: ForkArgs,
+        #[command(flatten)]
+        conn: GlobalArgs,
+    },
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Run the embedded Durable Streams dev server until Ctrl-C.
@@ -58,9 +108,73 @@ enum Command {
     Demo(DemoArgs),
 }
 
+impl Command {
+    /// The connection options given after the subcommand's name, if it
+    /// takes them.
+    fn conn(&self) -> Option<&GlobalArgs> {
+        match self {
+            Command::Read { conn, .. }
+            | Command::Append { conn, .. }
+            | Command::Create { conn, .. }
+            | Command::Close { conn, .. }
+            | Command::Delete { conn, .. }
+            | Command::Head { conn, .. }
+            | Command::Fork { conn, .. } => Some(conn),
+            Command::Completions(_) | Command::Serve(_) | Command::Demo(_) => {
+                None
+            }
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Read { .. } => "read",
+            Command::Append { .. } => "append",
+            Command::Create { .. } => "create",
+            Command::Close { .. } => "close",
+            Command::Delete { .. } => "delete",
+            Command::Head { .. } => "head",
+            Command::Fork { .. } => "fork",
+            Command::Completions(_) => "completions",
+            Command::Serve(_) => "serve",
+            Command::Demo(_) => "demo",
+        }
+    }
+}
+
+/// The connection options in force: those before the subcommand, then
+/// those after it (headers add up; an `--auth` after it wins).
+/// `serve`, `demo` and `completions` send no request with them: given on
+/// the command line before one of those, they are a usage error rather
+/// than silently ignored (`STREAM_AUTH` in the environment is fine).
+fn connection(cli: &Cli, matches: &ArgMatches) -> Result<GlobalArgs, String> {
+    let mut global = cli.global.clone();
+    let Some(command) = &cli.command else {
+        return Ok(global);
+    };
+    if let Some(conn) = command.conn() {
+        global.headers.extend(conn.headers.iter().cloned());
+        if conn.auth.is_some() {
+            global.auth.clone_from(&conn.auth);
+        }
+        return Ok(global);
+    }
+    let given = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
+    if given("headers") || given("auth") {
+        return Err(format!(
+            "-H/--auth have no effect on `dsx {}`: it sends no request",
+            command.name()
+        ));
+    }
+    Ok(GlobalArgs::default())
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             // Help and version are not errors; any usage error exits 1
@@ -72,6 +186,21 @@ fn main() -> ExitCode {
             };
         }
     };
+    if let (Some(command), Some(_)) = (&cli.command, &cli.from) {
+        eprintln!(
+            "dsx: --from before a command is the explorer's; give it after \
+             `{}`",
+            command.name()
+        );
+        return ExitCode::from(exit::USAGE);
+    }
+    let global = match connection(&cli, &matches) {
+        Ok(global) => global,
+        Err(message) => {
+            eprintln!("dsx: {message}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
     if let Some(Command::Completions(args)) = &cli.command {
         dsx::cli::completions::run(Cli::command(), args);
         return ExitCode::SUCCESS;
@@ -81,7 +210,7 @@ fn main() -> ExitCode {
     // which made a 256 MiB catch-up about 1.7x slower on the 2-core bench
     // machine (bench/RESULTS.md). Everything else keeps the multi-thread
     // runtime (the producer pipelines, the server and explorer multitask).
-    let runtime = if matches!(cli.command, Some(Command::Read(_))) {
+    let runtime = if matches!(cli.command, Some(Command::Read { .. })) {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -97,32 +226,40 @@ fn main() -> ExitCode {
     };
     let ctx = Context {
         base_url: cli.url.clone().unwrap_or_else(|| DEFAULT_BASE_URL.into()),
-        global: cli.global.clone(),
+        global: global.clone(),
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Some(Command::Read(args)) => dsx::cli::read::run(&ctx, args).await,
-            Some(Command::Append(args)) => {
+            Some(Command::Read { args, .. }) => {
+                dsx::cli::read::run(&ctx, args).await
+            }
+            Some(Command::Append { args, .. }) => {
                 dsx::cli::append::run(&ctx, args).await
             }
-            Some(Command::Create(args)) => {
+            Some(Command::Create { args, .. }) => {
                 dsx::cli::create::run(&ctx, args).await
             }
-            Some(Command::Close(args)) => {
+            Some(Command::Close { args, .. }) => {
                 dsx::cli::close::run(&ctx, args).await
             }
-            Some(Command::Delete(args)) => {
+            Some(Command::Delete { args, .. }) => {
                 dsx::cli::delete::run(&ctx, args).await
             }
-            Some(Command::Head(args)) => dsx::cli::head::run(&ctx, args).await,
-            Some(Command::Fork(args)) => dsx::cli::fork::run(&ctx, args).await,
+            Some(Command::Head { args, .. }) => {
+                dsx::cli::head::run(&ctx, args).await
+            }
+            Some(Command::Fork { args, .. }) => {
+                dsx::cli::fork::run(&ctx, args).await
+            }
             Some(Command::Completions(_)) => Ok(()),
             Some(Command::Serve(args)) => dsx::cli::serve::run(args).await,
             Some(Command::Demo(args)) => dsx::cli::demo::run(args).await,
             None => {
                 dsx::tui::explore(dsx::tui::ExploreOptions {
                     url: cli.url.unwrap_or_else(|| DEFAULT_BASE_URL.into()),
-                    global: cli.global,
+                    global,
+                    notices: Vec::new(),
+                    from: cli.from,
                 })
                 .await
             }

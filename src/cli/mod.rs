@@ -25,8 +25,10 @@ use exit::usage;
 /// The base URL when neither an argument nor `STREAM_URL` names one.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:4437/v1/stream";
 
-/// Options shared by the explorer and every headless command (the official
-/// CLI's names).
+/// The connection options of the explorer and of every command that talks
+/// to a server (the official CLI's names). They are accepted before the
+/// subcommand and after it, but not offered by `serve`, `demo` and
+/// `completions`, which send no request with them.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct GlobalArgs {
     /// Extra request header, `Name: value` (repeatable).
@@ -34,8 +36,7 @@ pub struct GlobalArgs {
         short = 'H',
         long = "header",
         value_name = "NAME: VALUE",
-        global = true,
-        help_heading = "Global options"
+        help_heading = "Connection options"
     )]
     pub headers: Vec<String>,
     /// Authorization header value (for example `Bearer abc`).
@@ -43,8 +44,7 @@ pub struct GlobalArgs {
         long,
         env = "STREAM_AUTH",
         hide_env_values = true,
-        global = true,
-        help_heading = "Global options"
+        help_heading = "Connection options"
     )]
     pub auth: Option<String>,
 }
@@ -156,12 +156,19 @@ pub struct ServeArgs {
     pub no_registry: bool,
 }
 
+/// The port `dsx demo` serves on unless told otherwise: fixed, so that
+/// the demo's stream URLs, and the bookmarks and resume positions keyed by
+/// them, are the same after a restart. One above `dsx serve`'s 4437, so
+/// both can run side by side.
+pub const DEMO_PORT: u16 = 4438;
+
 /// `dsx demo`: the embedded server with live demo streams.
 #[derive(Clone, Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Port for the in-process server; 0 picks a free one.
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
+    /// Port for the in-process server (default 4438; when that one is
+    /// taken a free one is used, and said so); 0 picks a free one.
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Do not open the explorer: print the streams and serve until Ctrl-C
     /// (also what happens when stdout is not a terminal).
     #[arg(long)]

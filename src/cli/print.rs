@@ -131,8 +131,14 @@ fn header(meta: &ReadMeta) -> Vec<u8> {
     line.into_bytes()
 }
 
+/// How many `--jq` failures are described on stderr; the rest are only
+/// counted (a filter that fails on every message of a large stream would
+/// otherwise print a line per message).
+pub const JQ_ERRORS_SHOWN: u64 = 5;
+
 /// The `--jq` output: each result of the filter on each message, one per
-/// line. A message the filter fails on is reported on stderr and skipped.
+/// line. A message the filter fails on is reported on stderr (the first
+/// [`JQ_ERRORS_SHOWN`]) and skipped.
 pub struct Jq {
     filter: Filter,
     /// Messages the filter failed on.
@@ -145,6 +151,11 @@ impl Jq {
             filter,
             failures: 0,
         }
+    }
+
+    /// The failures not described on stderr.
+    pub fn unshown(&self) -> u64 {
+        self.failures.saturating_sub(JQ_ERRORS_SHOWN)
     }
 
     pub fn batch(
@@ -168,11 +179,20 @@ impl Jq {
 
     fn report(&mut self, error: &JqError, meta: &ReadMeta) {
         self.failures += 1;
+        if self.failures > JQ_ERRORS_SHOWN {
+            return;
+        }
         eprintln!(
             "dsx: --jq: {} (in the batch before offset {})",
             server_text(&error.to_string()),
             server_text(meta.offset.as_str()),
         );
+        if self.failures == JQ_ERRORS_SHOWN {
+            eprintln!(
+                "dsx: --jq: further failures are counted, not shown; the \
+                 count follows at the end"
+            );
+        }
     }
 }
 

@@ -92,8 +92,10 @@ pub struct ReadArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Apply a jq filter to each JSON message; print each result on its
-    /// own line.
-    #[arg(long, value_name = "FILTER", conflicts_with = "format")]
+    /// own line (as --format ndjson does; raw and batches do not combine
+    /// with it). A message the filter fails on is skipped and reported
+    /// (the first five; the rest are counted), and the read exits 5.
+    #[arg(long, value_name = "FILTER")]
     pub jq: Option<String>,
     /// Live reads: how long an outage may last before the read gives up
     /// (for example 30s, 10m, 2h, forever; default 15m).
@@ -228,6 +230,19 @@ impl Plan {
 /// Runs `dsx read`.
 pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
     let plan = Plan::of(&args)?;
+    if args.jq.is_some()
+        && let Some(format @ (Format::Raw | Format::Batches)) = args.format
+    {
+        let name = if format == Format::Raw {
+            "raw"
+        } else {
+            "batches"
+        };
+        return Err(usage(format!(
+            "--jq cannot be used with --format {name}: it prints each \
+             result on its own line, as --format ndjson does"
+        )));
+    }
     let filter = match &args.jq {
         Some(src) => Some(
             Filter::compile(src)
@@ -305,7 +320,15 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
             .pump(json_at, |b, out| jq.batch(b, out), count_json)
             .await?;
         if jq.failures > 0 {
-            anyhow::bail!("the jq filter failed on {} message(s)", jq.failures);
+            let unshown = match jq.unshown() {
+                0 => String::new(),
+                n => format!(" ({n} of them not shown above)"),
+            };
+            anyhow::bail!(
+                "the jq filter failed on {} message(s){unshown}; the other \
+                 messages were printed",
+                jq.failures
+            );
         }
         return Ok(());
     }

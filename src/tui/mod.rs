@@ -28,10 +28,10 @@ use tokio::sync::mpsc;
 use crate::bookmarks::Bookmarks;
 use crate::cli::GlobalArgs;
 use crate::client::{Client, RetryPolicy};
-use crate::config::Config;
+use crate::config::{Config, TailStart};
 use clipboard::{Clipboard, SystemClipboard};
 use effect::Effect;
-use state::tail::{Limits, Tail};
+use state::tail::{Limits, Mark, Tail};
 use state::{Level, State};
 
 /// What to open: a base URL (stream list) or one stream's URL.
@@ -40,6 +40,11 @@ pub struct ExploreOptions {
     /// Base URL or stream URL, as the user gave it.
     pub url: String,
     pub global: GlobalArgs,
+    /// Said in the status bar at start (say, the port `dsx demo` fell
+    /// back to).
+    pub notices: Vec<String>,
+    /// `--from`: where the stream given starts reading.
+    pub from: Option<StartAt>,
 }
 
 /// Splits what the user gave into the server's base URL and, if it names
@@ -86,6 +91,78 @@ pub fn split_query(url: &str) -> (String, Vec<(String, String)>) {
     (parsed.to_string(), pairs)
 }
 
+/// `--from` on the explorer's command line: where the stream it names
+/// starts reading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartAt {
+    /// `-1`: the beginning.
+    Beginning,
+    /// `now`: only what arrives from now on.
+    Now,
+    /// An offset from an earlier read (opaque, sent as it is).
+    Offset(String),
+    /// `@NAME`: a bookmark of that stream (its offset and position).
+    Bookmark(String),
+}
+
+impl StartAt {
+    /// `now`, `-1`, `@NAME` or an offset.
+    pub fn parse(text: &str) -> Result<StartAt, String> {
+        let text = text.trim();
+        Ok(match text {
+            "" => return Err("--from needs now, -1, an offset or @NAME".into()),
+            "-1" => StartAt::Beginning,
+            "now" => StartAt::Now,
+            _ => match text.strip_prefix('@') {
+                Some("") => return Err("--from @: name a bookmark".into()),
+                Some(name) => StartAt::Bookmark(name.to_owned()),
+                None => StartAt::Offset(text.to_owned()),
+            },
+        })
+    }
+
+    /// Where to read from in `url`'s stream; a bookmark is looked up.
+    fn mark(&self, bookmarks: &Bookmarks, url: &str) -> anyhow::Result<Mark> {
+        let at = |offset: &str, skip| Mark {
+            offset: offset.to_owned(),
+            skip,
+        };
+        let name = match self {
+            StartAt::Beginning => return Ok(at("-1", 0)),
+            StartAt::Now => return Ok(at("now", 0)),
+            StartAt::Offset(offset) => return Ok(at(offset, 0)),
+            StartAt::Bookmark(name) => name,
+        };
+        if let Some(b) = bookmarks.find(url, name) {
+            return Ok(at(&b.offset, b.position));
+        }
+        let known: Vec<&str> = bookmarks
+            .list(url)
+            .iter()
+            .map(|b| b.name.as_str())
+            .collect();
+        let known = if known.is_empty() {
+            "it has none".to_owned()
+        } else {
+            format!("known: {}", known.join(", "))
+        };
+        let key = crate::bookmarks::stream_key(url);
+        Err(crate::cli::exit::NotFoundError(format!(
+            "--from @{name}: no bookmark of that name for {key}; {known}"
+        ))
+        .into())
+    }
+}
+
+/// Where streams start reading: the one on the command line, and every
+/// stream opened (the config's `tail.start`).
+#[derive(Clone, Debug, Default)]
+pub struct Start {
+    /// `--from`, for the stream given on the command line.
+    pub first: Option<StartAt>,
+    pub default: TailStart,
+}
+
 /// Everything the explorer needs, built by `explore` or by a test.
 pub struct Setup {
     pub base_url: String,
@@ -100,6 +177,8 @@ pub struct Setup {
     pub limits: Limits,
     /// Problems to show in the status bar at start (a bad config file).
     pub notices: Vec<String>,
+    /// Where the tail starts reading.
+    pub start: Start,
 }
 
 /// Runs the explorer on any backend and input stream until quit; returns
@@ -139,6 +218,29 @@ where
     for notice in setup.notices {
         state.notify(Level::Error, notice);
     }
+    state.start_default = setup.start.default;
+    // `--from` names where the stream given starts; without one, `now`
+    // and `-1` apply to every stream opened this session.
+    let first = match (&setup.open, setup.start.first) {
+        (_, None) => None,
+        (Some(path), Some(at)) => {
+            Some(at.mark(&state.bookmarks, &state.url_of(path))?)
+        }
+        (None, Some(StartAt::Now)) => {
+            state.start_default = TailStart::Now;
+            None
+        }
+        (None, Some(StartAt::Beginning)) => {
+            state.start_default = TailStart::Beginning;
+            None
+        }
+        (None, Some(_)) => {
+            return Err(crate::cli::exit::usage(
+                "--from with an offset or @bookmark needs a stream URL \
+                 (http://host/v1/stream/PATH)",
+            ));
+        }
+    };
     // Recent and bookmarked streams of this server are in the list from
     // the start.
     let recent: Vec<String> = state
@@ -169,7 +271,7 @@ where
         .collect();
     if let Some(path) = &setup.open {
         state.streams.upsert(path).sources.command_line = true;
-        update::open_stream(&mut state, path, &mut initial);
+        update::open_stream_at(&mut state, path, first, &mut initial);
         state.focus = state::Pane::Tail;
     }
     let (tx, rx) = mpsc::channel(1024);
@@ -188,7 +290,7 @@ where
 pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
     let (target, params) = split_query(&options.url);
     let (base_url, open) = split_target(&target)?;
-    let mut notices = Vec::new();
+    let mut notices = options.notices.clone();
     let config = Config::load_default().unwrap_or_else(|e| {
         notices.push(format!("config not loaded, using defaults: {e}"));
         Config::default()
@@ -229,6 +331,10 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
             max_bytes: config.tail.max_bytes,
         },
         notices,
+        start: Start {
+            first: options.from.clone(),
+            default: config.tail.start,
+        },
     };
     let (guard, mut terminal) = terminal::TerminalGuard::enter()
         .map_err(|e| anyhow::anyhow!("the explorer needs a terminal: {e}"))?;
@@ -247,7 +353,21 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::split_target;
+    use super::{StartAt, split_target};
+
+    #[test]
+    fn from_values() {
+        let p = |t: &str| StartAt::parse(t);
+        assert_eq!(p("now"), Ok(StartAt::Now));
+        assert_eq!(p("-1"), Ok(StartAt::Beginning));
+        assert_eq!(p("@incident"), Ok(StartAt::Bookmark("incident".into())));
+        assert_eq!(
+            p("0000000000000000_0000000000000016"),
+            Ok(StartAt::Offset("0000000000000000_0000000000000016".into()))
+        );
+        assert!(p("").is_err());
+        assert!(p("@").is_err());
+    }
 
     #[test]
     fn a_url_names_a_server_or_one_of_its_streams() {

@@ -142,6 +142,48 @@ async fn fork_at_an_offset(server: TestServer) {
     assert_ne!(out.code, 0);
 }
 
+/// A fork onto a stream that exists otherwise (forked at another offset)
+/// changed nothing but said `forked from`, exit 0: it is a conflict. The
+/// same fork again is accepted and says nothing changed. A missing source
+/// is named in the error, not the new stream.
+async fn fork_conflicts_and_missing_source(server: TestServer) {
+    let source = server.fresh_url("adm-fsrc");
+    let stream = create_at(&server.client(), &source, "text/plain").await;
+    let mid = append(&stream, "one\n").await;
+    append(&stream, "two\n").await;
+    let fork = server.fresh_url("adm-fork-mid");
+    dsx(&["fork", &source, &fork, "--offset", mid.as_str()])
+        .await
+        .ok();
+    // Onto it at the tail (no --offset): a conflict, and nothing changed.
+    let out = dsx(&["fork", &source, &fork]).await;
+    out.expect_code(3);
+    assert!(!out.stderr.contains("forked from"), "{out:#?}");
+    assert!(out.stderr.contains("already exists"), "{out:#?}");
+    assert_eq!(dsx(&["read", &fork]).await.ok().stdout, "one\n");
+    // The same fork again: accepted, and said so.
+    let out = dsx(&["fork", &source, &fork, "--offset", mid.as_str()]).await;
+    out.ok();
+    assert!(out.stderr.contains("nothing changed"), "{out:#?}");
+    // A fork at the tail, rerun while the tail has not moved: the same.
+    let at_tail = server.fresh_url("adm-fork-tail");
+    let out = dsx(&["fork", &source, &at_tail]).await;
+    assert!(out.ok().stderr.contains("forked from"), "{out:#?}");
+    let out = dsx(&["fork", &source, &at_tail]).await;
+    assert!(out.ok().stderr.contains("nothing changed"), "{out:#?}");
+    // The tail moved: the old fork is not at the new tail.
+    append(&stream, "three\n").await;
+    dsx(&["fork", &source, &at_tail]).await.expect_code(3);
+    assert_eq!(dsx(&["read", &at_tail]).await.ok().stdout, "one\ntwo\n");
+    // A missing source: exit 2, naming the source and not the new stream.
+    let missing = server.fresh_url("adm-nope");
+    let new = server.fresh_url("adm-h-x");
+    let out = dsx(&["fork", &missing, &new]).await;
+    out.expect_code(2);
+    assert!(out.stderr.contains(&missing), "{out:#?}");
+    assert!(!out.stderr.contains(&new), "{out:#?}");
+}
+
 /// Stream paths resolve against `STREAM_URL` or the top-level URL.
 async fn base_url_from_env_and_argument(server: TestServer) {
     let name = support::unique_name("adm-base");
@@ -166,6 +208,7 @@ server_tests!(
     head_human_output,
     close_with_and_without_data,
     fork_at_an_offset,
+    fork_conflicts_and_missing_source,
     base_url_from_env_and_argument,
 );
 
@@ -229,6 +272,82 @@ async fn headers_and_auth_reach_the_server() {
     }
 }
 
+/// `-H` and `--auth` before the subcommand's name reach the server too,
+/// with those after it added (the later `--auth` wins).
+#[tokio::test]
+async fn connection_options_before_the_subcommand() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "http://{}/v1/stream/s",
+        listener.local_addr().expect("address")
+    );
+    let recorded = tokio::spawn(record_one_request(listener));
+    let out = dsx(&[
+        "-H",
+        "X-Before: one",
+        "--auth",
+        "Bearer early",
+        "head",
+        &url,
+        "-H",
+        "X-After: two",
+        "--auth",
+        "Bearer late",
+    ])
+    .await;
+    out.expect_code(2);
+    let request = recorded.await.expect("recorder");
+    assert!(request.contains("\r\nx-before: one\r\n"), "{request}");
+    assert!(request.contains("\r\nx-after: two\r\n"), "{request}");
+    assert!(
+        request.contains("\r\nauthorization: bearer late\r\n"),
+        "{request}"
+    );
+    assert!(!request.contains("bearer early"), "{request}");
+}
+
+/// `-H`/`--auth` did nothing for `serve`, `demo` and `completions` but
+/// were in their help: they are offered only where a request uses them,
+/// and refused (exit 1) where they would do nothing.
+#[tokio::test]
+async fn connection_options_only_where_they_are_used() {
+    for command in ["serve", "demo", "completions"] {
+        let out = dsx(&[command, "--help"]).await;
+        out.ok();
+        for flag in ["--header", "--auth"] {
+            assert!(!out.stdout.contains(flag), "{command}: {}", out.stdout);
+        }
+        let out = dsx(&[command, "-H", "X-A: b"]).await;
+        out.expect_code(1);
+        let mut before = vec!["-H", "X-A: b", command];
+        if command == "completions" {
+            before.push("bash");
+        }
+        let out = dsx(&before).await;
+        out.expect_code(1);
+        assert!(out.stderr.contains("no effect"), "{out:#?}");
+        let out = dsx(&["--auth", "Bearer x", command]).await;
+        out.expect_code(1);
+    }
+    for command in [
+        "read", "append", "create", "close", "delete", "head", "fork",
+    ] {
+        let out = dsx(&[command, "--help"]).await;
+        out.ok();
+        for flag in ["--header", "--auth"] {
+            assert!(out.stdout.contains(flag), "{command}: {}", out.stdout);
+        }
+    }
+    let out = dsx(&["--help"]).await;
+    assert!(out.ok().stdout.contains("--auth"), "{out:#?}");
+    // STREAM_AUTH in the environment is no mistake of this command line.
+    let mut completions = command(&["completions", "bash"]);
+    completions.env("STREAM_AUTH", "Bearer env");
+    run(completions, None).await.ok();
+}
+
 #[tokio::test]
 async fn unreachable_server_exits_4() {
     let url = format!("http://127.0.0.1:{}/v1/stream/s", dead_port());
@@ -245,11 +364,14 @@ async fn unreachable_server_exits_4() {
 
 #[tokio::test]
 async fn usage_errors_exit_1() {
-    let cases: [&[&str]; 6] = [
+    let cases: [&[&str]; 8] = [
         &["read"],
         &["read", "s", "--no-such-flag"],
         &["read", "s", "--live", "sometimes"],
         &["head", "s", "-H", "no colon"],
+        // The explorer's --from before a command would do nothing.
+        &["--from", "now", "read", "s"],
+        &["--from", "@", "http://127.0.0.1:1/v1/stream/s"],
         &["create", "s", "--expires-at", "tomorrow"],
         &[
             "create",

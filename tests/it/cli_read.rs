@@ -192,6 +192,80 @@ async fn jq_filters_each_message(server: TestServer) {
     assert!(out.stdout.is_empty());
 }
 
+/// A message nested 10,000 deep between two ordinary ones: `--jq .` used
+/// to overflow the stack and abort (rc 134) with nothing printed. Now the
+/// deep one is refused by name, the others are printed, and the exit is 5.
+async fn jq_refuses_a_deep_message_and_keeps_the_others(server: TestServer) {
+    let client = server.client();
+    let stream = create_at(
+        &client,
+        &server.fresh_url("read-jq-deep"),
+        "application/json",
+    )
+    .await;
+    append(&stream, r#"{"n":1}"#).await;
+    let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+    append(&stream, format!("[{deep}]")).await;
+    append(&stream, r#"{"n":3}"#).await;
+    let out = dsx(&["read", stream.url().as_str(), "--jq", "."]).await;
+    out.expect_code(5);
+    assert_eq!(out.lines(), [r#"{"n":1}"#, r#"{"n":3}"#], "{out:#?}");
+    assert!(out.stderr.contains("deeper than 512 levels"), "{out:#?}");
+    assert!(out.stderr.contains("failed on 1 message"), "{out:#?}");
+}
+
+/// A filter that fails on every message describes the first few failures
+/// and counts the rest, instead of a line per message.
+async fn jq_failures_are_capped_and_counted(server: TestServer) {
+    let client = server.client();
+    let stream = create_at(
+        &client,
+        &server.fresh_url("read-jq-many"),
+        "application/json",
+    )
+    .await;
+    let batch: Vec<String> =
+        (0..200).map(|n| format!(r#"{{"n":{n}}}"#)).collect();
+    append(&stream, format!("[{}]", batch.join(","))).await;
+    let out =
+        dsx(&["read", stream.url().as_str(), "--jq", r#".n + "x""#]).await;
+    out.expect_code(5);
+    assert!(out.stdout.is_empty(), "{out:#?}");
+    let described = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("jq error"))
+        .count();
+    assert_eq!(described, 5, "{}", out.stderr);
+    assert!(out.stderr.lines().count() < 10, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("failed on 200 message(s) (195 of them not shown"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `--jq` with `--format`: ndjson is what `--jq` prints (the README's
+/// example combines them); raw and batches are refused as usage errors.
+async fn jq_with_a_format(server: TestServer) {
+    let (stream, _) = json_stream(&server, "read-jq-format").await;
+    let url = stream.url().as_str();
+    let out = dsx(&["read", url, "--format", "ndjson", "--jq", ".n"]).await;
+    assert_eq!(out.ok().lines(), ["1", "2", "3"]);
+    for format in ["raw", "batches"] {
+        let out = dsx(&["read", url, "--format", format, "--jq", ".n"]).await;
+        out.expect_code(1);
+        assert!(out.stdout.is_empty(), "{out:#?}");
+        assert!(
+            out.stderr.contains(&format!(
+                "--jq cannot be used with --format {format}"
+            )),
+            "{out:#?}"
+        );
+    }
+}
+
 /// `dsx read s | head -c 16`: the reader goes away mid-read (or while a
 /// live read waits) and dsx stops at once, quietly, with exit 0.
 async fn closed_pipe_stops_quietly(server: TestServer) {
@@ -288,6 +362,9 @@ server_tests!(
     live_long_poll,
     until_conditions,
     jq_filters_each_message,
+    jq_refuses_a_deep_message_and_keeps_the_others,
+    jq_failures_are_capped_and_counted,
+    jq_with_a_format,
     closed_pipe_stops_quietly,
     from_bookmark,
     missing_stream_exits_2,

@@ -313,6 +313,7 @@ where
         bookmarks_path: Some(dir.path().join("bookmarks.json")),
         limits: Limits::default(),
         notices: Vec::new(),
+        start: dsx::tui::Start::default(),
     };
     let screen = Shared(Arc::new(Mutex::new(TestBackend::new(160, 48))));
     let mut terminal = Terminal::new(screen.clone()).unwrap();

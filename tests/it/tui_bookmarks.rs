@@ -172,6 +172,7 @@ fn setup(base: &str, open: &str, marks: &Path) -> Setup {
         bookmarks_path: Some(marks.to_owned()),
         limits: TailLimits::default(),
         notices: Vec::new(),
+        start: dsx::tui::Start::default(),
     }
 }
 

@@ -12,10 +12,12 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use dsx::client::{
     AppendOptions, Client, CreateOptions, DurableStream, RetryPolicy,
 };
+use dsx::config::TailStart;
 use dsx::server::{ServerConfig, start};
 use dsx::tui::clipboard::MemoryClipboard;
+use dsx::tui::state::State;
 use dsx::tui::state::tail::Limits;
-use dsx::tui::{Setup, run_explorer};
+use dsx::tui::{Setup, Start, StartAt, run_explorer};
 use ratatui::Terminal;
 use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
 use ratatui::buffer::Cell;
@@ -194,6 +196,7 @@ fn setup(
         bookmarks_path: Some(dir.path().join("bookmarks.json")),
         limits: Limits::default(),
         notices: Vec::new(),
+        start: dsx::tui::Start::default(),
     }
 }
 
@@ -436,5 +439,170 @@ async fn a_planted_registry_name_sends_nothing_to_another_port() {
         "the explorer connected to the planted port"
     );
     watcher.abort();
+    server.shutdown().await;
+}
+
+/// Runs the explorer with `setup` while `script` types into it; returns
+/// its result.
+async fn run_flow<F, Fut>(setup: Setup, script: F) -> anyhow::Result<State>
+where
+    F: FnOnce(Shared, mpsc::UnboundedSender<io::Result<Event>>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let screen = Shared(Arc::new(Mutex::new(TestBackend::new(160, 48))));
+    let mut terminal = Terminal::new(screen.clone()).unwrap();
+    let (keys, input) = mpsc::unbounded_channel();
+    let input = UnboundedReceiverStream::new(input);
+    let script = script(screen, keys);
+    let run = Box::pin(run_explorer(
+        &mut terminal,
+        input,
+        setup,
+        std::future::pending(),
+    ));
+    let (state, ()) = tokio::time::timeout(Duration::from_mins(1), async {
+        tokio::join!(run, script)
+    })
+    .await
+    .expect("the flow ends in time");
+    state
+}
+
+/// The `n` of every buffered message, in order.
+fn shown_numbers(state: &State) -> Vec<u32> {
+    state
+        .tail
+        .batches
+        .iter()
+        .flat_map(|b| (0..b.len()).map(move |i| b.message(i)))
+        .map(|m| {
+            let v: serde_json::Value = serde_json::from_slice(m).unwrap();
+            u32::try_from(v["n"].as_u64().unwrap()).unwrap()
+        })
+        .collect()
+}
+
+/// Appends 31, 32, ... until one shows (a read from `now` may start after
+/// the first few), bounded by [`WAIT`].
+async fn append_until_shown(stream: &DurableStream, screen: &Shared) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    for n in 31.. {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nothing new showed; screen:\n{}",
+            screen.screen()
+        );
+        append_range(stream, n..=n).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if screen.screen().contains("\"n\": 3") {
+            return;
+        }
+    }
+}
+
+/// Opening a large stream during an incident must not load it all: with
+/// `--from now` (and with the config's `tail.start = "now"`) none of the
+/// 30 old messages is read, and what arrives shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_now_loads_nothing_old() {
+    let server = dev_server().await;
+    let base = server.stream_base();
+    let client = Client::builder().base_url(&base).build().unwrap();
+    let copied = Arc::new(Mutex::new(Vec::new()));
+    for (i, start) in [
+        Start {
+            first: Some(StartAt::Now),
+            default: TailStart::Resume,
+        },
+        Start {
+            first: None,
+            default: TailStart::Now,
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = format!("flow/now-{i}");
+        let stream = create(&client, &path, "application/json").await;
+        append_range(&stream, 1..=30).await;
+        let dir = tempfile::tempdir().unwrap();
+        // A saved position would offer to resume: `now` does not ask.
+        let url = format!("{base}/{path}");
+        let mut marks = dsx::bookmarks::Bookmarks::default();
+        marks.set_last_position(&url, "-1", 0, "2026-01-01T00:00:00Z");
+        marks.save(&dir.path().join("bookmarks.json")).unwrap();
+        let mut setup = setup(&base, &path, &copied, &dir);
+        setup.start = start;
+        let state = run_flow(setup, |screen, keys| async move {
+            append_until_shown(&stream, &screen).await;
+            press(&keys, 'q');
+        })
+        .await
+        .expect("the explorer ran");
+        let shown = shown_numbers(&state);
+        assert!(!shown.is_empty());
+        assert!(shown.iter().all(|&n| n > 30), "{i}: {shown:?}");
+        assert_eq!(state.tail.total_messages, shown.len() as u64);
+        assert!(state.overlay.is_none(), "{i}: a dialog is open");
+    }
+    server.shutdown().await;
+}
+
+/// `--from OFFSET` starts after the message that offset follows;
+/// `--from @NAME` at the bookmarked message; an unknown name is an error
+/// that names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_an_offset_or_a_bookmark() {
+    let server = dev_server().await;
+    let base = server.stream_base();
+    let client = Client::builder().base_url(&base).build().unwrap();
+    let stream = create(&client, "flow/from", "application/json").await;
+    append_range(&stream, 1..=9).await;
+    let after_ten = tokio::time::timeout(
+        WAIT,
+        stream.append(r#"{"n":10}"#, AppendOptions::default()),
+    )
+    .await
+    .expect("append in time")
+    .expect("append")
+    .next_offset;
+    append_range(&stream, 11..=30).await;
+    let url = format!("{base}/flow/from");
+    let dir = tempfile::tempdir().unwrap();
+    let mut marks = dsx::bookmarks::Bookmarks::default();
+    marks
+        .add(
+            &url,
+            dsx::bookmarks::Bookmark {
+                name: "sixteen".into(),
+                offset: after_ten.as_str().to_owned(),
+                position: 5,
+                created_at: "2026-01-01T00:00:00Z".into(),
+            },
+        )
+        .unwrap();
+    marks.save(&dir.path().join("bookmarks.json")).unwrap();
+    let copied = Arc::new(Mutex::new(Vec::new()));
+    for (from, first) in [
+        (StartAt::Offset(after_ten.as_str().to_owned()), 11),
+        (StartAt::Bookmark("sixteen".into()), 16),
+        (StartAt::Beginning, 1),
+    ] {
+        let mut setup = setup(&base, "flow/from", &copied, &dir);
+        setup.start.first = Some(from.clone());
+        let state = run_flow(setup, |screen, keys| async move {
+            wait_for_message(&screen, 30).await;
+            press(&keys, 'q');
+        })
+        .await
+        .expect("the explorer ran");
+        let expected: Vec<u32> = (first..=30).collect();
+        assert_eq!(shown_numbers(&state), expected, "{from:?}");
+    }
+    let mut setup = setup(&base, "flow/from", &copied, &dir);
+    setup.start.first = Some(StartAt::Bookmark("nope".into()));
+    let err = run_flow(setup, |_, _| async {}).await.unwrap_err();
+    let text = format!("{err:#}");
+    assert!(text.contains("@nope") && text.contains("sixteen"), "{text}");
     server.shutdown().await;
 }

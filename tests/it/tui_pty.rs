@@ -166,7 +166,7 @@ fn panes_intact(pty: &Pty) -> Result<(), String> {
 fn demo_shows_live_orders_and_quits_cleanly() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let mut pty = Pty::spawn(&["demo"], 120, 40, dir.path());
+    let mut pty = Pty::spawn(&["demo", "--port", "0"], 120, 40, dir.path());
     pty.expect("demo/orders", "stream list");
     pty.wait_for(|s| s.contains(" ● live ") && s.contains("Tail demo/orders"))
         .unwrap_or_else(|last| panic!("demo never went live:\n{last}"));
@@ -189,7 +189,7 @@ fn demo_shows_live_orders_and_quits_cleanly() {
 fn small_terminal_shows_every_pane() {
     let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
-    let mut pty = Pty::spawn(&["demo"], 80, 24, dir.path());
+    let mut pty = Pty::spawn(&["demo", "--port", "0"], 80, 24, dir.path());
     pty.expect(" ● live ", "demo at 80x24");
     pty.wait_for(|_| panes_intact(&pty).is_ok())
         .unwrap_or_else(|last| {

@@ -137,6 +137,8 @@ pub struct State {
     pub json_style: JsonStyle,
     pub notice: Option<Notice>,
     pub bookmarks: Bookmarks,
+    /// Where a stream opened starts reading (the config's `tail.start`).
+    pub start_default: crate::config::TailStart,
     /// The bookmarks file could not be read: saving is off so it is not
     /// overwritten.
     pub bookmarks_broken: bool,
@@ -187,6 +189,7 @@ impl State {
             json_style: JsonStyle::Pretty,
             notice: None,
             bookmarks: Bookmarks::default(),
+            start_default: crate::config::TailStart::default(),
             bookmarks_broken: false,
             size: (80, 24),
             now,

@@ -443,12 +443,38 @@ impl Tail {
         }
     }
 
-    /// Drops the oldest batches while over a limit, keeping the newest.
+    /// Drops the oldest messages while over a limit: whole batches first,
+    /// then the front of the oldest remaining batch, so that the limits
+    /// count messages and not batches (one catch-up response can carry
+    /// thousands). The newest message always stays.
     fn evict(&mut self) {
-        while self.batches.len() > 1
-            && (self.buffered_messages > self.limits.max_messages
-                || self.buffered_bytes > self.limits.max_bytes)
-        {
+        loop {
+            let over_messages = self
+                .buffered_messages
+                .saturating_sub(self.limits.max_messages);
+            let over_bytes =
+                self.buffered_bytes.saturating_sub(self.limits.max_bytes);
+            if over_messages == 0 && over_bytes == 0 {
+                break;
+            }
+            let Some(front) = self.batches.front() else {
+                break;
+            };
+            // The fewest of its first messages that make up `over_bytes`.
+            let by_bytes = if over_bytes == 0 {
+                0
+            } else {
+                front.ends.partition_point(|&e| u64::from(e) < over_bytes) + 1
+            };
+            let drop = over_messages.max(by_bytes);
+            if drop < front.len() {
+                self.drop_front_messages(drop);
+                break;
+            }
+            if self.batches.len() == 1 {
+                self.drop_front_messages(front.len() - 1);
+                break;
+            }
             let Some(old) = self.batches.pop_front() else {
                 break;
             };
@@ -469,6 +495,38 @@ impl Tail {
                 line: 0,
             };
         }
+    }
+
+    /// Evicts the first `n` messages of the oldest batch (`n` below its
+    /// length). Its item ids stay those of the messages kept (the header
+    /// takes the id of the last one dropped), and its place in its
+    /// response grows by what was dropped, so marks of the messages kept
+    /// still name them; no offset is computed.
+    fn drop_front_messages(&mut self, n: usize) {
+        let kind = self.kind;
+        let Some(b) = self.batches.front_mut() else {
+            return;
+        };
+        if n == 0 || n >= b.len() {
+            return;
+        }
+        let cut = b.ends[n - 1];
+        b.data = b.data.slice(cut as usize..);
+        b.ends.drain(..n);
+        for end in &mut b.ends {
+            *end -= cut;
+        }
+        b.first_item += n as u64;
+        b.received_before += u64::from(cut);
+        b.response_before += if kind == ContentKind::Json {
+            n as u64
+        } else {
+            u64::from(cut)
+        };
+        self.buffered_messages -= n;
+        self.buffered_bytes -= u64::from(cut);
+        self.evicted_messages += n as u64;
+        self.evicted_bytes += u64::from(cut);
     }
 
     /// Id of the oldest buffered item.

@@ -25,6 +25,7 @@ use super::state::{
 };
 use super::view::layout;
 use crate::client::{LiveMode, content_type};
+use crate::config::TailStart;
 
 /// The wall-clock time of the latest tick (RFC 3339 UTC).
 pub fn wall_clock(state: &State) -> String {
@@ -815,6 +816,18 @@ pub fn open_stream(state: &mut State, path: &str, fx: &mut Vec<Effect>) {
     open_url(state, &url, fx);
 }
 
+/// Opens `path` reading from `start` (the command line's `--from`), or
+/// where [`State::start_default`] says when `None`.
+pub fn open_stream_at(
+    state: &mut State,
+    path: &str,
+    start: Option<Mark>,
+    fx: &mut Vec<Effect>,
+) {
+    let url = state.url_of(path);
+    open_url_at(state, &url, start, fx);
+}
+
 /// Opens what the user typed in `o`: a path, or a full URL (which may be
 /// on another server).
 pub fn open_typed(state: &mut State, input: &str, fx: &mut Vec<Effect>) {
@@ -823,6 +836,15 @@ pub fn open_typed(state: &mut State, input: &str, fx: &mut Vec<Effect>) {
 }
 
 fn open_url(state: &mut State, url: &str, fx: &mut Vec<Effect>) {
+    open_url_at(state, url, None, fx);
+}
+
+fn open_url_at(
+    state: &mut State,
+    url: &str,
+    start: Option<Mark>,
+    fx: &mut Vec<Effect>,
+) {
     remember_position(state, fx);
     // What the status bar and the composer said was about the stream left
     // behind (an append still in flight reports when it lands).
@@ -871,25 +893,40 @@ fn open_url(state: &mut State, url: &str, fx: &mut Vec<Effect>) {
     // Asked once per stream per session: coming back to a stream opened
     // earlier resumes where it was left, without asking again.
     let first_time = state.opened.insert(url.to_owned());
-    let Some(pos) = state.bookmarks.last_position(url) else {
-        begin_tail(state, "-1".to_owned(), fx);
-        return;
-    };
-    if first_time {
-        state.overlay =
-            Some(Overlay::Dialog(Dialog::new(DialogKind::Resume {
-                offset: pos.offset.clone(),
-                skip: pos.position,
-                saved_at: pos.saved_at.clone(),
-            })));
+    if let Some(mark) = start {
+        begin_tail_at(state, mark, fx);
         return;
     }
-    let mark = Mark {
-        offset: pos.offset.clone(),
-        skip: pos.position,
+    let from = match state.start_default {
+        TailStart::Now => "now",
+        TailStart::Beginning => "-1",
+        TailStart::Resume => {
+            let Some(pos) = state.bookmarks.last_position(url) else {
+                begin_tail(state, "-1".to_owned(), fx);
+                return;
+            };
+            if first_time {
+                state.overlay =
+                    Some(Overlay::Dialog(Dialog::new(DialogKind::Resume {
+                        offset: pos.offset.clone(),
+                        skip: pos.position,
+                        saved_at: pos.saved_at.clone(),
+                    })));
+                return;
+            }
+            let mark = Mark {
+                offset: pos.offset.clone(),
+                skip: pos.position,
+            };
+            state.notify(
+                Level::Info,
+                "back where you left it (J jumps elsewhere)",
+            );
+            begin_tail_at(state, mark, fx);
+            return;
+        }
     };
-    state.notify(Level::Info, "back where you left it (J jumps elsewhere)");
-    begin_tail_at(state, mark, fx);
+    begin_tail(state, from.to_owned(), fx);
 }
 
 /// Starts tailing at `from` once the content type is known (else after

@@ -174,6 +174,88 @@ fn eviction_by_bytes_keeps_at_least_one_batch() {
     assert_eq!((t.evicted_messages, t.evicted_bytes), (1, 8));
 }
 
+/// `max_messages = 50` kept a whole catch-up response of 1,637 messages:
+/// the limit counts messages, evicting within a batch.
+#[test]
+fn eviction_counts_messages_within_one_large_batch() {
+    let limits = Limits {
+        max_messages: 50,
+        max_bytes: u64::MAX,
+    };
+    let mut t = Tail::new(ContentKind::Json, limits);
+    t.reset("-1");
+    let msgs: Vec<String> = (0..1637).map(|n| format!("{n}")).collect();
+    let refs: Vec<&str> = msgs.iter().map(String::as_str).collect();
+    t.push(json("-1", "a", &refs, false));
+    assert_eq!(t.buffered_messages, 50);
+    assert_eq!(t.evicted_messages, 1587);
+    let kept = shown(&t);
+    assert_eq!(kept.first().map(String::as_str), Some("1587"));
+    assert_eq!(kept.last().map(String::as_str), Some("1636"));
+    assert_eq!(
+        t.buffered_bytes,
+        kept.iter().map(String::len).sum::<usize>() as u64
+    );
+    // Item ids of the messages kept did not change: message 1587 is
+    // still item 1 + 1587, and its mark still names it in its response.
+    assert_eq!(
+        t.locate(1588),
+        Some(Item::Message {
+            batch: 0,
+            message: 0
+        })
+    );
+    assert_eq!(t.locate(1587), Some(Item::Header { batch: 0 }));
+    assert_eq!(t.locate(1586), None);
+    assert_eq!(
+        t.batches[0].mark(0, ContentKind::Json),
+        Some(Mark {
+            offset: "-1".into(),
+            skip: 1587
+        })
+    );
+    // A later batch evicts from the front again, one message at a time.
+    t.push(json("a", "b", &["x", "y"], false));
+    assert_eq!(t.buffered_messages, 50);
+    assert_eq!(shown(&t)[0], "1589");
+    assert_eq!(t.batches[0].mark(0, ContentKind::Json).unwrap().skip, 1589);
+}
+
+#[test]
+fn eviction_within_a_text_batch_keeps_byte_marks() {
+    let limits = Limits {
+        max_messages: 2,
+        max_bytes: u64::MAX,
+    };
+    let mut t = Tail::new(ContentKind::Text, limits);
+    t.reset("-1");
+    t.push(raw("-1", "a", b"one\ntwo\nthree\n", false));
+    assert_eq!(shown(&t), ["two\n", "three\n"]);
+    assert_eq!(t.batches[0].message_position(0), 4);
+    assert_eq!(
+        t.batches[0].mark(1, ContentKind::Text),
+        Some(Mark {
+            offset: "-1".into(),
+            skip: 8
+        })
+    );
+}
+
+#[test]
+fn eviction_by_bytes_within_a_batch_keeps_the_newest_message() {
+    let limits = Limits {
+        max_messages: usize::MAX,
+        max_bytes: 5,
+    };
+    let mut t = Tail::new(ContentKind::Json, limits);
+    t.reset("-1");
+    t.push(json("-1", "a", &["11", "22", "33", "44"], false));
+    assert_eq!(shown(&t), ["33", "44"]);
+    assert_eq!((t.evicted_messages, t.evicted_bytes), (2, 4));
+    t.push(json("a", "b", &["123456"], false));
+    assert_eq!(shown(&t), ["123456"]);
+}
+
 #[test]
 fn restart_in_a_partial_sequence_skips_what_was_shown() {
     let mut t = started(ContentKind::Json);
