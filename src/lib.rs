@@ -4,6 +4,8 @@ pub mod bookmarks;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod connect;
+pub mod errors;
 pub mod jq;
 pub mod sanitize;
 pub mod server;

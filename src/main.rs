@@ -224,9 +224,27 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::OTHER);
         }
     };
+    // The stream commands send the config file's headers too, as the
+    // explorer does (it loads the config itself, for its other settings).
+    let stream_command = !matches!(
+        cli.command,
+        None | Some(
+            Command::Serve(_) | Command::Demo(_) | Command::Completions(_)
+        )
+    );
+    let ctx_global = if stream_command {
+        let mut notices = Vec::new();
+        let config = dsx::connect::config_or_default(&mut notices);
+        for notice in notices {
+            eprintln!("dsx: {}", exit::describe(&anyhow::Error::msg(notice)));
+        }
+        global.with_config(&config)
+    } else {
+        global.clone()
+    };
     let ctx = Context {
         base_url: cli.url.clone().unwrap_or_else(|| DEFAULT_BASE_URL.into()),
-        global: global.clone(),
+        global: ctx_global,
     };
     let result = runtime.block_on(async {
         match cli.command {

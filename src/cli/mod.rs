@@ -17,74 +17,13 @@ pub mod serve;
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, bail};
-
-use crate::client::{Client, ClientBuilder, DurableStream};
+use crate::client::{Client, DurableStream};
 use exit::usage;
 
 /// The base URL when neither an argument nor `STREAM_URL` names one.
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:4437/v1/stream";
 
-/// The connection options of the explorer and of every command that talks
-/// to a server (the official CLI's names). They are accepted before the
-/// subcommand and after it, but not offered by `serve`, `demo` and
-/// `completions`, which send no request with them.
-#[derive(Clone, Debug, Default, clap::Args)]
-pub struct GlobalArgs {
-    /// Extra request header, `Name: value` (repeatable).
-    #[arg(
-        short = 'H',
-        long = "header",
-        value_name = "NAME: VALUE",
-        help_heading = "Connection options"
-    )]
-    pub headers: Vec<String>,
-    /// Authorization header value (for example `Bearer abc`).
-    #[arg(
-        long,
-        env = "STREAM_AUTH",
-        hide_env_values = true,
-        help_heading = "Connection options"
-    )]
-    pub auth: Option<String>,
-}
-
-impl GlobalArgs {
-    /// The headers to send with every request, checked.
-    pub fn header_pairs(&self) -> anyhow::Result<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        for raw in &self.headers {
-            let Some((name, value)) = raw.split_once(':') else {
-                bail!("-H {raw:?}: expected `Name: value`");
-            };
-            let name = name.trim();
-            http::HeaderName::from_bytes(name.as_bytes())
-                .with_context(|| format!("-H {raw:?}: bad header name"))?;
-            let value = value.trim();
-            http::HeaderValue::from_str(value)
-                .with_context(|| format!("-H {raw:?}: bad header value"))?;
-            out.push((name.to_owned(), value.to_owned()));
-        }
-        if let Some(auth) = &self.auth {
-            http::HeaderValue::from_str(auth)
-                .context("--auth: not a valid header value")?;
-            out.push(("Authorization".to_owned(), auth.clone()));
-        }
-        Ok(out)
-    }
-
-    /// A client builder with these headers and `base_url`.
-    pub fn client_builder(
-        &self,
-        base_url: &str,
-    ) -> anyhow::Result<ClientBuilder> {
-        let mut builder = Client::builder().base_url(base_url);
-        for (name, value) in self.header_pairs()? {
-            builder = builder.header(name, value);
-        }
-        Ok(builder)
-    }
-}
+pub use crate::connect::GlobalArgs;
 
 /// What every stream command needs: where relative stream paths resolve
 /// and the headers to send.

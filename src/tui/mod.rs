@@ -26,9 +26,9 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 use crate::bookmarks::Bookmarks;
-use crate::cli::GlobalArgs;
 use crate::client::{Client, RetryPolicy};
-use crate::config::{Config, TailStart};
+use crate::config::TailStart;
+use crate::connect::{GlobalArgs, config_or_default};
 use clipboard::{Clipboard, SystemClipboard};
 use effect::Effect;
 use state::tail::{Limits, Mark, Tail};
@@ -147,7 +147,7 @@ impl StartAt {
             format!("known: {}", known.join(", "))
         };
         let key = crate::bookmarks::stream_key(url);
-        Err(crate::cli::exit::NotFoundError(format!(
+        Err(crate::errors::NotFoundError(format!(
             "--from @{name}: no bookmark of that name for {key}; {known}"
         ))
         .into())
@@ -235,7 +235,7 @@ where
             None
         }
         (None, Some(_)) => {
-            return Err(crate::cli::exit::usage(
+            return Err(crate::errors::usage(
                 "--from with an offset or @bookmark needs a stream URL \
                  (http://host/v1/stream/PATH)",
             ));
@@ -291,15 +291,8 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
     let (target, params) = split_query(&options.url);
     let (base_url, open) = split_target(&target)?;
     let mut notices = options.notices.clone();
-    let config = Config::load_default().unwrap_or_else(|e| {
-        notices.push(format!("config not loaded, using defaults: {e}"));
-        Config::default()
-    });
-    let mut global = options.global.clone();
-    // Config headers first, so command-line ones come later and win.
-    let mut headers = config.headers.clone();
-    headers.append(&mut global.headers);
-    global.headers = headers;
+    let config = config_or_default(&mut notices);
+    let global = options.global.with_config(&config);
     // A query on the URL given (`?token=...`) goes with every request, not
     // into the stream's name, its title or its bookmarks.
     let builder = || -> anyhow::Result<_> {

@@ -406,3 +406,49 @@ async fn completions_for_each_shell() {
     }
     dsx(&["completions", "tcsh"]).await.expect_code(1);
 }
+
+/// The config file's `headers` go with every request of the headless
+/// commands, as with the explorer's, before the command line's (issue 11:
+/// one place builds the client for both).
+#[tokio::test]
+async fn commands_send_the_config_files_headers() {
+    use crate::support::hostile::{Hostile, Reply};
+    let server = Hostile::start(|req| {
+        let reply = Reply::status(200)
+            .header("Content-Type", "text/plain")
+            .header("Stream-Next-Offset", "1")
+            .header("Stream-Up-To-Date", "true");
+        if req.method == "GET" {
+            reply.body("hi")
+        } else {
+            reply
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "headers = [\"X-Team: blue\"]\n").unwrap();
+    let url = server.at("/v1/stream/s");
+    for args in [
+        vec!["read", url.as_str()],
+        vec!["head", url.as_str()],
+        vec!["-H", "X-Other: 1", "read", url.as_str()],
+    ] {
+        let mut command = support::cli::command(&args);
+        command.env("DSX_CONFIG", &config);
+        let out = support::cli::run(command, None).await;
+        assert_eq!(out.code, 0, "{args:?}: {out:#?}");
+    }
+    let requests = server.requests();
+    assert!(requests.len() >= 3, "{requests:?}");
+    for r in &requests {
+        assert_eq!(
+            r.header("x-team"),
+            Some("blue"),
+            "{} {}",
+            r.method,
+            r.path()
+        );
+    }
+    assert!(requests.iter().any(|r| r.header("x-other") == Some("1")));
+}

@@ -42,13 +42,15 @@ impl Output {
     }
 }
 
-/// `dsx` with `args`, `STREAM_URL`/`STREAM_AUTH` cleared, stdin empty.
+/// `dsx` with `args`, `STREAM_URL`/`STREAM_AUTH` cleared, no config file
+/// (the user's own never reaches a test), stdin empty.
 pub fn command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dsx"));
     command
         .args(args)
         .env_remove("STREAM_URL")
         .env_remove("STREAM_AUTH")
+        .env("DSX_CONFIG", "/nonexistent/dsx-test/config.toml")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
