@@ -7,6 +7,7 @@ pub mod config;
 pub mod connect;
 pub mod errors;
 pub mod jq;
+pub mod logging;
 pub mod sanitize;
 pub mod server;
 pub mod tui;

@@ -242,10 +242,21 @@ fn main() -> ExitCode {
     } else {
         global.clone()
     };
+    // What the explorer shows in its status bar at start.
+    let mut notices = Vec::new();
     let ctx = Context {
         base_url: cli.url.clone().unwrap_or_else(|| DEFAULT_BASE_URL.into()),
         global: ctx_global,
     };
+    match &cli.command {
+        Some(Command::Serve(_)) => dsx::logging::to_stderr(),
+        None | Some(Command::Demo(_)) => {
+            if let Err(why) = dsx::logging::to_file() {
+                notices.push(format!("no log file: {why}"));
+            }
+        }
+        _ => {}
+    }
     let result = runtime.block_on(async {
         match cli.command {
             Some(Command::Read { args, .. }) => {
@@ -276,7 +287,7 @@ fn main() -> ExitCode {
                 dsx::tui::explore(dsx::tui::ExploreOptions {
                     url: cli.url.unwrap_or_else(|| DEFAULT_BASE_URL.into()),
                     global,
-                    notices: Vec::new(),
+                    notices,
                     from: cli.from,
                 })
                 .await

@@ -37,7 +37,12 @@ Exit codes:
 
 Environment:
   STREAM_URL   base URL (or stream URL for the explorer)
-  STREAM_AUTH  Authorization header value (same as --auth)";
+  STREAM_AUTH  Authorization header value (same as --auth)
+  DSX_CONFIG   the config file (default: <config dir>/dsx/config.toml)
+  DSX_DATA_DIR bookmarks.json and the explorer's log, dsx.log (default:
+               the user's data directory, e.g. ~/.local/share/dsx)
+  DSX_LOG      log filter (default info): the explorer and demo log to
+               dsx.log, serve to stderr";
 
 pub use crate::errors::{
     ConflictError, Interrupted, NotFoundError, UsageError, usage,

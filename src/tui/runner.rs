@@ -118,6 +118,10 @@ impl Runner {
                         Ok(s) => s.head().await,
                         Err(e) => Err(e),
                     };
+                    if let Err(e) = &result {
+                        let url = crate::client::redact_url(&url);
+                        tracing::info!("HEAD {url}: {}", explain(e));
+                    }
                     let at = Instant::now();
                     let _ = tx.send(Message::Head { url, at, result }).await;
                 });
@@ -129,61 +133,39 @@ impl Runner {
                 mode,
                 close,
             } => {
-                let client = self.client.clone();
-                let tx = self.tx.clone();
-                self.spawn(async move {
-                    let result =
-                        append(&client, &url, body, content_type, &mode, close)
-                            .await;
-                    let kind = WriteKind::Append { close };
-                    let _ =
-                        tx.send(Message::Written { url, kind, result }).await;
-                });
+                self.write(
+                    url,
+                    WriteKind::Append { close },
+                    move |c, url| async move {
+                        append(&c, &url, body, content_type, &mode, close).await
+                    },
+                );
             }
             Effect::Close { url } => {
-                let client = self.client.clone();
-                let tx = self.tx.clone();
-                self.spawn(async move {
-                    let result = async {
-                        let r = client
-                            .stream(&url)?
-                            .close(CloseOptions::default())
-                            .await?;
-                        Ok(Written::Closed {
-                            final_offset: Some(
-                                r.final_offset.as_str().to_owned(),
-                            ),
-                        })
-                    }
-                    .await;
-                    let kind = WriteKind::Close;
-                    let _ =
-                        tx.send(Message::Written { url, kind, result }).await;
+                self.write(url, WriteKind::Close, |c, url| async move {
+                    let r =
+                        c.stream(&url)?.close(CloseOptions::default()).await?;
+                    Ok(Written::Closed {
+                        final_offset: Some(r.final_offset.as_str().to_owned()),
+                    })
                 });
             }
             Effect::Create { path, url, spec } => {
-                let client = self.client.clone();
-                let tx = self.tx.clone();
-                self.spawn(async move {
-                    let result = create(&client, &url, spec).await;
-                    let kind = WriteKind::Create { path };
-                    let _ =
-                        tx.send(Message::Written { url, kind, result }).await;
-                });
+                self.write(
+                    url,
+                    WriteKind::Create { path },
+                    |c, url| async move { create(&c, &url, spec).await },
+                );
             }
             Effect::Delete { path, url } => {
-                let client = self.client.clone();
-                let tx = self.tx.clone();
-                self.spawn(async move {
-                    let result = async {
-                        client.stream(&url)?.delete().await?;
+                self.write(
+                    url,
+                    WriteKind::Delete { path },
+                    |c, url| async move {
+                        c.stream(&url)?.delete().await?;
                         Ok(Written::Deleted)
-                    }
-                    .await;
-                    let kind = WriteKind::Delete { path };
-                    let _ =
-                        tx.send(Message::Written { url, kind, result }).await;
-                });
+                    },
+                );
             }
             Effect::SaveBookmarks(bookmarks) => self.save(*bookmarks),
             Effect::Copy(text) => return Some(self.copy(&text, None)),
@@ -241,6 +223,28 @@ impl Runner {
                     .map_err(|e| e.to_string())
                     .and_then(|r| r.map_err(|e| e.to_string()));
             let _ = tx.try_send(Message::Saved(result));
+        });
+    }
+
+    /// Runs one write (`op` with a clone of the client and the URL) as a
+    /// task, logs a failure, and reports the result as `Message::Written`.
+    fn write<F, Fut>(&mut self, url: String, kind: WriteKind, op: F)
+    where
+        F: FnOnce(Client, String) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Written, Error>> + Send + 'static,
+    {
+        let client = self.client.clone();
+        let tx = self.tx.clone();
+        self.spawn(async move {
+            let result = op(client, url.clone()).await;
+            if let Err(e) = &result {
+                tracing::warn!(
+                    "{kind:?} {}: {}",
+                    crate::client::redact_url(&url),
+                    explain(e)
+                );
+            }
+            let _ = tx.send(Message::Written { url, kind, result }).await;
         });
     }
 
@@ -452,6 +456,10 @@ async fn tail_task(
             }
             Err(e) => {
                 let text = explain(&e);
+                tracing::info!(
+                    "read {}: {text}",
+                    crate::client::redact_url(&url)
+                );
                 let event = if e.is_retryable() {
                     ReaderEvent::Retry(text)
                 } else if e.is_decode() {

@@ -36,6 +36,10 @@ pub fn install_panic_hook() {
         std::panic::set_hook(Box::new(move |info| {
             restore();
             previous(info);
+            tracing::error!("panic: {info}");
+            if let Some(log) = crate::logging::path() {
+                eprintln!("dsx: the log is {}", log.display());
+            }
         }));
     });
 }

@@ -540,3 +540,33 @@ fn harness_sees_what_hostile_bytes_would_do() {
     assert_eq!(parser.screen().cursor_position(), (0, 0));
     assert!(!parser.screen().contents().contains("abc"));
 }
+
+/// The explorer logs to `dsx.log` in its data directory (issue 11): a
+/// failed open is there, with the URL's credentials redacted.
+#[test]
+fn the_explorer_logs_to_its_data_dir_without_secrets() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!(
+        "http://logger:hunter2pw@127.0.0.1:{}/v1/stream/gone",
+        support::dead_port()
+    );
+    let mut pty = Pty::spawn(&[url.as_str()], 100, 30, dir.path());
+    pty.expect("gone", "the stream's row");
+    let log = dir.path().join("dsx.log");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("HEAD") || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("after q");
+    assert!(text.contains("HEAD http://***:***@127.0.0.1"), "{text}");
+    assert!(
+        !text.contains("hunter2pw") && !text.contains("logger"),
+        "{text}"
+    );
+}
