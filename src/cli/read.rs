@@ -112,9 +112,11 @@ pub enum RetryFor {
 
 /// The default `--retry-for`.
 const RETRY_FOR: Duration = Duration::from_mins(15);
-/// The first pause before a reconnect; it doubles up to [`RECONNECT_MAX`].
-const RECONNECT_FIRST: Duration = Duration::from_millis(500);
-const RECONNECT_MAX: Duration = Duration::from_secs(10);
+/// The pause before each reconnect: 0.5 s doubling up to 10 s.
+const RECONNECT: client::RetryPolicy = client::RetryPolicy::doubling(
+    Duration::from_millis(500),
+    Duration::from_secs(10),
+);
 
 /// `forever`, or a number with an optional unit: ms, s (default), m, h.
 fn parse_retry_for(text: &str) -> Result<RetryFor, String> {
@@ -180,9 +182,7 @@ impl Reconnects {
             return None;
         }
         *tries += 1;
-        let exp = (*tries - 1).min(16);
-        let pause = RECONNECT_FIRST.saturating_mul(1 << exp).min(RECONNECT_MAX);
-        Some((*tries, pause))
+        Some((*tries, RECONNECT.backoff(*tries)))
     }
 
     /// Data arrived: the outage, if any, is over. Returns its tries.
@@ -755,7 +755,7 @@ mod tests {
             .collect();
         assert_eq!(pauses, [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]);
         assert_eq!(r.recovered(), Some(7));
-        assert_eq!(r.next(&network()).unwrap(), (1, RECONNECT_FIRST));
+        assert_eq!(r.next(&network()).unwrap(), (1, Duration::from_millis(500)));
         // What cannot pass is not retried.
         let missing = client::Error::NotFound { url: "u".into() };
         assert!(r.next(&missing).is_none());

@@ -80,6 +80,20 @@ pub struct RetryPolicy {
     pub multiplier: f64,
 }
 
+impl RetryPolicy {
+    /// A policy of `initial` doubling up to `max`, without an attempt limit
+    /// (for a caller that keeps reconnecting and decides itself when to give
+    /// up: the explorer's tail and registry watch, `dsx read -f`).
+    pub const fn doubling(initial: Duration, max: Duration) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: u32::MAX,
+            initial_backoff: initial,
+            max_backoff: max,
+            multiplier: 2.0,
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {

@@ -533,8 +533,8 @@ async fn registry_task(client: Client, url: String, tx: mpsc::Sender<Message>) {
             None => {}
         }
         attempt += 1;
-        let wait = Duration::from_millis(500) * 2u32.pow(attempt.min(6));
-        tokio::time::sleep(wait.min(Duration::from_secs(30))).await;
+        let wait = crate::tui::state::REGISTRY_WATCH.backoff(attempt);
+        tokio::time::sleep(wait).await;
     }
 }
 

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use crate::bookmarks::Bookmarks;
-use crate::client::LiveMode;
+use crate::client::{LiveMode, RetryPolicy};
 use crate::tui::format::{ContentKind, JsonStyle};
 
 pub use composer::Composer;
@@ -84,6 +84,17 @@ pub struct Notice {
 
 /// How long a status-bar message stays.
 pub const NOTICE_FOR: Duration = Duration::from_secs(6);
+
+/// The tail's reconnect backoff: 0.5 s doubling to 8 s, for as long as it
+/// takes (the status bar shows each attempt; `R` retries at once). The
+/// client's `RetryPolicy`, so that one backoff rule serves everything.
+pub const TAIL_RECONNECT: RetryPolicy =
+    RetryPolicy::doubling(Duration::from_millis(500), Duration::from_secs(8));
+
+/// The registry watch's backoff after its stream failed: 1 s doubling to
+/// 30 s (the list says the server is unreachable meanwhile).
+pub const REGISTRY_WATCH: RetryPolicy =
+    RetryPolicy::doubling(Duration::from_secs(1), Duration::from_secs(30));
 
 /// The stream the tail, metadata and composer are about.
 #[derive(Clone, Debug, PartialEq, Eq)]

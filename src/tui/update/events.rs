@@ -17,8 +17,7 @@ use crate::tui::state::{Connection, Level, Overlay, State};
 
 /// Backoff before reconnect attempt `n` (1-based): 0.5 s doubling to 8 s.
 pub fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(500)
-        * 2u32.saturating_pow(attempt.saturating_sub(1).min(4))
+    crate::tui::state::TAIL_RECONNECT.backoff(attempt)
 }
 
 pub(super) fn tick(
