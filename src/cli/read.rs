@@ -755,7 +755,10 @@ mod tests {
             .collect();
         assert_eq!(pauses, [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]);
         assert_eq!(r.recovered(), Some(7));
-        assert_eq!(r.next(&network()).unwrap(), (1, Duration::from_millis(500)));
+        assert_eq!(
+            r.next(&network()).unwrap(),
+            (1, Duration::from_millis(500))
+        );
         // What cannot pass is not retried.
         let missing = client::Error::NotFound { url: "u".into() };
         assert!(r.next(&missing).is_none());

@@ -67,3 +67,16 @@ pub enum LiveMode {
     /// `live=sse`.
     Sse,
 }
+
+/// How a mode reads to a person: `SSE`, `long-poll`, `catch-up only`,
+/// `auto`.
+impl std::fmt::Display for LiveMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LiveMode::Sse => "SSE",
+            LiveMode::LongPoll => "long-poll",
+            LiveMode::Off => "catch-up only",
+            LiveMode::Auto => "auto",
+        })
+    }
+}

@@ -28,6 +28,31 @@ pub enum ContentKind {
     Binary,
 }
 
+impl ContentKind {
+    /// How a stream of `content_type` is shown. JSON mode as the protocol
+    /// (and the client, server and `dsx read`) reads it; a `+json` type is
+    /// bytes there, UTF-8 by its own rules, so it is shown as text, as
+    /// ndjson is. No type: binary.
+    pub fn of(content_type: Option<&str>) -> ContentKind {
+        use crate::client::content_type::{essence, is_json, is_text};
+        let Some(ct) = content_type else {
+            return ContentKind::Binary;
+        };
+        let essence = essence(ct).to_ascii_lowercase();
+        if is_json(ct) {
+            ContentKind::Json
+        } else if is_text(ct)
+            || essence.ends_with("+json")
+            || essence == "application/x-ndjson"
+            || essence == "application/ndjson"
+        {
+            ContentKind::Text
+        } else {
+            ContentKind::Binary
+        }
+    }
+}
+
 /// JSON layout: indented like `serde_json::to_string_pretty`, or one line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JsonStyle {

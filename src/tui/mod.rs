@@ -8,6 +8,7 @@ pub mod clipboard;
 pub mod effect;
 pub mod format;
 pub mod keymap;
+pub mod layout;
 pub mod message;
 pub mod runner;
 pub mod state;

@@ -233,7 +233,7 @@ async fn structured_json_type_is_bytes(server: TestServer) {
     assert_eq!(out.stdout.as_bytes(), expected, "dsx read prints the bytes");
     assert!(!dsx::client::content_type::is_json(ct));
     assert_eq!(
-        dsx::tui::update::kind_of(Some(ct)),
+        dsx::tui::format::ContentKind::of(Some(ct)),
         dsx::tui::format::ContentKind::Text,
         "the explorer shows it as text, not split into JSON messages"
     );

@@ -3,10 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use super::{jump_to_mark, kind_of, restart_reader};
+use super::{jump_to_mark, restart_reader};
 use crate::client::LiveMode;
 use crate::client::{Error, StreamMetadata};
 use crate::tui::effect::Effect;
+use crate::tui::format::ContentKind;
 use crate::tui::message::{
     ReaderEvent, RegistryEvent, WriteKind, Written, explain,
 };
@@ -234,7 +235,8 @@ pub(super) fn head(
                     open.content_type.clone_from(&meta.content_type);
                 }
                 if let Some(from) = state.pending_start.take() {
-                    state.tail.kind = kind_of(meta.content_type.as_deref());
+                    state.tail.kind =
+                        ContentKind::of(meta.content_type.as_deref());
                     // The HEAD answered: start even when it named no type
                     // (the bytes are shown as binary), or it never would.
                     let mark = Mark {

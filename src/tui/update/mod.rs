@@ -23,8 +23,8 @@ use super::state::tail::{Mark, Tail};
 use super::state::{
     Connection, Dialog, Help, Level, OpenStream, Overlay, Pane, State,
 };
-use super::view::layout;
-use crate::client::{LiveMode, content_type};
+use super::layout;
+use crate::client::LiveMode;
 use crate::config::TailStart;
 
 /// The wall-clock time of the latest tick (RFC 3339 UTC).
@@ -680,18 +680,9 @@ pub(super) fn send(state: &mut State, close: bool, fx: &mut Vec<Effect>) {
 /// Switches the live mode; the reader restarts where the UI is.
 fn set_mode(state: &mut State, mode: LiveMode, fx: &mut Vec<Effect>) {
     state.mode = mode;
-    state.notify(Level::Info, format!("live mode: {}", mode_label(mode)));
+    state.notify(Level::Info, format!("live mode: {mode}"));
     if state.open.is_some() && state.tail.resume_offset.is_some() {
         restart_reader(state, fx);
-    }
-}
-
-pub fn mode_label(mode: LiveMode) -> &'static str {
-    match mode {
-        LiveMode::Sse => "SSE",
-        LiveMode::LongPoll => "long-poll",
-        LiveMode::Off => "catch-up only",
-        LiveMode::Auto => "auto",
     }
 }
 
@@ -776,38 +767,6 @@ pub fn offset_problem(from: &str) -> Option<&'static str> {
     None
 }
 
-/// A content type without parameters, lower case (`text/plain`).
-pub fn essence(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
-
-/// The content kind a content type is shown as.
-pub fn kind_of(content_type: Option<&str>) -> ContentKind {
-    let Some(ct) = content_type else {
-        return ContentKind::Binary;
-    };
-    // JSON mode as the protocol (and the client, server and `dsx read`)
-    // reads it; a `+json` type is bytes there, UTF-8 by its own rules, so
-    // it is shown as text, as ndjson is.
-    let essence = essence(ct);
-    if content_type::is_json(ct) {
-        ContentKind::Json
-    } else if content_type::is_text(ct)
-        || essence.ends_with("+json")
-        || essence == "application/x-ndjson"
-        || essence == "application/ndjson"
-    {
-        ContentKind::Text
-    } else {
-        ContentKind::Binary
-    }
-}
-
 /// Opens a stream by its path under the base URL (a name from the list,
 /// the registry or the command line: never another origin, whatever it
 /// looks like): the tail, metadata and composer follow it.
@@ -875,7 +834,8 @@ fn open_url_at(
         content_type: content_type.clone(),
         reader: 0,
     });
-    state.tail = Tail::new(kind_of(content_type.as_deref()), state.tail.limits);
+    state.tail =
+        Tail::new(ContentKind::of(content_type.as_deref()), state.tail.limits);
     state.meta = super::state::Meta::default();
     state.meta.loading = true;
     state.connection = Connection::Connecting;
@@ -961,7 +921,7 @@ pub(super) fn begin_tail_at(
     if known.is_some() || state.meta.head.is_some() {
         // The HEAD may have answered while the Resume dialog was open, when
         // nothing was pending to set the kind from it.
-        state.tail.kind = kind_of(known.as_deref());
+        state.tail.kind = ContentKind::of(known.as_deref());
         let mark = Mark {
             offset: from,
             skip: std::mem::take(&mut state.pending_skip),

@@ -5,7 +5,7 @@ pub mod composer;
 pub mod detail;
 pub mod dialog;
 pub mod help;
-pub mod layout;
+use super::layout;
 pub mod meta;
 pub mod status_bar;
 pub mod streams;

@@ -12,7 +12,6 @@ use super::{count, safe};
 use crate::tui::format::ContentKind;
 use crate::tui::keymap;
 use crate::tui::state::{Connection, Level, Overlay, State};
-use crate::tui::update::mode_label;
 
 /// The connection as words, with its colour.
 pub fn connection_label(state: &State) -> (String, Color) {
@@ -59,7 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                 .add_modifier(Modifier::BOLD),
         ),
         Span::raw(" "),
-        Span::styled(mode_label(state.mode), Style::new().fg(Color::Cyan)),
+        Span::styled(state.mode.to_string(), Style::new().fg(Color::Cyan)),
     ];
     if let Some(o) = &state.tail.last_offset {
         spans.push(Span::styled(" · offset ", dim));

@@ -11,17 +11,22 @@ use super::{pane_block, safe, title};
 use crate::tui::format::ContentKind;
 use crate::tui::state::streams::{Entry, Registry};
 use crate::tui::state::{Pane, State};
-use crate::tui::update::{essence, kind_of};
 
 /// A short name for a content type.
 pub fn short_type(ct: Option<&str>) -> &'static str {
     let Some(ct) = ct else {
         return "?";
     };
-    match kind_of(Some(ct)) {
+    match ContentKind::of(Some(ct)) {
         ContentKind::Json => "json",
         ContentKind::Text => "text",
-        ContentKind::Binary if essence(ct).starts_with("image/") => "image",
+        ContentKind::Binary
+            if crate::client::content_type::essence(ct)
+                .to_ascii_lowercase()
+                .starts_with("image/") =>
+        {
+            "image"
+        }
         ContentKind::Binary => "bin",
     }
 }

@@ -13,7 +13,6 @@ use super::{count, human_bytes, pane_block, safe, title};
 use crate::tui::format::{self, ContentKind, JsonStyle, Theme};
 use crate::tui::state::tail::{Batch, Item, Tail};
 use crate::tui::state::{Connection, Pane, State};
-use crate::tui::update::mode_label;
 use crate::tui::update::scroll::bottom_anchor;
 
 /// What a tail's items are called.
@@ -163,7 +162,7 @@ fn footer(state: &State) -> Line<'static> {
                 .add_modifier(Modifier::BOLD),
         ),
         Connection::Live => Span::styled(
-            format!("── {caught} · live ({}) ──", mode_label(state.mode)),
+            format!("── {caught} · live ({}) ──", state.mode),
             Style::new().fg(Color::Green),
         ),
         Connection::CaughtUp => Span::styled(
