@@ -100,6 +100,10 @@ where
     let mut state = State::new(&setup.base_url, Instant::now());
     state.wall = runner::wall();
     state.tail = Tail::new(state.tail.kind, setup.limits);
+    // https://no-color.org: set and not empty.
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        state.colours = state::Colours::Off;
+    }
     if let Ok(size) = terminal.size() {
         state.size = (size.width, size.height);
     }

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear};
 
-use crate::tui::format::Theme;
+use crate::tui::format::{Theme, wrap};
 use crate::tui::sanitize;
 use crate::tui::state::detail::{DetailState, Fold};
 
@@ -44,30 +44,58 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &DetailState, theme: &Theme) {
     }
 
     let height = usize::from(inner.height);
-    let scroll = state.scroll_for(height);
-    let last = state.line_count().min(scroll + height);
-    for (row, index) in (scroll..last).enumerate() {
-        // `row` < inner.height, which is a u16.
-        let y = inner.y + u16::try_from(row).unwrap_or(u16::MAX);
-        let row_area = Rect::new(inner.x, y, inner.width, 1);
-        if index == state.cursor() {
-            frame.buffer_mut().set_style(row_area, theme.selection);
+    let width = usize::from(inner.width - gutter);
+    let shown = |index: usize| {
+        let line = state.line(index, theme);
+        if state.wrap {
+            wrap::wrap(line, width)
+        } else {
+            vec![wrap::crop(line, state.hscroll)]
         }
-        if gutter > 0 {
-            let mark = match state.fold_mark(index) {
-                Fold::None => "  ",
-                Fold::Open => "▾ ",
-                Fold::Folded => "▸ ",
-            };
+    };
+    let mut scroll = state.scroll_for(height);
+    // Wrapped lines take several rows: start late enough that the cursor
+    // line still shows whole (or from its top when taller than the view).
+    if state.wrap {
+        let cursor = state.cursor();
+        let rows = |from: usize| -> usize {
+            (from..=cursor).map(|i| shown(i).len()).sum()
+        };
+        while scroll < cursor && rows(scroll) > height {
+            scroll += 1;
+        }
+    }
+    let mut row = 0usize;
+    let mut index = scroll;
+    while row < height && index < state.line_count() {
+        for (part, line) in shown(index).into_iter().enumerate() {
+            if row == height {
+                break;
+            }
+            // `row` < inner.height, which is a u16.
+            let y = inner.y + u16::try_from(row).unwrap_or(u16::MAX);
+            let row_area = Rect::new(inner.x, y, inner.width, 1);
+            if index == state.cursor() {
+                frame.buffer_mut().set_style(row_area, theme.selection);
+            }
+            if gutter > 0 && part == 0 {
+                let mark = match state.fold_mark(index) {
+                    Fold::None => "  ",
+                    Fold::Open => "▾ ",
+                    Fold::Folded => "▸ ",
+                };
+                frame.render_widget(
+                    Span::styled(mark, theme.dim),
+                    Rect::new(inner.x, y, gutter, 1),
+                );
+            }
             frame.render_widget(
-                Span::styled(mark, theme.dim),
-                Rect::new(inner.x, y, gutter, 1),
+                line,
+                Rect::new(inner.x + gutter, y, inner.width - gutter, 1),
             );
+            row += 1;
         }
-        frame.render_widget(
-            state.line(index, theme),
-            Rect::new(inner.x + gutter, y, inner.width - gutter, 1),
-        );
+        index += 1;
     }
 }
 
