@@ -189,6 +189,52 @@ mod tests {
     }
 
     #[test]
+    fn long_lines_wrap_and_scroll_sideways() {
+        let text = format!("{} TAIL-END", "word ".repeat(40));
+        let mut state = DetailState::new(
+            text.into_bytes(),
+            ContentKind::Text,
+            "log".to_owned(),
+        );
+        state.set_viewport_height(22);
+        let shown = |s: &DetailState| render(s).backend().to_string();
+        // Wrapped by default: the end of the line shows on a later row.
+        assert!(shown(&state).contains("TAIL-END"));
+        state.toggle_wrap();
+        assert!(!shown(&state).contains("TAIL-END"));
+        for _ in 0..20 {
+            state.scroll_right(8);
+        }
+        assert!(shown(&state).contains("TAIL-END"));
+        // > turned wrap off; w brings it back from the line's start.
+        state.toggle_wrap();
+        assert!(state.wrap);
+        assert_eq!(state.hscroll, 0);
+    }
+
+    #[test]
+    fn the_wrapped_cursor_line_stays_in_view() {
+        let lines: Vec<String> = (0..30)
+            .map(|i| format!("{i:02} {}", "x".repeat(150)))
+            .collect();
+        let mut state = DetailState::new(
+            lines.join("\n").into_bytes(),
+            ContentKind::Text,
+            "log".to_owned(),
+        );
+        state.set_viewport_height(22);
+        state.page_down(20);
+        let terminal = render(&state);
+        let buffer = terminal.backend().buffer();
+        let cursor_row = (1..23)
+            .find(|&y| buffer[(1, y)].modifier.contains(Modifier::REVERSED))
+            .expect("the cursor line is on screen");
+        let row: String =
+            (1..4).map(|x| buffer[(x, cursor_row)].symbol()).collect();
+        assert_eq!(row, "20 ");
+    }
+
+    #[test]
     fn binary_hex() {
         let mut state = DetailState::new(
             (0u8..=255).collect::<Vec<_>>(),

@@ -150,3 +150,24 @@ fn a_slow_json_stream_stays_pretty() {
     assert_eq!(s.json_style, JsonStyle::Pretty);
     assert_eq!(s.tail_view.auto_compact, None);
 }
+
+#[test]
+fn the_detail_view_wraps_with_w_and_scrolls_with_angle_brackets() {
+    let mut s = one_per_batch(2);
+    ch(&mut s, 'k');
+    press(&mut s, KeyCode::Enter);
+    let detail = |s: &State| match &s.overlay {
+        Some(Overlay::Detail(d)) => (d.wrap, d.hscroll),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(detail(&s), (true, 0));
+    ch(&mut s, '>');
+    assert_eq!(detail(&s), (false, HSCROLL_STEP));
+    ch(&mut s, '<');
+    assert_eq!(detail(&s), (false, 0));
+    ch(&mut s, 'w');
+    assert_eq!(detail(&s), (true, 0));
+    // h and l still fold there.
+    ch(&mut s, 'l');
+    assert_eq!(detail(&s), (true, 0));
+}
