@@ -35,6 +35,9 @@ pub struct Config {
 pub struct TailLimits {
     pub max_messages: usize,
     pub max_bytes: u64,
+    /// Whether the tail starts with a header row before every batch (`b`
+    /// toggles it).
+    pub batch_headers: bool,
 }
 
 impl Default for TailLimits {
@@ -42,6 +45,7 @@ impl Default for TailLimits {
         TailLimits {
             max_messages: 1_000_000,
             max_bytes: 192 * 1024 * 1024,
+            batch_headers: true,
         }
     }
 }
@@ -174,6 +178,13 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(Path::new("/cfg/config.toml"), text)
+    }
+
+    #[test]
+    fn batch_headers_can_be_hidden_from_the_start() {
+        let config = parse("[tail]\nbatch_headers = false\n").unwrap();
+        assert!(!config.tail.batch_headers);
+        assert!(Config::default().tail.batch_headers);
     }
 
     #[test]

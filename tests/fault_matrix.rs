@@ -312,6 +312,7 @@ where
         }),
         bookmarks_path: Some(dir.path().join("bookmarks.json")),
         limits: Limits::default(),
+        batch_headers: true,
         notices: Vec::new(),
     };
     let screen = Shared(Arc::new(Mutex::new(TestBackend::new(160, 48))));
