@@ -358,6 +358,19 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             };
             extra.push(Span::styled(format!("{style} "), dim));
         }
+        // What differs from the defaults, so a cut line is not a mystery.
+        let view = &state.tail_view;
+        if !view.headers {
+            extra.push(Span::styled("no headers ", dim));
+        }
+        if !view.wraps(tail.kind) && tail.kind != ContentKind::Binary {
+            let from = if view.hscroll > 0 {
+                format!("no wrap, from column {} ", view.hscroll + 1)
+            } else {
+                "no wrap ".to_owned()
+            };
+            extra.push(Span::styled(from, dim));
+        }
     }
     let block = pane_block(title("Tail", focused, extra), focused);
     let inner = block.inner(area);

@@ -43,6 +43,8 @@ fn compact_json_at_160_columns_keeps_the_message_text() {
     }
     let text = screen_text(render(&s).backend().buffer());
     assert!(text.contains("END-OF-TEXT"), "{text}");
+    // The title says why lines are cut and where the view starts.
+    assert!(text.contains("no wrap, from column 129"), "{text}");
 }
 
 #[test]
