@@ -123,7 +123,9 @@ impl Default for Theme {
             warn: Style::new().fg(Color::Yellow),
             // Most lines are INFO: they keep the terminal's colour.
             info: Style::new(),
-            debug: Style::new().fg(Color::DarkGray),
+            // Dim rather than dark grey: the tail's selection is a dark
+            // grey background, on which dark grey text would vanish.
+            debug: Style::new().add_modifier(Modifier::DIM),
         }
     }
 }

@@ -92,7 +92,12 @@ fn text_lines_are_coloured_by_level() {
     let theme = Theme::default();
     assert_eq!(fg("disk full"), theme.error.fg);
     assert_eq!(fg("slow disk"), theme.warn.fg);
-    assert_eq!(fg("retrying"), theme.debug.fg);
+    let y = find_row(b, "retrying").unwrap();
+    let line = row(b, y);
+    let at = line.find("retrying").unwrap();
+    let x = u16::try_from(line[..at].chars().count()).unwrap();
+    assert!(b[(x, y)].modifier.contains(Modifier::DIM));
+    assert_eq!(fg("retrying"), Some(Color::Reset));
     assert_eq!(fg("lowercase key"), theme.error.fg);
     assert_eq!(fg("started"), Some(Color::Reset));
     assert_eq!(fg("in prose"), Some(Color::Reset));
