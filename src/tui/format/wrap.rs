@@ -2,6 +2,7 @@
 //! from a column on (horizontal scroll). Both work on styled lines that are
 //! already sanitized, by display width, and keep each span's style.
 
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 
@@ -28,41 +29,66 @@ pub fn rows(line: &Line<'_>, width: usize) -> usize {
     }
 }
 
-/// `line` cut into rows of at most `width` columns; a character never
-/// straddles two rows. The line's own style carries to every row.
+/// `line` cut into rows of at most `width` columns, after the last space
+/// that fits when there is one (a word longer than a row is cut); a
+/// character never straddles two rows. The line's own style carries to
+/// every row.
 pub fn wrap(line: Line<'static>, width: usize) -> Vec<Line<'static>> {
     if width == 0 || self::width(&line) <= width {
         return vec![line];
     }
     let style = line.style;
     let mut out = Vec::new();
-    let mut row: Vec<Span<'static>> = Vec::new();
+    // The row being filled, character by character with its style.
+    let mut row: Vec<(char, Style)> = Vec::new();
     let mut used = 0;
-    for span in line.spans {
-        let mut piece = String::new();
+    for span in &line.spans {
         for c in span.content.chars() {
             let w = char_width(c);
-            if used + w > width && used > 0 {
-                if !piece.is_empty() {
-                    row.push(Span::styled(
-                        std::mem::take(&mut piece),
-                        span.style,
-                    ));
+            if used + w > width && !row.is_empty() {
+                let carry = match row.iter().rposition(|(c, _)| *c == ' ') {
+                    Some(space) if space + 1 < row.len() => {
+                        row.split_off(space + 1)
+                    }
+                    _ => Vec::new(),
+                };
+                out.push(spans_of(&row).style(style));
+                used = carry.iter().map(|(c, _)| char_width(*c)).sum();
+                row = carry;
+                // What moved down and this character may still not fit.
+                if used + w > width && !row.is_empty() {
+                    out.push(spans_of(&row).style(style));
+                    row.clear();
+                    used = 0;
                 }
-                out.push(Line::from(std::mem::take(&mut row)).style(style));
-                used = 0;
             }
-            piece.push(c);
+            row.push((c, span.style));
             used += w;
-        }
-        if !piece.is_empty() {
-            row.push(Span::styled(piece, span.style));
         }
     }
     if !row.is_empty() || out.is_empty() {
-        out.push(Line::from(row).style(style));
+        out.push(spans_of(&row).style(style));
     }
     out
+}
+
+/// Characters back into spans, one per run of a style.
+fn spans_of(chars: &[(char, Style)]) -> Line<'static> {
+    let mut spans: Vec<Span<'static>> = Vec::new();
+    let mut text = String::new();
+    let mut current: Option<Style> = None;
+    for (c, style) in chars {
+        if current.is_some_and(|s| s != *style) {
+            let done = std::mem::take(&mut text);
+            spans.push(Span::styled(done, current.unwrap_or_default()));
+        }
+        current = Some(*style);
+        text.push(*c);
+    }
+    if let Some(style) = current {
+        spans.push(Span::styled(text, style));
+    }
+    Line::from(spans)
 }
 
 /// `line` without its first `skip` columns (a wide character cut in two
@@ -94,7 +120,7 @@ pub fn crop(line: Line<'static>, skip: usize) -> Line<'static> {
 
 #[cfg(test)]
 mod tests {
-    use ratatui::style::{Color, Style};
+    use ratatui::style::Color;
 
     use super::*;
 
@@ -117,6 +143,17 @@ mod tests {
         let texts: Vec<String> = out.iter().map(text).collect();
         assert_eq!(texts, ["ab", "日", "本"]);
         assert_eq!(wrap(Line::raw(""), 5).len(), 1);
+    }
+
+    #[test]
+    fn wrapping_breaks_after_a_space_when_one_fits() {
+        let out = wrap(Line::raw("disk full on /var retrying"), 12);
+        let texts: Vec<String> = out.iter().map(text).collect();
+        assert_eq!(texts, ["disk full ", "on /var ", "retrying"]);
+        // A word longer than a row is cut.
+        let out = wrap(Line::raw("a verylongwordindeed"), 6);
+        let texts: Vec<String> = out.iter().map(text).collect();
+        assert_eq!(texts, ["a ", "verylo", "ngword", "indeed"]);
     }
 
     #[test]

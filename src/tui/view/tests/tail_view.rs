@@ -83,8 +83,8 @@ const LOG: &[u8] = b"12:00:00 INFO started\n12:00:01 WARN slow disk\n\
 #[test]
 fn text_lines_are_coloured_by_level() {
     let s = one_stream((160, 48), "demo/app-log", "text/plain", LOG);
-    let t = render(&s);
-    let b = t.backend().buffer();
+    let terminal = render(&s);
+    let b = terminal.backend().buffer();
     let fg = |text: &str| {
         let y = find_row(b, text).unwrap_or_else(|| panic!("{text}"));
         cells_fg(b, y, text)
@@ -92,11 +92,11 @@ fn text_lines_are_coloured_by_level() {
     let theme = Theme::default();
     assert_eq!(fg("disk full"), theme.error.fg);
     assert_eq!(fg("slow disk"), theme.warn.fg);
-    let y = find_row(b, "retrying").unwrap();
-    let line = row(b, y);
+    let debug_row = find_row(b, "retrying").unwrap();
+    let line = row(b, debug_row);
     let at = line.find("retrying").unwrap();
-    let x = u16::try_from(line[..at].chars().count()).unwrap();
-    assert!(b[(x, y)].modifier.contains(Modifier::DIM));
+    let column = u16::try_from(line[..at].chars().count()).unwrap();
+    assert!(b[(column, debug_row)].modifier.contains(Modifier::DIM));
     assert_eq!(fg("retrying"), Some(Color::Reset));
     assert_eq!(fg("lowercase key"), theme.error.fg);
     assert_eq!(fg("started"), Some(Color::Reset));
