@@ -135,7 +135,8 @@ fn bench(c: &mut Criterion) {
                     lines += dsx::tui::view::tail::item_lines(
                         &state.tail,
                         black_box(id),
-                        style,
+                        dsx::tui::update::scroll::Shape::plain(style),
+                        120,
                         &theme,
                     )
                     .len();

@@ -38,6 +38,9 @@ pub struct TailLimits {
     /// Where the explorer starts reading a stream it opens (the command
     /// line's `--from` overrides it for the stream given there).
     pub start: TailStart,
+    /// Whether the tail starts with a header row before every batch (`b`
+    /// toggles it).
+    pub batch_headers: bool,
 }
 
 impl Default for TailLimits {
@@ -46,6 +49,7 @@ impl Default for TailLimits {
             max_messages: 1_000_000,
             max_bytes: 192 * 1024 * 1024,
             start: TailStart::default(),
+            batch_headers: true,
         }
     }
 }
@@ -202,6 +206,13 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(Path::new("/cfg/config.toml"), text)
+    }
+
+    #[test]
+    fn batch_headers_can_be_hidden_from_the_start() {
+        let config = parse("[tail]\nbatch_headers = false\n").unwrap();
+        assert!(!config.tail.batch_headers);
+        assert!(Config::default().tail.batch_headers);
     }
 
     #[test]

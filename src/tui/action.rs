@@ -41,6 +41,11 @@ pub enum Action {
     Jump,
     CopyMessage,
     CopyOffset,
+    PauseFollow,
+    ToggleWrap,
+    ScrollLeft,
+    ScrollRight,
+    ToggleHeaders,
     // Composer.
     Send,
     SendAndClose,

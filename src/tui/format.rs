@@ -11,6 +11,7 @@
 
 pub mod hex;
 pub mod json;
+pub mod wrap;
 
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -77,6 +78,55 @@ pub struct Theme {
     pub hex_ascii: Style,
     /// The cursor line.
     pub selection: Style,
+    /// Log lines (and JSON `level` / `severity` values) by level.
+    pub error: Style,
+    pub warn: Style,
+    pub info: Style,
+    pub debug: Style,
+}
+
+impl Theme {
+    /// The default theme, or with `no_color` one without colours (the
+    /// `NO_COLOR` convention): only bold, dim and reverse remain.
+    pub fn new(no_color: bool) -> Theme {
+        if no_color {
+            Theme::plain()
+        } else {
+            Theme::default()
+        }
+    }
+
+    /// No colours at all.
+    pub fn plain() -> Theme {
+        let none = Style::new();
+        Theme {
+            key: none,
+            string: none,
+            number: none,
+            boolean: none,
+            null: none,
+            punct: none,
+            warning: Style::new().add_modifier(Modifier::BOLD),
+            dim: none,
+            hex_addr: none,
+            hex_ascii: none,
+            selection: Style::new().add_modifier(Modifier::REVERSED),
+            error: Style::new().add_modifier(Modifier::BOLD),
+            warn: none,
+            info: none,
+            debug: Style::new().add_modifier(Modifier::DIM),
+        }
+    }
+
+    /// The style of a level.
+    pub fn level(&self, level: LogLevel) -> Style {
+        match level {
+            LogLevel::Error => self.error,
+            LogLevel::Warn => self.warn,
+            LogLevel::Info => self.info,
+            LogLevel::Debug => self.debug,
+        }
+    }
 }
 
 impl Default for Theme {
@@ -94,7 +144,63 @@ impl Default for Theme {
             hex_addr: Style::new().fg(Color::DarkGray),
             hex_ascii: Style::new().fg(Color::Cyan),
             selection: Style::new().add_modifier(Modifier::REVERSED),
+            error: Style::new().fg(Color::LightRed),
+            warn: Style::new().fg(Color::Yellow),
+            // Most lines are INFO: they keep the terminal's colour.
+            info: Style::new(),
+            // Dim rather than dark grey: the tail's selection is a dark
+            // grey background, on which dark grey text would vanish.
+            debug: Style::new().add_modifier(Modifier::DIM),
         }
+    }
+}
+
+/// How serious a log line says it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+impl LogLevel {
+    /// The level a word names (`ERROR`, `warning`, `E`...), any case.
+    pub fn from_word(word: &str) -> Option<LogLevel> {
+        Some(match word.to_ascii_uppercase().as_str() {
+            "ERROR" | "ERR" | "FATAL" | "CRITICAL" | "CRIT" | "PANIC"
+            | "ALERT" | "EMERG" | "EMERGENCY" | "SEVERE" => LogLevel::Error,
+            "WARN" | "WARNING" => LogLevel::Warn,
+            "INFO" | "NOTICE" => LogLevel::Info,
+            "DEBUG" | "TRACE" | "FINE" | "VERBOSE" => LogLevel::Debug,
+            _ => return None,
+        })
+    }
+
+    /// The level of a text log line: the first upper-case level word
+    /// (`ERROR`, `[WARN]`, `level=error` in any case) among its first
+    /// words. Prose that happens to say "error" later is not a level.
+    pub fn of_line(line: &[u8]) -> Option<LogLevel> {
+        const LOOK: usize = 160;
+        let head = &line[..line.len().min(LOOK)];
+        let head = String::from_utf8_lossy(head);
+        let mut after_level_key = false;
+        for word in head
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty())
+            .take(12)
+        {
+            let upper = word.bytes().all(|b| !b.is_ascii_lowercase());
+            if (upper || after_level_key)
+                && let Some(level) = LogLevel::from_word(word)
+            {
+                return Some(level);
+            }
+            after_level_key = word.eq_ignore_ascii_case("level")
+                || word.eq_ignore_ascii_case("severity")
+                || word.eq_ignore_ascii_case("lvl");
+        }
+        None
     }
 }
 
@@ -192,9 +298,17 @@ fn print(
     let pretty = style == JsonStyle::Pretty;
     let mut parser = Parser::new(src);
     let mut depth = 0usize;
+    // The top-level `level` / `severity` value shows in its level's style.
+    let mut level_value = false;
     while let Some(item) = parser.next_item()? {
+        let level_key = std::mem::take(&mut level_value);
         let closes_value = match item.event {
             Event::Key(raw) => {
+                level_value = depth == 1
+                    && matches!(
+                        raw,
+                        "level" | "severity" | "lvl" | "levelname"
+                    );
                 sink.span(|| string_span(raw, theme.key));
                 sink.span(|| {
                     Span::styled(if pretty { ": " } else { ":" }, theme.punct)
@@ -227,6 +341,14 @@ fn print(
                     "]"
                 };
                 sink.span(|| Span::styled(close, theme.punct));
+                true
+            }
+            Event::Str(raw)
+                if level_key && LogLevel::from_word(raw).is_some() =>
+            {
+                let level = LogLevel::from_word(raw).unwrap_or(LogLevel::Info);
+                let style = theme.string.patch(theme.level(level));
+                sink.span(|| string_span(raw, style));
                 true
             }
             scalar => {
@@ -290,11 +412,12 @@ pub fn json_line_count(raw: &[u8], style: JsonStyle) -> usize {
 }
 
 /// A text stream's message as lines (see [`sanitize::text_lines`]).
+/// The line takes the style of the level it names, if it names one.
 pub fn text_message_lines(raw: &[u8], theme: &Theme) -> Vec<Line<'static>> {
-    let _ = theme;
+    let style = LogLevel::of_line(raw).map_or(Style::new(), |l| theme.level(l));
     sanitize::text_lines(raw)
         .into_iter()
-        .map(Line::raw)
+        .map(|text| Line::styled(text, style))
         .collect()
 }
 

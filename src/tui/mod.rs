@@ -176,6 +176,8 @@ pub struct Setup {
     /// Where bookmarks live; `None` keeps them in memory.
     pub bookmarks_path: Option<PathBuf>,
     pub limits: Limits,
+    /// Whether batch headers show from the start (`[tail] batch_headers`).
+    pub batch_headers: bool,
     /// Problems to show in the status bar at start (a bad config file).
     pub notices: Vec<String>,
     /// Where the tail starts reading.
@@ -198,6 +200,11 @@ where
     let mut state = State::new(&setup.base_url, Instant::now());
     state.wall = runner::wall();
     state.tail = Tail::new(state.tail.kind, setup.limits);
+    state.tail_view.headers = setup.batch_headers;
+    // https://no-color.org: set and not empty.
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        state.colours = state::Colours::Off;
+    }
     if let Ok(size) = terminal.size() {
         state.size = (size.width, size.height);
     }
@@ -324,6 +331,7 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
             max_messages: config.tail.max_messages,
             max_bytes: config.tail.max_bytes,
         },
+        batch_headers: config.tail.batch_headers,
         notices,
         start: Start {
             first: options.from.clone(),

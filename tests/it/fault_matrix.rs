@@ -312,6 +312,7 @@ where
         }),
         bookmarks_path: Some(dir.path().join("bookmarks.json")),
         limits: Limits::default(),
+        batch_headers: true,
         notices: Vec::new(),
         start: dsx::tui::Start::default(),
     };

@@ -171,6 +171,7 @@ fn setup(base: &str, open: &str, marks: &Path) -> Setup {
         }),
         bookmarks_path: Some(marks.to_owned()),
         limits: TailLimits::default(),
+        batch_headers: true,
         notices: Vec::new(),
         start: dsx::tui::Start::default(),
     }

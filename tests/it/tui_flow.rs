@@ -195,6 +195,7 @@ fn setup(
         }),
         bookmarks_path: Some(dir.path().join("bookmarks.json")),
         limits: Limits::default(),
+        batch_headers: true,
         notices: Vec::new(),
         start: dsx::tui::Start::default(),
     }

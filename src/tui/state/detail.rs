@@ -40,6 +40,11 @@ pub struct DetailState {
     scroll: usize,
     height: usize,
     warning: Option<&'static str>,
+    /// Long lines take several rows (`w`); on for text and JSON.
+    pub wrap: bool,
+    /// Columns cut off the left of every line while not wrapping
+    /// (`<` / `>`).
+    pub hscroll: usize,
 }
 
 impl DetailState {
@@ -72,12 +77,33 @@ impl DetailState {
             scroll: 0,
             height: 1,
             warning,
+            wrap: kind != ContentKind::Binary,
+            hscroll: 0,
         }
     }
 
     /// Why the content is shown other than as asked, if it is.
     pub fn warning(&self) -> Option<&'static str> {
         self.warning
+    }
+
+    /// `w`: wrap on / off (hex rows never wrap).
+    pub fn toggle_wrap(&mut self) {
+        if !matches!(self.body, Body::Binary) {
+            self.wrap = !self.wrap;
+            self.hscroll = 0;
+        }
+    }
+
+    /// `>`: long lines move left by `by` columns (wrap goes off).
+    pub fn scroll_right(&mut self, by: usize) {
+        self.wrap = false;
+        self.hscroll += by;
+    }
+
+    /// `<`: back towards the lines' start.
+    pub fn scroll_left(&mut self, by: usize) {
+        self.hscroll = self.hscroll.saturating_sub(by);
     }
 
     /// Whether the content has folds (JSON); text and hex do not.

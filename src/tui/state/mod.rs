@@ -20,7 +20,7 @@ pub use detail::DetailState;
 pub use dialog::{Dialog, DialogKind};
 pub use meta::Meta;
 pub use streams::Streams;
-pub use tail::Tail;
+pub use tail::{Tail, TailView};
 
 /// A pane that can have focus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -65,6 +65,16 @@ pub enum Connection {
     Closed,
     /// The read failed for good (for example 404).
     Failed(String),
+}
+
+/// Whether the screen has colours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Colours {
+    /// The basic ANSI colours.
+    #[default]
+    Ansi,
+    /// None at all (`NO_COLOR`): only bold, dim and reverse.
+    Off,
 }
 
 /// How serious a status-bar message is.
@@ -146,6 +156,10 @@ pub struct State {
     pub mode: LiveMode,
     pub connection: Connection,
     pub json_style: JsonStyle,
+    /// How the tail is shown (wrap, scroll, headers, layout choice).
+    pub tail_view: TailView,
+    /// Whether the screen shows colours (`NO_COLOR` turns them off).
+    pub colours: Colours,
     pub notice: Option<Notice>,
     pub bookmarks: Bookmarks,
     /// Where a stream opened starts reading (the config's `tail.start`).
@@ -198,6 +212,8 @@ impl State {
             mode: LiveMode::Sse,
             connection: Connection::Idle,
             json_style: JsonStyle::Pretty,
+            tail_view: TailView::default(),
+            colours: Colours::Ansi,
             notice: None,
             bookmarks: Bookmarks::default(),
             start_default: crate::config::TailStart::default(),

@@ -12,6 +12,10 @@ use bytes::Bytes;
 
 use crate::tui::format::ContentKind;
 
+pub mod view;
+
+pub use view::TailView;
+
 /// Binary streams are cut into pieces of this many bytes, each shown as one
 /// hex-dump item, so that a large chunk never has to be formatted whole.
 pub const BINARY_ITEM: usize = 256;

@@ -31,11 +31,41 @@ pub(super) fn tick(
     state.now = state.now.max(now);
     state.wall = wall;
     state.meta.rate.advance(now);
+    choose_layout(state);
     if state.notice.as_ref().is_some_and(|n| n.until <= now) {
         state.notice = None;
     }
     if state.retry_at.is_some_and(|at| at <= now) {
         retry_now(state, fx);
+    }
+}
+
+/// Pretty JSON cannot be read at a high live rate: above
+/// [`COMPACT_ABOVE`] messages in the last second the layout turns compact
+/// by itself and says so, unless the user chose one with `p`.
+fn choose_layout(state: &mut State) {
+    use crate::tui::format::{ContentKind, JsonStyle};
+    use crate::tui::state::tail::view::COMPACT_ABOVE;
+    if state.tail_view.style_pinned
+        || state.json_style == JsonStyle::Compact
+        || state.tail.kind != ContentKind::Json
+    {
+        return;
+    }
+    let Some(&rate) = state.meta.rate.history.last() else {
+        return;
+    };
+    if rate > COMPACT_ABOVE {
+        state.json_style = JsonStyle::Compact;
+        state.tail_view.auto_compact = Some(rate);
+        state.tail.anchor.line = 0;
+        state.notify(
+            Level::Info,
+            format!(
+                "compact JSON: {rate} msgs/s is too fast to read pretty \
+                 (p: pretty)"
+            ),
+        );
     }
 }
 
@@ -112,6 +142,7 @@ pub(super) fn reader(
             } else {
                 state.meta.rate.advance(at);
             }
+            choose_layout(state);
             state.meta.read = info;
             state.reconnects = 0;
             state.connection = if closed {

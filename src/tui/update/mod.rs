@@ -15,6 +15,7 @@ use super::action::Action;
 use super::effect::Effect;
 use super::format::{ContentKind, JsonStyle};
 use super::keymap;
+use super::layout;
 use super::message::Message;
 use super::state::composer::validate_json;
 use super::state::dialog::{Confirm, CreateForm, DialogKind, LineInput};
@@ -23,7 +24,6 @@ use super::state::tail::{Mark, Tail};
 use super::state::{
     Connection, Dialog, Help, Level, OpenStream, Overlay, Pane, State,
 };
-use super::layout;
 use crate::client::LiveMode;
 use crate::config::TailStart;
 
@@ -71,6 +71,22 @@ pub fn tail_height(state: &State) -> usize {
 #[cfg(test)]
 fn screen(state: &State) -> ratatui::layout::Rect {
     ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1)
+}
+
+/// Columns of the tail's rows.
+pub fn tail_width(state: &State) -> usize {
+    let areas = layout::of_state(state);
+    usize::from(areas.tail.width.saturating_sub(2)).max(1)
+}
+
+/// How the tail lays its rows out now (what the view draws).
+pub fn tail_shape(state: &State) -> scroll::Shape {
+    let view = &state.tail_view;
+    scroll::Shape {
+        style: state.json_style,
+        wrap: view.wraps(state.tail.kind).then(|| tail_width(state)),
+        headers: view.headers,
+    }
 }
 
 fn input(state: &mut State, event: Event, fx: &mut Vec<Effect>) {
@@ -194,6 +210,9 @@ fn handle_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                     detail.collapse_or_parent();
                 }
                 KeyCode::Right | KeyCode::Char('l') => detail.expand(),
+                KeyCode::Char('w') => detail.toggle_wrap(),
+                KeyCode::Char('>') => detail.scroll_right(HSCROLL_STEP),
+                KeyCode::Char('<') => detail.scroll_left(HSCROLL_STEP),
                 KeyCode::Char('-') => detail.fold_all(),
                 KeyCode::Char('+') => detail.unfold_all(),
                 KeyCode::Char('y') => {
@@ -329,12 +348,12 @@ fn mouse_input(state: &mut State, mouse: MouseEvent, fx: &mut Vec<Effect>) {
             let up = mouse.kind == MouseEventKind::ScrollUp;
             match pane {
                 Pane::Tail => {
-                    let (h, style) = (tail_height(state), state.json_style);
+                    let (h, shape) = (tail_height(state), tail_shape(state));
                     scroll::move_by(
                         &mut state.tail,
                         if up { -3 } else { 3 },
                         h,
-                        style,
+                        shape,
                     );
                 }
                 Pane::Streams if up => state.streams.select_prev(3),
@@ -349,7 +368,7 @@ fn mouse_input(state: &mut State, mouse: MouseEvent, fx: &mut Vec<Effect>) {
 /// Carries out a keymap action.
 fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     let height = tail_height(state);
-    let style = state.json_style;
+    let shape = tail_shape(state);
     match action {
         Action::Quit => quit(state, fx),
         Action::Help => state.overlay = Some(Overlay::Help(Help::default())),
@@ -424,14 +443,14 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                     }
                 }
                 Pane::Tail if page => {
-                    scroll::page(&mut state.tail, down, height, style);
+                    scroll::page(&mut state.tail, down, height, shape);
                 }
                 Pane::Tail => {
                     scroll::move_by(
                         &mut state.tail,
                         if down { 1 } else { -1 },
                         height,
-                        style,
+                        shape,
                     );
                 }
                 _ => {}
@@ -439,7 +458,7 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::Top => match state.focus {
             Pane::Streams => state.streams.selected = 0,
-            _ => scroll::top(&mut state.tail, height, style),
+            _ => scroll::top(&mut state.tail, height, shape),
         },
         Action::Bottom => {
             state.streams.selected = usize::MAX;
@@ -487,15 +506,74 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::Follow => state.tail.follow_live(),
+        Action::PauseFollow => {
+            if state.tail.follow {
+                // What the view shows stays, and so does the current
+                // item: following, it is the newest one.
+                scroll::pause(&mut state.tail, height, shape);
+            } else {
+                state.tail.follow_live();
+            }
+        }
+        Action::ToggleWrap => {
+            let kind = state.tail.kind;
+            let on = !state.tail_view.wraps(kind);
+            if kind == ContentKind::Binary {
+                state.notify(Level::Info, "hex rows do not wrap");
+            } else {
+                state.tail_view.wrap = Some(on);
+                state.tail_view.hscroll = 0;
+                state.notify(
+                    Level::Info,
+                    if on {
+                        "wrap on: long lines take several rows"
+                    } else {
+                        "wrap off: ←/→ scroll long lines"
+                    },
+                );
+                settle_view(state);
+            }
+        }
+        Action::ScrollLeft | Action::ScrollRight => {
+            let view = &mut state.tail_view;
+            if action == Action::ScrollRight {
+                if view.wraps(state.tail.kind) {
+                    view.wrap = Some(false);
+                    state.notify(
+                        Level::Info,
+                        "wrap off to scroll sideways (w wraps again)",
+                    );
+                }
+                state.tail_view.hscroll += HSCROLL_STEP;
+                settle_view(state);
+            } else {
+                view.hscroll = view.hscroll.saturating_sub(HSCROLL_STEP);
+            }
+        }
+        Action::ToggleHeaders => {
+            state.tail_view.headers = !state.tail_view.headers;
+            if !state.tail_view.headers
+                && let Some(sel) = state.tail.selected
+                && matches!(
+                    state.tail.locate(sel),
+                    Some(super::state::tail::Item::Header { .. })
+                )
+            {
+                state.tail.selected = Some(sel + 1);
+            }
+            settle_view(state);
+        }
         Action::Detail => open_detail(state),
         Action::ToggleJsonStyle => {
             state.json_style = match state.json_style {
                 JsonStyle::Pretty => JsonStyle::Compact,
                 JsonStyle::Compact => JsonStyle::Pretty,
             };
+            state.tail_view.style_pinned = true;
+            state.tail_view.auto_compact = None;
             state.tail.anchor.line = 0;
-            let style = state.json_style;
-            scroll::reveal(&mut state.tail, height, style);
+            let shape = tail_shape(state);
+            scroll::reveal(&mut state.tail, height, shape);
         }
         Action::Bookmark => dialogs::start_bookmark(state),
         Action::Bookmarks => {
@@ -584,6 +662,17 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::Leave => state.focus = Pane::Tail,
     }
+}
+
+/// Columns `→` / `←` move long lines by.
+pub const HSCROLL_STEP: usize = 8;
+
+/// After the rows changed height (wrap, headers): the view starts at the
+/// top of an item and shows the selection.
+fn settle_view(state: &mut State) {
+    state.tail.anchor.line = 0;
+    let (height, shape) = (tail_height(state), tail_shape(state));
+    scroll::reveal(&mut state.tail, height, shape);
 }
 
 /// The offset a bookmark or copy of a batch means: where the batch's data

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear};
 
 use crate::sanitize;
-use crate::tui::format::Theme;
+use crate::tui::format::{Theme, wrap};
 use crate::tui::state::detail::{DetailState, Fold};
 
 /// Width of the fold-mark gutter.
@@ -49,30 +49,58 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &DetailState, theme: &Theme) {
     }
 
     let height = usize::from(inner.height);
-    let scroll = state.scroll_for(height);
-    let last = state.line_count().min(scroll + height);
-    for (row, index) in (scroll..last).enumerate() {
-        // `row` < inner.height, which is a u16.
-        let y = inner.y + u16::try_from(row).unwrap_or(u16::MAX);
-        let row_area = Rect::new(inner.x, y, inner.width, 1);
-        if index == state.cursor() {
-            frame.buffer_mut().set_style(row_area, theme.selection);
+    let width = usize::from(inner.width - gutter);
+    let shown = |index: usize| {
+        let line = state.line(index, theme);
+        if state.wrap {
+            wrap::wrap(line, width)
+        } else {
+            vec![wrap::crop(line, state.hscroll)]
         }
-        if gutter > 0 {
-            let mark = match state.fold_mark(index) {
-                Fold::None => "  ",
-                Fold::Open => "▾ ",
-                Fold::Folded => "▸ ",
-            };
+    };
+    let mut scroll = state.scroll_for(height);
+    // Wrapped lines take several rows: start late enough that the cursor
+    // line still shows whole (or from its top when taller than the view).
+    if state.wrap {
+        let cursor = state.cursor();
+        let rows = |from: usize| -> usize {
+            (from..=cursor).map(|i| shown(i).len()).sum()
+        };
+        while scroll < cursor && rows(scroll) > height {
+            scroll += 1;
+        }
+    }
+    let mut row = 0usize;
+    let mut index = scroll;
+    while row < height && index < state.line_count() {
+        for (part, line) in shown(index).into_iter().enumerate() {
+            if row == height {
+                break;
+            }
+            // `row` < inner.height, which is a u16.
+            let y = inner.y + u16::try_from(row).unwrap_or(u16::MAX);
+            let row_area = Rect::new(inner.x, y, inner.width, 1);
+            if index == state.cursor() {
+                frame.buffer_mut().set_style(row_area, theme.selection);
+            }
+            if gutter > 0 && part == 0 {
+                let mark = match state.fold_mark(index) {
+                    Fold::None => "  ",
+                    Fold::Open => "▾ ",
+                    Fold::Folded => "▸ ",
+                };
+                frame.render_widget(
+                    Span::styled(mark, theme.dim),
+                    Rect::new(inner.x, y, gutter, 1),
+                );
+            }
             frame.render_widget(
-                Span::styled(mark, theme.dim),
-                Rect::new(inner.x, y, gutter, 1),
+                line,
+                Rect::new(inner.x + gutter, y, inner.width - gutter, 1),
             );
+            row += 1;
         }
-        frame.render_widget(
-            state.line(index, theme),
-            Rect::new(inner.x + gutter, y, inner.width - gutter, 1),
-        );
+        index += 1;
     }
 }
 
@@ -163,6 +191,52 @@ mod tests {
         for line in shown.lines() {
             assert!(!line.chars().any(sanitize::needs_escape), "{line}");
         }
+    }
+
+    #[test]
+    fn long_lines_wrap_and_scroll_sideways() {
+        let text = format!("{} TAIL-END", "word ".repeat(40));
+        let mut state = DetailState::new(
+            text.into_bytes(),
+            ContentKind::Text,
+            "log".to_owned(),
+        );
+        state.set_viewport_height(22);
+        let shown = |s: &DetailState| render(s).backend().to_string();
+        // Wrapped by default: the end of the line shows on a later row.
+        assert!(shown(&state).contains("TAIL-END"));
+        state.toggle_wrap();
+        assert!(!shown(&state).contains("TAIL-END"));
+        for _ in 0..20 {
+            state.scroll_right(8);
+        }
+        assert!(shown(&state).contains("TAIL-END"));
+        // > turned wrap off; w brings it back from the line's start.
+        state.toggle_wrap();
+        assert!(state.wrap);
+        assert_eq!(state.hscroll, 0);
+    }
+
+    #[test]
+    fn the_wrapped_cursor_line_stays_in_view() {
+        let lines: Vec<String> = (0..30)
+            .map(|i| format!("{i:02} {}", "x".repeat(150)))
+            .collect();
+        let mut state = DetailState::new(
+            lines.join("\n").into_bytes(),
+            ContentKind::Text,
+            "log".to_owned(),
+        );
+        state.set_viewport_height(22);
+        state.page_down(20);
+        let terminal = render(&state);
+        let buffer = terminal.backend().buffer();
+        let cursor_row = (1..23)
+            .find(|&y| buffer[(1, y)].modifier.contains(Modifier::REVERSED))
+            .expect("the cursor line is on screen");
+        let row: String =
+            (1..4).map(|x| buffer[(x, cursor_row)].symbol()).collect();
+        assert_eq!(row, "20 ");
     }
 
     #[test]

@@ -18,12 +18,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
 
 use super::format::Theme;
-use super::state::{Overlay, Pane, State};
+use super::state::{Colours, Overlay, Pane, State};
 use crate::sanitize;
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, state: &State) {
-    let theme = Theme::default();
+    let no_color = state.colours == Colours::Off;
+    let theme = Theme::new(no_color);
     let area = frame.area();
     let areas = layout::areas_with(area, layout::Options::of(state));
     if let Some(r) = areas.of(Pane::Streams) {
@@ -51,6 +52,21 @@ pub fn draw(frame: &mut Frame, state: &State) {
         }
         Some(Overlay::Dialog(d)) => dialog::draw(frame, area, state, d),
         None => {}
+    }
+    if no_color {
+        strip_colours(frame.buffer_mut());
+    }
+}
+
+/// `NO_COLOR`: every colour goes, whoever drew it; what a background
+/// colour marked (the selection, banners) shows reversed instead.
+pub fn strip_colours(buffer: &mut ratatui::buffer::Buffer) {
+    for cell in &mut buffer.content {
+        if cell.bg != Color::Reset {
+            cell.modifier.insert(Modifier::REVERSED);
+        }
+        cell.fg = Color::Reset;
+        cell.bg = Color::Reset;
     }
 }
 

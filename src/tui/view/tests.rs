@@ -5,6 +5,7 @@
 
 mod dialogs;
 mod explorer;
+mod tail_view;
 
 use std::time::{Duration, Instant};
 
@@ -337,7 +338,12 @@ fn paused_with_new_rows_below_and_a_highlighted_selection() {
         // The whole row, and it is the selected message.
         assert_eq!(b[(a.tail.right() - 2, y)].bg, Color::DarkGray);
         assert!(row(b, y).contains("widget-7"), "{}", row(b, y));
-        assert!(screen_text(b).contains("2 new below"));
+        // The marker shortens at 80 columns rather than cut the line
+        // beside it (issue 10: "new below" cut the caught-up line).
+        assert!(screen_text(b).contains("▼ 2 new"));
+        let foot = row(b, a.tail.bottom() - 2);
+        assert!(foot.contains("caught up 3 msgs in 0.0 s"), "{foot}");
+        assert!(foot.contains("live (SSE)"), "{foot}");
     }
 }
 
