@@ -11,11 +11,12 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use dsx::client::bench_api::event_100;
 use dsx::tui::format::{JsonStyle, Theme};
+use dsx::tui::layout::tail_height;
 use dsx::tui::message::{Message, ReaderEvent};
 use dsx::tui::state::meta::ReadInfo;
 use dsx::tui::state::tail::{Anchor, Incoming};
 use dsx::tui::state::{Connection, OpenStream, Pane, State};
-use dsx::tui::update::{tail_height, update};
+use dsx::tui::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -135,7 +136,7 @@ fn bench(c: &mut Criterion) {
                     lines += dsx::tui::view::tail::item_lines(
                         &state.tail,
                         black_box(id),
-                        dsx::tui::update::scroll::Shape::plain(style),
+                        dsx::tui::state::tail::scroll::Shape::plain(style),
                         120,
                         &theme,
                     )

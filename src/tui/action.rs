@@ -53,5 +53,13 @@ pub enum Action {
     CycleAppendMode,
     ToggleNewline,
     AppendSettings,
+    /// Leave the composer; in the detail view and help, go back.
     Leave,
+    // The detail view.
+    ToggleFold,
+    Collapse,
+    Expand,
+    FoldAll,
+    UnfoldAll,
+    CopyPath,
 }

@@ -1,5 +1,7 @@
-//! Keys to actions, per pane, as data: the same table drives dispatch, the
-//! help overlay and the status-bar hints, so they cannot disagree.
+//! Keys to actions, per scope, as a value: a [`Keymap`] is built from the
+//! defaults (the table below; the config's `[keys]` will override it) and
+//! kept in `State`. The same value drives dispatch, the help overlay, the
+//! status-bar hints and the README's key table, so they cannot disagree.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -37,18 +39,43 @@ pub enum Scope {
     /// Every pane except while an editor has the keyboard.
     Global,
     Pane(Pane),
+    /// The detail view of one message (an overlay over every pane).
+    Detail,
+    /// The help overlay.
+    Help,
 }
 
-/// One row of the keymap.
-#[derive(Clone, Copy, Debug)]
+impl Scope {
+    /// How help and the README name the scope.
+    pub fn title(self) -> &'static str {
+        match self {
+            Scope::Global => "anywhere",
+            Scope::Pane(p) => p.title(),
+            Scope::Detail => "Detail view",
+            Scope::Help => "Help",
+        }
+    }
+}
+
+/// One binding of a keymap: keys in a scope to an action.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Binding {
     pub scope: Scope,
-    pub keys: &'static [Key],
+    pub keys: Vec<Key>,
     pub action: Action,
     /// What it does, for the help overlay.
     pub help: &'static str,
     /// Shown in the status bar when this pane has focus.
     pub hint: Option<&'static str>,
+}
+
+/// A row of the default table.
+struct Row {
+    scope: Scope,
+    keys: &'static [Key],
+    action: Action,
+    help: &'static str,
+    hint: Option<&'static str>,
 }
 
 const fn b(
@@ -57,8 +84,8 @@ const fn b(
     action: Action,
     help: &'static str,
     hint: Option<&'static str>,
-) -> Binding {
-    Binding {
+) -> Row {
+    Row {
         scope,
         keys,
         action,
@@ -67,11 +94,11 @@ const fn b(
     }
 }
 
-use Scope::{Global, Pane as P};
+use Scope::{Detail as D, Global, Help as H, Pane as P};
 
 /// The default keymap.
 #[rustfmt::skip]
-pub const DEFAULT: &[Binding] = &[
+const DEFAULT: &[Row] = &[
     b(Global, &[k('q'), ctrl('c')], Action::Quit, "quit", Some("quit")),
     b(Global, &[k('?')], Action::Help, "help: every key of this pane", Some("help")),
     b(Global, &[code(KeyCode::Tab)], Action::FocusNext, "focus the next pane", None),
@@ -126,6 +153,33 @@ pub const DEFAULT: &[Binding] = &[
     b(P(Pane::Composer), &[code(KeyCode::Tab)], Action::FocusNext, "focus the next pane (text stays)", None),
     b(P(Pane::Composer), &[code(KeyCode::BackTab)], Action::FocusPrev, "focus the previous pane", None),
     b(P(Pane::Composer), &[ctrl('c')], Action::Quit, "quit", Some("quit")),
+    b(D, &[code(KeyCode::Up), k('k')], Action::Up, "previous line", None),
+    b(D, &[code(KeyCode::Down), k('j')], Action::Down, "next line", None),
+    b(D, &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
+    b(D, &[code(KeyCode::PageDown), k(' ')], Action::PageDown, "page down", None),
+    b(D, &[code(KeyCode::Home), k('g')], Action::Top, "first line", None),
+    b(D, &[code(KeyCode::End), k('G')], Action::Bottom, "last line", None),
+    b(D, &[code(KeyCode::Enter), code(KeyCode::Tab)], Action::ToggleFold, "fold / unfold the value under the cursor (JSON)", None),
+    b(D, &[code(KeyCode::Left), k('h')], Action::Collapse, "collapse, or go to the parent", None),
+    b(D, &[code(KeyCode::Right), k('l')], Action::Expand, "expand", None),
+    b(D, &[k('-')], Action::FoldAll, "fold everything", None),
+    b(D, &[k('+')], Action::UnfoldAll, "unfold everything", None),
+    b(D, &[k('w')], Action::ToggleWrap, "wrap long lines on / off", None),
+    b(D, &[k('<')], Action::ScrollLeft, "scroll long lines left (wrap off)", None),
+    b(D, &[k('>')], Action::ScrollRight, "scroll long lines right (turns wrap off)", None),
+    b(D, &[k('y')], Action::CopyMessage, "copy the value under the cursor", Some("copy")),
+    b(D, &[k('Y')], Action::CopyPath, "copy its path (shown at the bottom left)", None),
+    b(D, &[k('?')], Action::Help, "the detail view's keys", Some("keys")),
+    b(D, &[code(KeyCode::Esc)], Action::Leave, "back to the tail", Some("back")),
+    b(D, &[k('q')], Action::Quit, "quit", None),
+    b(H, &[code(KeyCode::Up), k('k')], Action::Up, "scroll up", None),
+    b(H, &[code(KeyCode::Down), k('j')], Action::Down, "scroll down", None),
+    b(H, &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
+    b(H, &[code(KeyCode::PageDown), k(' ')], Action::PageDown, "page down", None),
+    b(H, &[code(KeyCode::Home), k('g')], Action::Top, "top", None),
+    b(H, &[code(KeyCode::End), k('G')], Action::Bottom, "end", None),
+    b(H, &[code(KeyCode::Esc), k('?')], Action::Leave, "close the help", None),
+    b(H, &[k('q')], Action::Quit, "quit", None),
 ];
 
 impl Key {
@@ -167,37 +221,150 @@ impl Key {
     }
 }
 
-/// Looks a key up for the focused pane: the pane's own bindings first,
-/// then the global ones unless an editor has the keyboard.
-pub fn lookup(key: &KeyEvent, focus: Pane, editing: bool) -> Option<Action> {
-    let key = Key::from_event(key);
-    let pane = DEFAULT
-        .iter()
-        .filter(|b| b.scope == Scope::Pane(focus))
-        .find(|b| b.keys.contains(&key));
-    if let Some(b) = pane {
-        return Some(b.action);
-    }
-    if editing {
-        return None;
-    }
-    DEFAULT
-        .iter()
-        .filter(|b| b.scope == Scope::Global)
-        .find(|b| b.keys.contains(&key))
-        .map(|b| b.action)
+/// The effective keymap: what every key does in every scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
 }
 
-/// The bindings that apply in `focus`, pane ones first. The composer is an
-/// editor: no global key reaches it (its own Ctrl-C quits; `q` is text).
-pub fn bindings_for(focus: Pane) -> Vec<&'static Binding> {
-    let pane = DEFAULT
-        .iter()
-        .filter(move |b| b.scope == Scope::Pane(focus));
-    let global = DEFAULT
-        .iter()
-        .filter(move |b| b.scope == Scope::Global && focus != Pane::Composer);
-    pane.chain(global).collect()
+impl Default for Keymap {
+    /// The built-in bindings.
+    fn default() -> Keymap {
+        Keymap {
+            bindings: DEFAULT
+                .iter()
+                .map(|r| Binding {
+                    scope: r.scope,
+                    keys: r.keys.to_vec(),
+                    action: r.action,
+                    help: r.help,
+                    hint: r.hint,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Keymap {
+    /// Every binding, in table order.
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// The bindings of `scope` exactly, in table order.
+    pub fn in_scope(&self, scope: Scope) -> impl Iterator<Item = &Binding> {
+        self.bindings.iter().filter(move |b| b.scope == scope)
+    }
+
+    /// What `key` does in `scope` (no fallback to global keys).
+    pub fn lookup_in(&self, scope: Scope, key: &KeyEvent) -> Option<Action> {
+        let key = Key::from_event(key);
+        self.in_scope(scope)
+            .find(|b| b.keys.contains(&key))
+            .map(|b| b.action)
+    }
+
+    /// Looks a key up for the focused pane: the pane's own bindings first,
+    /// then the global ones unless an editor has the keyboard.
+    pub fn lookup(
+        &self,
+        key: &KeyEvent,
+        focus: Pane,
+        editing: bool,
+    ) -> Option<Action> {
+        self.lookup_in(Scope::Pane(focus), key).or_else(|| {
+            (!editing)
+                .then(|| self.lookup_in(Scope::Global, key))
+                .flatten()
+        })
+    }
+
+    /// The bindings that apply in `focus`, pane ones first. The composer is
+    /// an editor: no global key reaches it (its own Ctrl-C quits; `q` is
+    /// text).
+    pub fn bindings_for(&self, focus: Pane) -> Vec<&Binding> {
+        let global = self
+            .in_scope(Scope::Global)
+            .filter(move |_| focus != Pane::Composer);
+        self.in_scope(Scope::Pane(focus)).chain(global).collect()
+    }
+
+    /// The status-bar hints for `focus`: `key label` pairs.
+    pub fn hints(&self, focus: Pane) -> Vec<(String, &'static str)> {
+        hints_of(self.bindings_for(focus))
+    }
+
+    /// The hints of `scope` alone (the detail view's footer).
+    pub fn scope_hints(&self, scope: Scope) -> Vec<(String, &'static str)> {
+        hints_of(self.in_scope(scope).collect())
+    }
+
+    /// Binds `action` in `scope` to `keys` instead of its default keys (the
+    /// config's `[keys]` is read into calls of this). Refused, with the
+    /// keymap unchanged, when the scope has no such action or a key is
+    /// already another action's there (or, for a pane, a global key's).
+    pub fn rebind(
+        &mut self,
+        scope: Scope,
+        action: Action,
+        keys: Vec<Key>,
+    ) -> Result<(), String> {
+        let Some(i) = self
+            .bindings
+            .iter()
+            .position(|b| b.scope == scope && b.action == action)
+        else {
+            return Err(format!("{}: no action {action:?}", scope.title()));
+        };
+        let clashes = |b: &Binding| {
+            let shared = b.scope == scope
+                || (matches!(scope, Scope::Pane(_))
+                    && b.scope == Scope::Global)
+                || (scope == Scope::Global
+                    && matches!(b.scope, Scope::Pane(_)));
+            shared
+                && b.action != action
+                && b.keys.iter().any(|k| keys.contains(k))
+        };
+        if let Some(other) = self.bindings.iter().find(|b| clashes(b)) {
+            return Err(format!(
+                "{}: {} is already {:?} ({})",
+                scope.title(),
+                keys_label(&Binding {
+                    keys: keys.clone(),
+                    ..other.clone()
+                }),
+                other.action,
+                other.scope.title()
+            ));
+        }
+        self.bindings[i].keys = keys;
+        Ok(())
+    }
+
+    /// The keymap as markdown table rows (`| where | key | does |`), for the
+    /// README; a test keeps the README's table equal to the defaults' rows.
+    pub fn markdown_rows(&self) -> Vec<String> {
+        self.bindings
+            .iter()
+            .map(|b| {
+                let keys = b
+                    .keys
+                    .iter()
+                    .map(|k| format!("`{}`", k.label().replace('|', "\\|")))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                format!("| {} | {keys} | {} |", b.scope.title(), b.help)
+            })
+            .collect()
+    }
+}
+
+fn hints_of(bindings: Vec<&Binding>) -> Vec<(String, &'static str)> {
+    bindings
+        .into_iter()
+        .filter_map(|b| Some((b.keys.first()?.label(), b.hint?)))
+        .collect()
 }
 
 /// Every key of a binding, joined for display (`↑/k`).
@@ -208,35 +375,6 @@ pub fn keys_label(binding: &Binding) -> String {
         .map(|k| k.label())
         .collect::<Vec<_>>()
         .join("/")
-}
-
-/// The status-bar hints for `focus`: `key label` pairs.
-pub fn hints(focus: Pane) -> Vec<(String, &'static str)> {
-    bindings_for(focus)
-        .into_iter()
-        .filter_map(|b| Some((b.keys.first()?.label(), b.hint?)))
-        .collect()
-}
-
-/// The keymap as markdown table rows (`| where | key | does |`), for the
-/// README; a test keeps the README's table equal to these.
-pub fn markdown_rows() -> Vec<String> {
-    DEFAULT
-        .iter()
-        .map(|b| {
-            let scope = match b.scope {
-                Scope::Global => "anywhere",
-                Scope::Pane(p) => p.title(),
-            };
-            let keys = b
-                .keys
-                .iter()
-                .map(|k| format!("`{}`", k.label().replace('|', "\\|")))
-                .collect::<Vec<_>>()
-                .join(" ");
-            format!("| {scope} | {keys} | {} |", b.help)
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -250,7 +388,7 @@ mod tests {
     #[test]
     fn the_readme_lists_every_key() {
         let readme = include_str!("../../README.md");
-        let rows = markdown_rows();
+        let rows = Keymap::default().markdown_rows();
         let missing: Vec<_> = rows
             .iter()
             .filter(|r| !readme.contains(r.as_str()))
@@ -263,39 +401,87 @@ mod tests {
     }
 
     #[test]
-    fn pane_bindings_win_over_global_ones() {
+    fn a_rebound_key_changes_lookup_and_help_and_clashes_are_refused() {
+        let mut map = Keymap::default();
+        map.rebind(Scope::Detail, Action::ToggleWrap, vec![k('W')])
+            .unwrap();
+        assert_eq!(map.lookup_in(Scope::Detail, &key('w')), None);
         assert_eq!(
-            lookup(&key('y'), Pane::Tail, false),
+            map.lookup_in(Scope::Detail, &key('W')),
+            Some(Action::ToggleWrap)
+        );
+        let wrap = map
+            .in_scope(Scope::Detail)
+            .find(|b| b.action == Action::ToggleWrap)
+            .unwrap();
+        assert_eq!(keys_label(wrap), "W");
+        // `y` is the detail view's copy: refused, nothing changed.
+        let before = map.clone();
+        let err = map
+            .rebind(Scope::Detail, Action::FoldAll, vec![k('y')])
+            .unwrap_err();
+        assert!(err.contains("CopyMessage"), "{err}");
+        assert_eq!(map, before);
+        // A pane key may not shadow a global one by accident.
+        assert!(
+            map.rebind(Scope::Pane(Pane::Tail), Action::Bookmark, vec![k('q')])
+                .is_err()
+        );
+        assert!(map.rebind(Scope::Help, Action::Send, vec![k('x')]).is_err());
+    }
+
+    #[test]
+    fn pane_bindings_win_over_global_ones() {
+        let map = Keymap::default();
+        assert_eq!(
+            map.lookup(&key('y'), Pane::Tail, false),
             Some(Action::CopyMessage)
         );
         assert_eq!(
-            lookup(&key('y'), Pane::Meta, false),
+            map.lookup(&key('y'), Pane::Meta, false),
             Some(Action::CopyOffset)
         );
-        assert_eq!(lookup(&key('q'), Pane::Tail, false), Some(Action::Quit));
+        assert_eq!(
+            map.lookup(&key('q'), Pane::Tail, false),
+            Some(Action::Quit)
+        );
     }
 
     #[test]
     fn editors_only_see_their_own_bindings() {
-        assert_eq!(lookup(&key('q'), Pane::Composer, true), None);
+        let map = Keymap::default();
+        assert_eq!(map.lookup(&key('q'), Pane::Composer, true), None);
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(lookup(&ctrl_c, Pane::Composer, true), Some(Action::Quit));
+        assert_eq!(
+            map.lookup(&ctrl_c, Pane::Composer, true),
+            Some(Action::Quit)
+        );
     }
 
     #[test]
     fn no_key_is_bound_twice_in_one_pane() {
+        let map = Keymap::default();
+        for scope in [Scope::Detail, Scope::Help] {
+            let mut seen = Vec::new();
+            for b in map.in_scope(scope) {
+                for k in &b.keys {
+                    assert!(!seen.contains(k), "{scope:?}: {k:?} twice");
+                    seen.push(*k);
+                }
+            }
+        }
         for pane in Pane::ALL {
             let mut seen = Vec::new();
-            for b in DEFAULT.iter().filter(|b| b.scope == Scope::Pane(pane)) {
-                for k in b.keys {
+            for b in map.in_scope(Scope::Pane(pane)) {
+                for k in &b.keys {
                     assert!(!seen.contains(k), "{pane:?}: {k:?} twice");
                     seen.push(*k);
                 }
             }
         }
         let mut seen = Vec::new();
-        for b in DEFAULT.iter().filter(|b| b.scope == Scope::Global) {
-            for k in b.keys {
+        for b in map.in_scope(Scope::Global) {
+            for k in &b.keys {
                 assert!(!seen.contains(k), "global: {k:?} twice");
                 seen.push(*k);
             }
@@ -304,34 +490,46 @@ mod tests {
 
     #[test]
     fn the_composer_shows_no_key_that_types_text() {
-        let keys: Vec<String> = bindings_for(Pane::Composer)
+        let map = Keymap::default();
+        let keys: Vec<String> = map
+            .bindings_for(Pane::Composer)
             .iter()
             .flat_map(|b| b.keys.iter().map(|k| k.label()))
             .collect();
         assert!(!keys.contains(&"q".to_owned()), "{keys:?}");
-        assert!(hints(Pane::Composer).contains(&("Ctrl-C".into(), "quit")));
+        assert!(
+            map.hints(Pane::Composer)
+                .contains(&("Ctrl-C".into(), "quit"))
+        );
         // What help and hints offer is what the keys do.
-        for b in bindings_for(Pane::Composer) {
-            for k in b.keys {
+        for b in map.bindings_for(Pane::Composer) {
+            for k in &b.keys {
                 let mods = if k.ctrl {
                     KeyModifiers::CONTROL
                 } else {
                     KeyModifiers::NONE
                 };
                 let ev = KeyEvent::new(k.code, mods);
-                assert_eq!(lookup(&ev, Pane::Composer, true), Some(b.action));
+                assert_eq!(
+                    map.lookup(&ev, Pane::Composer, true),
+                    Some(b.action)
+                );
             }
         }
     }
 
     #[test]
     fn help_and_hints_come_from_the_table() {
-        let help: Vec<_> =
-            bindings_for(Pane::Tail).iter().map(|b| b.action).collect();
+        let map = Keymap::default();
+        let help: Vec<_> = map
+            .bindings_for(Pane::Tail)
+            .iter()
+            .map(|b| b.action)
+            .collect();
         assert!(help.contains(&Action::Bookmark));
         assert!(help.contains(&Action::Quit));
         assert!(
-            hints(Pane::Tail)
+            map.hints(Pane::Tail)
                 .iter()
                 .any(|(k, h)| k == "m" && *h == "mark")
         );

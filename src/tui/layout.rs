@@ -3,6 +3,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
+use crate::tui::state::tail::scroll;
 use crate::tui::state::{Pane, State};
 
 /// The panes' rectangles; a zoomed layout has only the focused pane.
@@ -175,6 +176,28 @@ pub fn list_window(selected: usize, len: usize, rows: usize) -> usize {
     }
     let max_start = len - rows;
     selected.saturating_sub(rows / 2).min(max_start)
+}
+
+/// Rows of the tail's viewport.
+pub fn tail_height(state: &State) -> usize {
+    let areas = of_state(state);
+    usize::from(areas.tail.height.saturating_sub(2)).max(1)
+}
+
+/// Columns of the tail's rows.
+pub fn tail_width(state: &State) -> usize {
+    let areas = of_state(state);
+    usize::from(areas.tail.width.saturating_sub(2)).max(1)
+}
+
+/// How the tail lays its rows out now (what the view draws).
+pub fn tail_shape(state: &State) -> scroll::Shape {
+    let view = &state.tail_view;
+    scroll::Shape {
+        style: state.json_style,
+        wrap: view.wraps(state.tail.kind).then(|| tail_width(state)),
+        headers: view.headers,
+    }
 }
 
 #[cfg(test)]

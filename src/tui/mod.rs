@@ -7,6 +7,7 @@ pub mod app;
 pub mod clipboard;
 pub mod effect;
 pub mod format;
+pub mod help;
 pub mod keymap;
 pub mod layout;
 pub mod message;

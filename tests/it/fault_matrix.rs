@@ -363,7 +363,8 @@ async fn explorer_cell(mode: Mode, fault: fn() -> Fault) {
     let last = BACKLOG + 2 * ROUND;
     let (server_ref, stream_ref, url_ref) = (&server, &stream, &url);
     let cx = context.as_str();
-    let state = with_explorer(&base, &name, |ui| async move {
+    // Boxed: the script and the explorer's future are large.
+    let state = Box::pin(with_explorer(&base, &name, |ui| async move {
         let (server, stream, url, context) =
             (server_ref, stream_ref, url_ref, cx);
         ui.wait_for(BACKLOG, context).await;
@@ -394,7 +395,7 @@ async fn explorer_cell(mode: Mode, fault: fn() -> Fault) {
         }
         ui.wait_for(last, context).await;
         ui.press('q');
-    })
+    }))
     .await;
     assert_exactly_once(&shown(&state), last, &context);
     assert_eq!(state.tail.total_messages, u64::from(last), "{context}");

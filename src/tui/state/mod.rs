@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use crate::bookmarks::Bookmarks;
 use crate::client::{LiveMode, RetryPolicy};
 use crate::tui::format::{ContentKind, JsonStyle};
+use crate::tui::keymap::Keymap;
 
 pub use composer::Composer;
 pub use detail::DetailState;
@@ -160,6 +161,8 @@ pub struct State {
     pub tail_view: TailView,
     /// Whether the screen shows colours (`NO_COLOR` turns them off).
     pub colours: Colours,
+    /// What every key does (the defaults; the config's `[keys]` later).
+    pub keymap: Keymap,
     pub notice: Option<Notice>,
     pub bookmarks: Bookmarks,
     /// Where a stream opened starts reading (the config's `tail.start`).
@@ -214,6 +217,7 @@ impl State {
             json_style: JsonStyle::Pretty,
             tail_view: TailView::default(),
             colours: Colours::Ansi,
+            keymap: Keymap::default(),
             notice: None,
             bookmarks: Bookmarks::default(),
             start_default: crate::config::TailStart::default(),

@@ -12,6 +12,7 @@ use bytes::Bytes;
 
 use crate::tui::format::ContentKind;
 
+pub mod scroll;
 pub mod view;
 
 pub use view::TailView;

@@ -3,7 +3,6 @@
 
 mod dialogs;
 mod events;
-pub mod scroll;
 
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton,
@@ -14,12 +13,13 @@ use ratatui::layout::Position;
 use super::action::Action;
 use super::effect::Effect;
 use super::format::{ContentKind, JsonStyle};
-use super::keymap;
-use super::layout;
+use super::keymap::Scope;
+use super::layout::{self, tail_height, tail_shape};
 use super::message::Message;
 use super::state::composer::validate_json;
 use super::state::dialog::{Confirm, CreateForm, DialogKind, LineInput};
 use super::state::streams::Entry;
+use super::state::tail::scroll;
 use super::state::tail::{Mark, Tail};
 use super::state::{
     Connection, Dialog, Help, Level, OpenStream, Overlay, Pane, State,
@@ -62,31 +62,9 @@ pub fn update(state: &mut State, message: Message) -> Vec<Effect> {
     fx
 }
 
-/// Rows of the tail's viewport.
-pub fn tail_height(state: &State) -> usize {
-    let areas = layout::of_state(state);
-    usize::from(areas.tail.height.saturating_sub(2)).max(1)
-}
-
 #[cfg(test)]
 fn screen(state: &State) -> ratatui::layout::Rect {
     ratatui::layout::Rect::new(0, 0, state.size.0, state.size.1)
-}
-
-/// Columns of the tail's rows.
-pub fn tail_width(state: &State) -> usize {
-    let areas = layout::of_state(state);
-    usize::from(areas.tail.width.saturating_sub(2)).max(1)
-}
-
-/// How the tail lays its rows out now (what the view draws).
-pub fn tail_shape(state: &State) -> scroll::Shape {
-    let view = &state.tail_view;
-    scroll::Shape {
-        style: state.json_style,
-        wrap: view.wraps(state.tail.kind).then(|| tail_width(state)),
-        headers: view.headers,
-    }
 }
 
 fn input(state: &mut State, event: Event, fx: &mut Vec<Effect>) {
@@ -153,32 +131,29 @@ fn handle_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     }
     match &mut state.overlay {
         Some(Overlay::Help(help)) => {
-            let max = super::view::help::max_scroll(
+            let max = crate::tui::help::max_scroll(
+                &state.keymap,
                 state.size,
                 state.focus,
                 help.detail.is_some(),
             );
             let page = usize::from(state.size.1.saturating_sub(4)).max(1);
-            match key.code {
-                KeyCode::Esc | KeyCode::Char('?') => {
+            match state.keymap.lookup_in(Scope::Help, &key) {
+                Some(Action::Leave) => {
                     // Back to the detail view help was opened from.
                     state.overlay = help.detail.take().map(Overlay::Detail);
                 }
-                KeyCode::Char('q') => quit(state, fx),
-                KeyCode::Up | KeyCode::Char('k') => {
-                    help.scroll = help.scroll.saturating_sub(1);
-                }
-                KeyCode::Down | KeyCode::Char('j') => {
-                    help.scroll = (help.scroll + 1).min(max);
-                }
-                KeyCode::PageUp => {
+                Some(Action::Quit) => quit(state, fx),
+                Some(Action::Up) => help.scroll = help.scroll.saturating_sub(1),
+                Some(Action::Down) => help.scroll = (help.scroll + 1).min(max),
+                Some(Action::PageUp) => {
                     help.scroll = help.scroll.saturating_sub(page);
                 }
-                KeyCode::PageDown | KeyCode::Char(' ') => {
+                Some(Action::PageDown) => {
                     help.scroll = (help.scroll + page).min(max);
                 }
-                KeyCode::Home | KeyCode::Char('g') => help.scroll = 0,
-                KeyCode::End | KeyCode::Char('G') => help.scroll = max,
+                Some(Action::Top) => help.scroll = 0,
+                Some(Action::Bottom) => help.scroll = max,
                 _ => {}
             }
             return;
@@ -186,10 +161,10 @@ fn handle_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         Some(Overlay::Detail(detail)) => {
             let height = usize::from(state.size.1.saturating_sub(2)).max(1);
             detail.set_viewport_height(height);
-            match key.code {
-                KeyCode::Esc => state.overlay = None,
-                KeyCode::Char('q') => quit(state, fx),
-                KeyCode::Char('?') => {
+            match state.keymap.lookup_in(Scope::Detail, &key) {
+                Some(Action::Leave) => state.overlay = None,
+                Some(Action::Quit) => quit(state, fx),
+                Some(Action::Help) => {
                     if let Some(Overlay::Detail(d)) = state.overlay.take() {
                         state.overlay = Some(Overlay::Help(Help {
                             scroll: 0,
@@ -197,28 +172,24 @@ fn handle_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                         }));
                     }
                 }
-                KeyCode::Up | KeyCode::Char('k') => detail.up(),
-                KeyCode::Down | KeyCode::Char('j') => detail.down(),
-                KeyCode::PageUp => detail.page_up(height),
-                KeyCode::PageDown | KeyCode::Char(' ') => {
-                    detail.page_down(height);
-                }
-                KeyCode::Home | KeyCode::Char('g') => detail.home(),
-                KeyCode::End | KeyCode::Char('G') => detail.end(),
-                KeyCode::Enter | KeyCode::Tab => detail.toggle(),
-                KeyCode::Left | KeyCode::Char('h') => {
-                    detail.collapse_or_parent();
-                }
-                KeyCode::Right | KeyCode::Char('l') => detail.expand(),
-                KeyCode::Char('w') => detail.toggle_wrap(),
-                KeyCode::Char('>') => detail.scroll_right(HSCROLL_STEP),
-                KeyCode::Char('<') => detail.scroll_left(HSCROLL_STEP),
-                KeyCode::Char('-') => detail.fold_all(),
-                KeyCode::Char('+') => detail.unfold_all(),
-                KeyCode::Char('y') => {
+                Some(Action::Up) => detail.up(),
+                Some(Action::Down) => detail.down(),
+                Some(Action::PageUp) => detail.page_up(height),
+                Some(Action::PageDown) => detail.page_down(height),
+                Some(Action::Top) => detail.home(),
+                Some(Action::Bottom) => detail.end(),
+                Some(Action::ToggleFold) => detail.toggle(),
+                Some(Action::Collapse) => detail.collapse_or_parent(),
+                Some(Action::Expand) => detail.expand(),
+                Some(Action::ToggleWrap) => detail.toggle_wrap(),
+                Some(Action::ScrollRight) => detail.scroll_right(HSCROLL_STEP),
+                Some(Action::ScrollLeft) => detail.scroll_left(HSCROLL_STEP),
+                Some(Action::FoldAll) => detail.fold_all(),
+                Some(Action::UnfoldAll) => detail.unfold_all(),
+                Some(Action::CopyMessage) => {
                     fx.push(Effect::Copy(detail.selected_value_text()));
                 }
-                KeyCode::Char('Y') => {
+                Some(Action::CopyPath) => {
                     fx.push(Effect::Copy(detail.cursor_path()));
                 }
                 _ => {}
@@ -236,7 +207,7 @@ fn handle_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         return;
     }
     let editing = state.focus == Pane::Composer;
-    if let Some(action) = keymap::lookup(&key, state.focus, editing) {
+    if let Some(action) = state.keymap.lookup(&key, state.focus, editing) {
         act(state, action, fx);
         return;
     }
@@ -661,6 +632,13 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             )));
         }
         Action::Leave => state.focus = Pane::Tail,
+        // The detail view's own (its scope is handled in `handle_key`).
+        Action::ToggleFold
+        | Action::Collapse
+        | Action::Expand
+        | Action::FoldAll
+        | Action::UnfoldAll
+        | Action::CopyPath => {}
     }
 }
 

@@ -10,7 +10,6 @@ use ratatui::widgets::Paragraph;
 use super::tail::unit;
 use super::{count, safe};
 use crate::tui::format::ContentKind;
-use crate::tui::keymap;
 use crate::tui::state::{Connection, Level, Overlay, State};
 
 /// The connection as words, with its colour.
@@ -126,7 +125,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                 ("Esc".into(), "clear filter"),
             ]
         }
-        None => keymap::hints(state.focus),
+        None => state.keymap.hints(state.focus),
     };
     let hint_spans = super::hint_spans(
         &hints,
@@ -189,7 +188,7 @@ mod tests {
         let trimmed = hints.trim_end();
         assert!(trimmed.ends_with("? help"), "{hints}");
         // Every hint shown is whole: each label is one of the keymap's.
-        for (key, what) in keymap::hints(state.focus) {
+        for (key, what) in state.keymap.hints(state.focus) {
             let shown = format!("{key} {what}");
             if trimmed.contains(&format!("{key} ")) && what != "help" {
                 assert!(trimmed.contains(&shown), "{shown} cut: {hints}");

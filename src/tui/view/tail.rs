@@ -11,10 +11,10 @@ use ratatui::widgets::Paragraph;
 
 use super::{count, human_bytes, pane_block, safe, title};
 use crate::tui::format::{ContentKind, JsonStyle, Theme, wrap};
+use crate::tui::layout::tail_shape;
+use crate::tui::state::tail::scroll::{Shape, bottom_anchor, message_rows};
 use crate::tui::state::tail::{Batch, Item, Tail};
 use crate::tui::state::{Connection, Pane, State};
-use crate::tui::update::scroll::{Shape, bottom_anchor, message_rows};
-use crate::tui::update::tail_shape;
 
 /// What a tail's items are called.
 pub fn unit(kind: ContentKind, n: u64) -> String {

@@ -508,7 +508,7 @@ fn help_lists_the_focused_panes_keys() {
             s
         });
         let text = screen_text(shots[1].1.backend().buffer());
-        for b in keymap::bindings_for(pane) {
+        for b in keymap::Keymap::default().bindings_for(pane) {
             if b.scope == keymap::Scope::Pane(pane) {
                 assert!(text.contains(b.help), "{pane:?}: {}", b.help);
             }

@@ -3,8 +3,9 @@
 //! hide, long lines wrap or scroll, and a fast stream turns compact.
 
 use super::*;
+use crate::tui::layout::tail_width;
 use crate::tui::state::tail::Item;
-use crate::tui::update::scroll::bottom_anchor;
+use crate::tui::state::tail::scroll::bottom_anchor;
 
 /// Per-message batches, as a server that answers every append alone
 /// delivers them: header, message, header, message...
@@ -170,4 +171,31 @@ fn the_detail_view_wraps_with_w_and_scrolls_with_angle_brackets() {
     // h and l still fold there.
     ch(&mut s, 'l');
     assert_eq!(detail(&s), (true, 0));
+}
+
+#[test]
+fn the_detail_view_reads_its_keys_from_the_keymap_in_state() {
+    use crate::tui::keymap::{Key, Scope};
+    let mut s = one_per_batch(3);
+    s.keymap
+        .rebind(
+            Scope::Detail,
+            Action::ToggleWrap,
+            vec![Key {
+                code: KeyCode::Char('W'),
+                ctrl: false,
+            }],
+        )
+        .unwrap();
+    s.focus = Pane::Tail;
+    press(&mut s, KeyCode::Enter);
+    let wraps = |s: &State| match &s.overlay {
+        Some(Overlay::Detail(d)) => d.wrap,
+        other => panic!("not in the detail view: {other:?}"),
+    };
+    let before = wraps(&s);
+    ch(&mut s, 'w');
+    assert_eq!(wraps(&s), before, "w is no longer wrap");
+    ch(&mut s, 'W');
+    assert_ne!(wraps(&s), before, "W is");
 }

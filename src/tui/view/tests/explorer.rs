@@ -145,7 +145,7 @@ fn help_scrolls_at_40x12_and_ends_cleanly() {
     assert!(last.contains("Esc closes dialogs"), "{last}");
     assert!(!last.contains("↓ more"), "{last}");
     // Every key of the pane was on screen at some point.
-    for b in keymap::bindings_for(Pane::Tail) {
+    for b in keymap::Keymap::default().bindings_for(Pane::Tail) {
         if b.scope == keymap::Scope::Pane(Pane::Tail) {
             let start: String = b.help.chars().take(12).collect();
             assert!(seen.contains(&start), "{}", b.help);
@@ -157,10 +157,11 @@ fn help_scrolls_at_40x12_and_ends_cleanly() {
     key(&mut s, KeyCode::Esc);
     assert!(s.overlay.is_none());
     // No separator after the last global key.
-    let global: Vec<String> = help::lines(Pane::Tail)
-        .iter()
-        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
-        .collect();
+    let global: Vec<String> =
+        help::lines(&keymap::Keymap::default(), Pane::Tail)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
     assert!(
         global.iter().all(|l| !l.trim_end().ends_with('·')),
         "{global:?}"
