@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::tui::keymap::{Keymap, Scope, keys_label};
-use crate::tui::state::Pane;
+use crate::tui::pane::Pane;
 
 fn key_style() -> Style {
     Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)

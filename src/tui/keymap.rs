@@ -6,7 +6,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
-use super::state::Pane;
+use super::pane::Pane;
 
 /// A key with its modifiers (Shift is folded into the character).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

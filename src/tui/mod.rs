@@ -11,6 +11,7 @@ pub mod help;
 pub mod keymap;
 pub mod layout;
 pub mod message;
+pub mod pane;
 pub mod runner;
 pub mod state;
 pub mod terminal;

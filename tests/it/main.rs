@@ -6,6 +6,7 @@
 #[macro_use]
 mod support;
 
+mod architecture;
 mod cli_admin;
 mod cli_append;
 mod cli_errors;

@@ -23,28 +23,7 @@ pub use meta::Meta;
 pub use streams::Streams;
 pub use tail::{Tail, TailView};
 
-/// A pane that can have focus.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Pane {
-    Streams,
-    Tail,
-    Meta,
-    Composer,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 4] =
-        [Pane::Streams, Pane::Tail, Pane::Meta, Pane::Composer];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Streams => "Streams",
-            Pane::Tail => "Tail",
-            Pane::Meta => "Metadata",
-            Pane::Composer => "Append",
-        }
-    }
-}
+pub use crate::tui::pane::Pane;
 
 /// The reader's connection, as the status bar shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
