@@ -38,7 +38,7 @@ fn full_state() -> State {
         reader: 1,
     });
     state.tail.reset("-1");
-    state.connection = Connection::Live;
+    state.reader.connection = Connection::Live;
     for b in 0..MESSAGES / PER_BATCH {
         let messages: Vec<String> = (0..PER_BATCH)
             .map(|m| event_100((b * PER_BATCH + m) as u64))

@@ -97,6 +97,29 @@ pub struct OpenStream {
     pub reader: u64,
 }
 
+/// The reader of the open stream, as the UI tracks it: which mode it
+/// reads in, how its connection is, and its reconnect bookkeeping. One
+/// value per reader, so that a tail of several streams holds one each.
+#[derive(Debug, Default)]
+pub struct Reader {
+    pub mode: LiveMode,
+    pub connection: Connection,
+    /// Next reader id (tags the reader task: messages from older readers
+    /// are ignored).
+    pub next_id: u64,
+    /// Failed reads in a row (for the backoff), and when the next starts.
+    pub reconnects: u32,
+    pub retry_at: Option<Instant>,
+    /// The tail's last offset when the reader last failed: a failure at a
+    /// new offset (the reader made progress) restarts it at once.
+    pub failed_at: Option<String>,
+    /// Where to start the tail once the HEAD tells the content type.
+    pub pending_start: Option<String>,
+    /// Messages (JSON) or bytes to skip after `pending_start` (a resume
+    /// point inside a response).
+    pub pending_skip: u64,
+}
+
 /// The help overlay: how far it is scrolled, and the detail view it was
 /// opened from (shown again when help closes).
 #[derive(Debug, Default)]
@@ -133,8 +156,8 @@ pub struct State {
     pub meta: Meta,
     pub composer: Composer,
     pub overlay: Option<Overlay>,
-    pub mode: LiveMode,
-    pub connection: Connection,
+    /// The open stream's reader: its mode, connection and reconnects.
+    pub reader: Reader,
     pub json_style: JsonStyle,
     /// How the tail is shown (wrap, scroll, headers, layout choice).
     pub tail_view: TailView,
@@ -155,19 +178,6 @@ pub struct State {
     pub now: Instant,
     /// Set when the user asked to quit.
     pub quit: bool,
-    /// Next reader id.
-    pub next_reader: u64,
-    /// Failed reads in a row (for the backoff), and when the next starts.
-    pub reconnects: u32,
-    pub retry_at: Option<Instant>,
-    /// The tail's last offset when the reader last failed: a failure at a
-    /// new offset (the reader made progress) restarts it at once.
-    pub failed_at: Option<String>,
-    /// Where to start the tail once the HEAD tells the content type.
-    pub pending_start: Option<String>,
-    /// Messages (JSON) or bytes to skip after `pending_start` (a resume
-    /// point inside a response).
-    pub pending_skip: u64,
     /// A jump's new tail, until its reader delivers; `tail` keeps what was
     /// shown so that a refused jump loses nothing.
     pub jump: Option<Box<Tail>>,
@@ -191,8 +201,11 @@ impl State {
             meta: Meta::default(),
             composer: Composer::new(),
             overlay: None,
-            mode: LiveMode::Sse,
-            connection: Connection::Idle,
+            reader: Reader {
+                mode: LiveMode::Sse,
+                next_id: 1,
+                ..Reader::default()
+            },
             json_style: JsonStyle::Pretty,
             tail_view: TailView::default(),
             colours: Colours::Ansi,
@@ -204,12 +217,6 @@ impl State {
             size: (80, 24),
             now,
             quit: false,
-            next_reader: 1,
-            reconnects: 0,
-            retry_at: None,
-            failed_at: None,
-            pending_start: None,
-            pending_skip: 0,
             jump: None,
             wall: String::new(),
             opened: HashSet::new(),
@@ -266,7 +273,7 @@ impl State {
     /// Whether the open stream is closed (no append can land).
     pub fn stream_closed(&self) -> bool {
         self.open.is_some()
-            && (self.connection == Connection::Closed
+            && (self.reader.connection == Connection::Closed
                 || self.meta.head.as_ref().is_some_and(|h| h.closed))
     }
 

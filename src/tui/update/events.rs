@@ -35,7 +35,7 @@ pub(super) fn tick(
     if state.notice.as_ref().is_some_and(|n| n.until <= now) {
         state.notice = None;
     }
-    if state.retry_at.is_some_and(|at| at <= now) {
+    if state.reader.retry_at.is_some_and(|at| at <= now) {
         retry_now(state, fx);
     }
 }
@@ -73,13 +73,13 @@ fn choose_layout(state: &mut State) {
 /// stream being opened (its answer starts the tail), else the reader from
 /// the last offset the UI received.
 pub(super) fn retry_now(state: &mut State, fx: &mut Vec<Effect>) {
-    state.retry_at = None;
+    state.reader.retry_at = None;
     let Some(open) = &state.open else {
         return;
     };
-    if state.pending_start.is_some() {
+    if state.reader.pending_start.is_some() {
         state.meta.loading = true;
-        state.connection = Connection::Connecting;
+        state.reader.connection = Connection::Connecting;
         fx.push(Effect::Head {
             url: open.url.clone(),
         });
@@ -90,14 +90,14 @@ pub(super) fn retry_now(state: &mut State, fx: &mut Vec<Effect>) {
 
 /// Counts a failure that made no progress and schedules the next attempt.
 fn back_off(state: &mut State, error: String) {
-    state.reconnects += 1;
-    let next_at = state.now + backoff(state.reconnects);
-    state.connection = Connection::Reconnecting {
-        attempt: state.reconnects,
+    state.reader.reconnects += 1;
+    let next_at = state.now + backoff(state.reader.reconnects);
+    state.reader.connection = Connection::Reconnecting {
+        attempt: state.reader.reconnects,
         next_at,
         error,
     };
-    state.retry_at = Some(next_at);
+    state.reader.retry_at = Some(next_at);
 }
 
 /// Reads in a row that met a response that did not decode, with no
@@ -144,11 +144,11 @@ pub(super) fn reader(
             }
             choose_layout(state);
             state.meta.read = info;
-            state.reconnects = 0;
-            state.connection = if closed {
+            state.reader.reconnects = 0;
+            state.reader.connection = if closed {
                 Connection::Closed
             } else if up_to_date {
-                if state.mode == LiveMode::Off {
+                if state.reader.mode == LiveMode::Off {
                     Connection::CaughtUp
                 } else {
                     Connection::Live
@@ -171,7 +171,7 @@ pub(super) fn reader(
                 }
             }
         }
-        ReaderEvent::Connection(c) => state.connection = c,
+        ReaderEvent::Connection(c) => state.reader.connection = c,
         ReaderEvent::Retry(error) => {
             // A connection that ends after delivering data (a server
             // closing a long SSE response early, a proxy timeout) is
@@ -182,8 +182,8 @@ pub(super) fn reader(
                 .as_ref()
                 .map_or(&state.tail.last_offset, |t| &t.last_offset)
                 .clone();
-            let progressed = state.failed_at != last;
-            state.failed_at = last;
+            let progressed = state.reader.failed_at != last;
+            state.reader.failed_at = last;
             if progressed {
                 restart_reader(state, fx);
                 return;
@@ -200,16 +200,16 @@ pub(super) fn reader(
                 .as_ref()
                 .map_or(&state.tail.last_offset, |t| &t.last_offset)
                 .clone();
-            let progressed = state.failed_at != last;
-            state.failed_at = last;
+            let progressed = state.reader.failed_at != last;
+            state.reader.failed_at = last;
             if progressed {
-                state.reconnects = 0;
+                state.reader.reconnects = 0;
                 restart_reader(state, fx);
                 return;
             }
-            if state.reconnects >= CORRUPT_TRIES {
+            if state.reader.reconnects >= CORRUPT_TRIES {
                 state.notify(Level::Error, error.clone());
-                state.connection = Connection::Failed(error);
+                state.reader.connection = Connection::Failed(error);
                 return;
             }
             back_off(state, error);
@@ -227,11 +227,11 @@ pub(super) fn reader(
                 return;
             }
             state.notify(Level::Error, error.clone());
-            state.connection = Connection::Failed(error);
+            state.reader.connection = Connection::Failed(error);
         }
         ReaderEvent::Done => {
             state.meta.catch_up.record(0, state.now, true);
-            state.connection = Connection::CaughtUp;
+            state.reader.connection = Connection::CaughtUp;
         }
     }
 }
@@ -265,14 +265,14 @@ pub(super) fn head(
                 if let Some(open) = &mut state.open {
                     open.content_type.clone_from(&meta.content_type);
                 }
-                if let Some(from) = state.pending_start.take() {
+                if let Some(from) = state.reader.pending_start.take() {
                     state.tail.kind =
                         ContentKind::of(meta.content_type.as_deref());
                     // The HEAD answered: start even when it named no type
                     // (the bytes are shown as binary), or it never would.
                     let mark = Mark {
                         offset: from,
-                        skip: std::mem::take(&mut state.pending_skip),
+                        skip: std::mem::take(&mut state.reader.pending_skip),
                     };
                     jump_to_mark(state, &mark, fx);
                 }
@@ -297,7 +297,7 @@ pub(super) fn head(
                 let text = explain(&e);
                 state.meta.head_error = Some(text.clone());
                 state.meta.loading = false;
-                if state.pending_start.is_some() {
+                if state.reader.pending_start.is_some() {
                     state.now = state.now.max(at);
                     if e.is_retryable() {
                         // The server may be down or restarting: opening
@@ -306,7 +306,8 @@ pub(super) fn head(
                     } else {
                         // `pending_start` stays: a HEAD that answers later
                         // (R, r, or the stream being created) starts it.
-                        state.connection = Connection::Failed(text.clone());
+                        state.reader.connection =
+                            Connection::Failed(text.clone());
                         state.notify(Level::Error, text);
                     }
                 }
@@ -363,7 +364,7 @@ pub(super) fn written(
                 state.notify(Level::Info, format!("{path}: deleted"));
                 if is_open {
                     fx.push(Effect::StopReader);
-                    state.connection =
+                    state.reader.connection =
                         Connection::Failed("the stream was deleted".into());
                 }
             }
@@ -525,16 +526,16 @@ mod tests {
         batch(&mut state, "o1");
         // Data arrived since the last failure: no waiting.
         assert_eq!(starts(&retry(&mut state)), vec!["o1".to_owned()]);
-        assert_eq!(state.connection, Connection::Connecting);
-        assert_eq!(state.retry_at, None);
+        assert_eq!(state.reader.connection, Connection::Connecting);
+        assert_eq!(state.reader.retry_at, None);
         // The restarted reader fails again without progress: backoff.
         let fx = retry(&mut state);
         assert!(starts(&fx).is_empty());
         assert!(matches!(
-            state.connection,
+            state.reader.connection,
             Connection::Reconnecting { attempt: 1, .. }
         ));
-        assert!(state.retry_at.is_some());
+        assert!(state.reader.retry_at.is_some());
         // Progress again: at once again.
         batch(&mut state, "o2");
         assert_eq!(starts(&retry(&mut state)), vec!["o2".to_owned()]);

@@ -385,7 +385,7 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::RetryNow => {
             if matches!(
-                state.connection,
+                state.reader.connection,
                 Connection::Failed(_) | Connection::Reconnecting { .. }
             ) {
                 events::retry_now(state, fx);
@@ -440,7 +440,7 @@ fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 state.streams.selected_entry().map(|e| e.path.clone())
             {
                 let healthy =
-                    !matches!(state.connection, Connection::Failed(_));
+                    !matches!(state.reader.connection, Connection::Failed(_));
                 if healthy
                     && state.open.as_ref().is_some_and(|o| o.path == path)
                 {
@@ -746,7 +746,7 @@ pub(super) fn send(state: &mut State, close: bool, fx: &mut Vec<Effect>) {
 
 /// Switches the live mode; the reader restarts where the UI is.
 fn set_mode(state: &mut State, mode: LiveMode, fx: &mut Vec<Effect>) {
-    state.mode = mode;
+    state.reader.mode = mode;
     state.notify(Level::Info, format!("live mode: {mode}"));
     if state.open.is_some() && state.tail.resume_offset.is_some() {
         restart_reader(state, fx);
@@ -768,15 +768,15 @@ fn start_reader(state: &mut State, from: String, fx: &mut Vec<Effect>) {
     let Some(open) = &mut state.open else {
         return;
     };
-    open.reader = state.next_reader;
-    state.next_reader += 1;
-    state.retry_at = None;
-    state.connection = Connection::Connecting;
+    open.reader = state.reader.next_id;
+    state.reader.next_id += 1;
+    state.reader.retry_at = None;
+    state.reader.connection = Connection::Connecting;
     fx.push(Effect::StartReader {
         reader: open.reader,
         url: open.url.clone(),
         from,
-        mode: state.mode,
+        mode: state.reader.mode,
         kind: state.tail.kind,
     });
 }
@@ -803,8 +803,8 @@ pub(super) fn jump_to_mark(
     let mut fresh = Tail::new(state.tail.kind, state.tail.limits);
     fresh.reset_at(mark);
     state.meta.catch_up = super::state::meta::CatchUp::start(state.now);
-    state.reconnects = 0;
-    state.failed_at = None;
+    state.reader.reconnects = 0;
+    state.reader.failed_at = None;
     if state.tail.batches.is_empty() {
         state.tail = fresh;
         state.jump = None;
@@ -905,10 +905,10 @@ fn open_url_at(
         Tail::new(ContentKind::of(content_type.as_deref()), state.tail.limits);
     state.meta = super::state::Meta::default();
     state.meta.loading = true;
-    state.connection = Connection::Connecting;
-    state.reconnects = 0;
-    state.retry_at = None;
-    state.pending_start = None;
+    state.reader.connection = Connection::Connecting;
+    state.reader.reconnects = 0;
+    state.reader.retry_at = None;
+    state.reader.pending_start = None;
     state.jump = None;
     state.overlay = None;
     let now = wall_clock(state);
@@ -980,7 +980,7 @@ pub(super) fn begin_tail_at(
     mark: Mark,
     fx: &mut Vec<Effect>,
 ) {
-    state.pending_skip = mark.skip;
+    state.reader.pending_skip = mark.skip;
     let from = mark.offset;
     let known = state.open.as_ref().and_then(|o| o.content_type.clone());
     // A HEAD that answered without a type will not say more: start anyway
@@ -991,18 +991,18 @@ pub(super) fn begin_tail_at(
         state.tail.kind = ContentKind::of(known.as_deref());
         let mark = Mark {
             offset: from,
-            skip: std::mem::take(&mut state.pending_skip),
+            skip: std::mem::take(&mut state.reader.pending_skip),
         };
         jump_to_mark(state, &mark, fx);
     } else {
-        state.pending_start = Some(from);
+        state.reader.pending_start = Some(from);
         // The HEAD failed while a dialog was open: nothing would answer.
         if state.meta.head_error.is_some()
             && !state.meta.loading
             && let Some(open) = &state.open
         {
             state.meta.loading = true;
-            state.connection = Connection::Connecting;
+            state.reader.connection = Connection::Connecting;
             fx.push(Effect::Head {
                 url: open.url.clone(),
             });

@@ -14,7 +14,7 @@ use crate::tui::state::{Connection, Level, Overlay, State};
 
 /// The connection as words, with its colour.
 pub fn connection_label(state: &State) -> (String, Color) {
-    match &state.connection {
+    match &state.reader.connection {
         Connection::Idle => ("idle".into(), Color::DarkGray),
         Connection::Connecting => ("connecting".into(), Color::Yellow),
         Connection::CatchingUp => ("catching up".into(), Color::Yellow),
@@ -57,7 +57,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                 .add_modifier(Modifier::BOLD),
         ),
         Span::raw(" "),
-        Span::styled(state.mode.to_string(), Style::new().fg(Color::Cyan)),
+        Span::styled(
+            state.reader.mode.to_string(),
+            Style::new().fg(Color::Cyan),
+        ),
     ];
     if let Some(o) = &state.tail.last_offset {
         spans.push(Span::styled(" · offset ", dim));

@@ -442,7 +442,7 @@ fn tail_closed_caught_up_reconnecting_failed() {
         s
     });
     assert!(matches!(
-        shots[0].0.connection,
+        shots[0].0.reader.connection,
         Connection::Reconnecting { attempt: 1, .. }
     ));
     snap("tail_failed", |size| {

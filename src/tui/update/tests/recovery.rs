@@ -28,21 +28,22 @@ fn opening_while_the_server_is_down_retries_with_backoff() {
     let url = format!("{BASE}/logs");
     head(&mut s, url.clone(), Err(refused(&url)));
     // Not failed for good: reconnecting, with the reason.
-    let Connection::Reconnecting { attempt, error, .. } = &s.connection else {
-        panic!("{:?}", s.connection);
+    let Connection::Reconnecting { attempt, error, .. } = &s.reader.connection
+    else {
+        panic!("{:?}", s.reader.connection);
     };
     assert_eq!(*attempt, 1);
     assert!(error.contains("Connection refused"), "{error}");
-    assert!(s.retry_at.is_some());
+    assert!(s.reader.retry_at.is_some());
     // Nothing before the backoff ends; then the HEAD again.
     assert_eq!(heads(&tick(&mut s, t0 + Duration::from_millis(100))), 0);
     let fx = tick(&mut s, t0 + Duration::from_secs(1));
     assert_eq!(heads(&fx), 1);
-    assert_eq!(s.connection, Connection::Connecting);
+    assert_eq!(s.reader.connection, Connection::Connecting);
     // Down again: a longer wait, attempt 2.
     head(&mut s, url.clone(), Err(refused(&url)));
     assert!(matches!(
-        s.connection,
+        s.reader.connection,
         Connection::Reconnecting { attempt: 2, .. }
     ));
     // The server came up: the answer starts the tail.
@@ -66,7 +67,7 @@ fn r_retries_now_when_failed_or_reconnecting() {
         url.clone(),
         Err(Error::NotFound { url: url.clone() }),
     );
-    assert!(matches!(s.connection, Connection::Failed(_)));
+    assert!(matches!(s.reader.connection, Connection::Failed(_)));
     // A 404 is not retried by itself, but R asks again.
     let fx = ch(&mut s, 'R');
     assert_eq!(heads(&fx), 1);
@@ -82,13 +83,16 @@ fn r_retries_now_when_failed_or_reconnecting() {
         let event = ReaderEvent::Retry("connection reset".into());
         update(&mut s, Message::Reader { reader, event });
     }
-    assert!(matches!(s.connection, Connection::Reconnecting { .. }));
+    assert!(matches!(
+        s.reader.connection,
+        Connection::Reconnecting { .. }
+    ));
     let fx = ch(&mut s, 'R');
     let started = starts(&fx);
     assert_eq!(started.len(), 1);
     assert!(started[0].0 > reader);
     assert_eq!(started[0].1, "c1");
-    assert_eq!(s.retry_at, None);
+    assert_eq!(s.reader.retry_at, None);
     // Nothing to retry while live: a notice says so, nothing starts.
     deliver(&mut s, batch("c1", "c2", &[&n(2)], false));
     assert!(starts(&ch(&mut s, 'R')).is_empty());
@@ -264,8 +268,9 @@ fn a_corrupt_response_is_read_again_a_few_times_then_fails() {
     // Bad again with nothing new: backed off, a few times.
     for attempt in 1..=3 {
         assert!(starts(&corrupt(&mut s)).is_empty());
-        let Connection::Reconnecting { attempt: a, .. } = &s.connection else {
-            panic!("attempt {attempt}: {:?}", s.connection);
+        let Connection::Reconnecting { attempt: a, .. } = &s.reader.connection
+        else {
+            panic!("attempt {attempt}: {:?}", s.reader.connection);
         };
         assert_eq!(*a, attempt);
         let fx = ch(&mut s, 'R');
@@ -273,8 +278,8 @@ fn a_corrupt_response_is_read_again_a_few_times_then_fails() {
     }
     // Still bad: the data is, not the connection; the reader fails.
     assert!(starts(&corrupt(&mut s)).is_empty());
-    let Connection::Failed(why) = &s.connection else {
-        panic!("{:?}", s.connection);
+    let Connection::Failed(why) = &s.reader.connection else {
+        panic!("{:?}", s.reader.connection);
     };
     assert!(why.contains("truncated"), "{why}");
     // Good data again resets the count.
