@@ -204,7 +204,15 @@ async fn jq_refuses_a_deep_message_and_keeps_the_others(server: TestServer) {
     )
     .await;
     append(&stream, r#"{"n":1}"#).await;
-    let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+    // 10,000 levels overflowed jq's stack (issue 9 point 8). The official
+    // Node server's own JSON parser answers 500 to that depth, so there the
+    // message is 600 deep: still past dsx's limit of 512.
+    let depth = if server.kind() == support::Kind::OfficialNode {
+        600
+    } else {
+        10_000
+    };
+    let deep = "[".repeat(depth) + &"]".repeat(depth);
     append(&stream, format!("[{deep}]")).await;
     append(&stream, r#"{"n":3}"#).await;
     let out = dsx(&["read", stream.url().as_str(), "--jq", "."]).await;

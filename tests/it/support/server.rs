@@ -111,6 +111,12 @@ impl TestServer {
         panic!("could not start the {kind:?} server: {last_error}");
     }
 
+    /// Which server this is (for the few answers where conformant servers
+    /// differ; a test says which and why).
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
     /// The server's base URL, e.g. `http://127.0.0.1:4437`.
     pub fn url(&self) -> &str {
         &self.url
