@@ -12,8 +12,8 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 use super::effect::Effect;
+use super::executor::{self, Executor};
 use super::message::Message;
-use super::runner::{self, Runner};
 use super::state::State;
 use super::update::update;
 use super::view;
@@ -32,7 +32,7 @@ pub async fn run<B, I>(
     terminal: &mut Terminal<B>,
     mut input: I,
     mut state: State,
-    mut runner: Runner,
+    mut executor: Executor,
     mut rx: mpsc::Receiver<Message>,
     initial: Vec<Effect>,
     stop: impl Future<Output = ()>,
@@ -44,7 +44,7 @@ where
 {
     let mut pending: Vec<Message> = Vec::new();
     for effect in initial {
-        pending.extend(runner.run(effect));
+        pending.extend(executor.execute(effect));
     }
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -54,7 +54,7 @@ where
     loop {
         for message in std::mem::take(&mut pending) {
             for effect in update(&mut state, message) {
-                pending.extend(runner.run(effect));
+                pending.extend(executor.execute(effect));
             }
             dirty = true;
         }
@@ -84,7 +84,7 @@ where
                 Some(Err(e)) => return Err(anyhow::anyhow!("reading the terminal: {e}")),
                 None => break,
             },
-            _ = ticker.tick() => Message::Tick { now: Instant::now(), wall: runner::wall() },
+            _ = ticker.tick() => Message::Tick { now: Instant::now(), wall: executor::wall() },
             () = &mut stop => break,
             () = tokio::time::sleep_until(due.into()), if dirty => continue,
         };
@@ -98,6 +98,6 @@ where
         }
     }
     // Effects of quitting (position saves) still run.
-    runner.shutdown().await;
+    executor.shutdown().await;
     Ok(state)
 }

@@ -1,4 +1,4 @@
-//! What `update` asks the outside world to do. The runner (`runner.rs`)
+//! What `update` asks the outside world to do. The executor (`executor.rs`)
 //! carries these out; `update` itself never does I/O.
 
 use bytes::Bytes;
@@ -20,6 +20,11 @@ pub struct CreateSpec {
 /// One side effect.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
+    /// Follow the server's `__registry__` stream under `base_url` (creates
+    /// and deletes, live), for the whole session.
+    WatchRegistry {
+        base_url: String,
+    },
     /// Start the tail reader `reader` (cancelling any other) at `from`.
     StartReader {
         reader: u64,

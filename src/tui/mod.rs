@@ -6,13 +6,13 @@ pub mod action;
 pub mod app;
 pub mod clipboard;
 pub mod effect;
+pub mod executor;
 pub mod format;
 pub mod help;
 pub mod keymap;
 pub mod layout;
 pub mod message;
 pub mod pane;
-pub mod runner;
 pub mod state;
 pub mod terminal;
 pub mod update;
@@ -33,7 +33,6 @@ use crate::client::{Client, RetryPolicy};
 use crate::config::TailStart;
 use crate::connect::{GlobalArgs, config_or_default};
 use clipboard::{Clipboard, SystemClipboard};
-use effect::Effect;
 use state::tail::{Limits, Mark, Tail};
 use state::{Level, State};
 
@@ -200,7 +199,7 @@ where
     I: Stream<Item = io::Result<Event>> + Unpin,
 {
     let mut state = State::new(&setup.base_url, Instant::now());
-    state.wall = runner::wall();
+    state.wall = executor::wall();
     state.tail = Tail::new(state.tail.kind, setup.limits);
     state.tail_view.headers = setup.batch_headers;
     // https://no-color.org: set and not empty.
@@ -251,49 +250,16 @@ where
             ));
         }
     };
-    // Recent and bookmarked streams of this server are in the list from
-    // the start.
-    let recent: Vec<String> = state
-        .bookmarks
-        .recent()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    for url in recent {
-        if let Some(path) = state.path_of(&url) {
-            state.streams.upsert(&path).sources.recent = true;
-        }
-    }
-    let marked: Vec<String> =
-        state.bookmarks.streams().map(str::to_owned).collect();
-    for url in marked {
-        if let Some(path) = state.path_of(&url) {
-            state.streams.upsert(&path).sources.bookmarked = true;
-        }
-    }
-    let mut initial: Vec<Effect> = state
-        .streams
-        .entries
-        .iter()
-        .map(|e| Effect::Head {
-            url: state.url_of(&e.path),
-        })
-        .collect();
-    if let Some(path) = &setup.open {
-        state.streams.upsert(path).sources.command_line = true;
-        update::open_stream_at(&mut state, path, first, &mut initial);
-        state.focus = state::Pane::Tail;
-    }
+    let initial = update::init(&mut state, setup.open.as_deref(), first);
     let (tx, rx) = mpsc::channel(1024);
-    let runner = runner::Runner::new(
+    let executor = executor::Executor::new(
         setup.client,
         setup.tail_client,
         tx,
         setup.clipboard,
         bookmarks_path,
     );
-    runner.watch_registry(&setup.base_url);
-    app::run(terminal, input, state, runner, rx, initial, stop).await
+    app::run(terminal, input, state, executor, rx, initial, stop).await
 }
 
 /// Runs the explorer on the real terminal until the user quits.

@@ -834,6 +834,52 @@ pub fn offset_problem(from: &str) -> Option<&'static str> {
     None
 }
 
+/// The explorer's start, through the same seam as every later step: the
+/// recent and bookmarked streams of this server go into the list (each
+/// with a HEAD), the stream given on the command line opens (at `first`
+/// when `--from` named where), and the registry is watched.
+pub fn init(
+    state: &mut State,
+    open: Option<&str>,
+    first: Option<Mark>,
+) -> Vec<Effect> {
+    let recent: Vec<String> = state
+        .bookmarks
+        .recent()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    for url in recent {
+        if let Some(path) = state.path_of(&url) {
+            state.streams.upsert(&path).sources.recent = true;
+        }
+    }
+    let marked: Vec<String> =
+        state.bookmarks.streams().map(str::to_owned).collect();
+    for url in marked {
+        if let Some(path) = state.path_of(&url) {
+            state.streams.upsert(&path).sources.bookmarked = true;
+        }
+    }
+    let mut fx: Vec<Effect> = state
+        .streams
+        .entries
+        .iter()
+        .map(|e| Effect::Head {
+            url: state.url_of(&e.path),
+        })
+        .collect();
+    if let Some(path) = open {
+        state.streams.upsert(path).sources.command_line = true;
+        open_stream_at(state, path, first, &mut fx);
+        state.focus = Pane::Tail;
+    }
+    fx.push(Effect::WatchRegistry {
+        base_url: state.base_url.clone(),
+    });
+    fx
+}
+
 /// Opens a stream by its path under the base URL (a name from the list,
 /// the registry or the command line: never another origin, whatever it
 /// looks like): the tail, metadata and composer follow it.

@@ -286,3 +286,32 @@ fn a_corrupt_response_is_read_again_a_few_times_then_fails() {
     deliver(&mut s, batch("c1", "c2", &[&n(3)], false));
     assert_eq!(starts(&corrupt(&mut s)).len(), 1);
 }
+
+#[test]
+fn init_lists_known_streams_opens_the_given_one_and_watches_the_registry() {
+    let mut s = new_state();
+    s.bookmarks
+        .touch_recent(&format!("{BASE}/seen/before"), "2026-11-28T12:00:00Z");
+    let fx = super::super::init(&mut s, Some("demo/orders"), None);
+    let heads: Vec<&str> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Head { url } => Some(url.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        heads.contains(&format!("{BASE}/seen/before").as_str()),
+        "{fx:?}"
+    );
+    assert!(
+        heads.contains(&format!("{BASE}/demo/orders").as_str()),
+        "{fx:?}"
+    );
+    assert!(s.streams.get_mut("seen/before").is_some());
+    assert_eq!(s.focus, Pane::Tail);
+    assert!(
+        matches!(fx.last(), Some(Effect::WatchRegistry { base_url }) if base_url == BASE),
+        "{fx:?}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Carries out effects: client tasks (each cancellable), the bookmarks
 //! file, the clipboard. Results come back to the loop as `Message`s.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,8 +30,14 @@ use crate::client::{
 /// HEADs in flight at once (a registry of many streams asks for many).
 const HEADS_AT_ONCE: usize = 4;
 
+/// A std mutex's guard, also after a panic elsewhere (the data stays
+/// usable: a set of URLs, a snapshot).
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Owns the client and every task the explorer started.
-pub struct Runner {
+pub struct Executor {
     client: Client,
     /// Same as `client` but without retries: the tail shows its own
     /// reconnect attempts.
@@ -42,12 +49,19 @@ pub struct Runner {
     clipboard: Box<dyn Clipboard>,
     bookmarks_path: Option<PathBuf>,
     saves: Arc<Mutex<()>>,
+    /// The newest bookmarks snapshot not yet written: a save that finds it
+    /// taken by a later one writes nothing (only the newest pending save
+    /// runs).
+    newest_save: Arc<std::sync::Mutex<Option<Bookmarks>>>,
     heads: Arc<Semaphore>,
+    /// URLs whose HEAD is queued and not started: another request for one
+    /// of them is already answered by the queued HEAD.
+    queued_heads: Arc<std::sync::Mutex<HashSet<String>>>,
     /// Bookmark saves still running (awaited on quit).
     pending: JoinSet<()>,
 }
 
-impl Runner {
+impl Executor {
     pub fn new(
         client: Client,
         tail_client: Client,
@@ -55,7 +69,7 @@ impl Runner {
         clipboard: Box<dyn Clipboard>,
         bookmarks_path: Option<PathBuf>,
     ) -> Self {
-        Runner {
+        Executor {
             client,
             tail_client,
             tx,
@@ -64,7 +78,9 @@ impl Runner {
             clipboard,
             bookmarks_path,
             saves: Arc::new(Mutex::new(())),
+            newest_save: Arc::new(std::sync::Mutex::new(None)),
             heads: Arc::new(Semaphore::new(HEADS_AT_ONCE)),
+            queued_heads: Arc::new(std::sync::Mutex::new(HashSet::new())),
             pending: JoinSet::new(),
         }
     }
@@ -84,7 +100,7 @@ impl Runner {
     }
 
     /// Carries out one effect. Quick ones answer at once.
-    pub fn run(&mut self, effect: Effect) -> Option<Message> {
+    pub fn execute(&mut self, effect: Effect) -> Option<Message> {
         match effect {
             Effect::StartReader {
                 reader,
@@ -108,12 +124,22 @@ impl Runner {
                 });
             }
             Effect::StopReader => self.stop_reader(),
+            Effect::WatchRegistry { base_url } => {
+                self.watch_registry(&base_url);
+            }
             Effect::Head { url } => {
+                if !lock(&self.queued_heads).insert(url.clone()) {
+                    // One is queued already; it has not asked yet, so its
+                    // answer is as fresh as this one's would be.
+                    return None;
+                }
                 let client = self.client.clone();
                 let tx = self.tx.clone();
                 let heads = self.heads.clone();
+                let queued = self.queued_heads.clone();
                 self.spawn(async move {
                     let _permit = heads.acquire_owned().await;
+                    lock(&queued).remove(&url);
                     let result = match client.stream(&url) {
                         Ok(s) => s.head().await,
                         Err(e) => Err(e),
@@ -211,12 +237,18 @@ impl Runner {
         let Some(path) = self.bookmarks_path.clone() else {
             return;
         };
-        let lock = self.saves.clone();
+        let order = self.saves.clone();
+        let newest = self.newest_save.clone();
+        *lock(&newest) = Some(bookmarks);
         let tx = self.tx.clone();
-        // Saves run in order (the lock is fair), so the newest snapshot is
-        // the one left on disk.
+        // Saves run one at a time; each writes the newest snapshot not yet
+        // written, so a burst of saves writes the file once or twice and
+        // the newest snapshot is the one left on disk.
         self.pending.spawn(async move {
-            let _guard = lock.lock().await;
+            let _guard = order.lock().await;
+            let Some(bookmarks) = lock(&newest).take() else {
+                return;
+            };
             let result =
                 tokio::task::spawn_blocking(move || bookmarks.save(&path))
                     .await
@@ -565,6 +597,89 @@ fn registry_event(v: &serde_json::Value) -> Option<RegistryEvent> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn executor(
+        bookmarks: Option<PathBuf>,
+    ) -> (Executor, mpsc::Receiver<Message>) {
+        let client = Client::builder()
+            .base_url("http://127.0.0.1:1/v1/stream")
+            .build()
+            .unwrap();
+        let (tx, rx) = mpsc::channel(1024);
+        let clipboard = Box::new(crate::tui::clipboard::MemoryClipboard {
+            copied: Arc::new(std::sync::Mutex::new(Vec::new())),
+        });
+        let e = Executor::new(client.clone(), client, tx, clipboard, bookmarks);
+        (e, rx)
+    }
+
+    #[tokio::test]
+    async fn a_queued_head_answers_every_request_for_its_url() {
+        let (mut e, mut rx) = executor(None);
+        // Every permit taken: the HEADs queue.
+        let held = e.heads.clone().acquire_many_owned(4).await.unwrap();
+        for _ in 0..20 {
+            for url in [
+                "http://127.0.0.1:1/v1/stream/a",
+                "http://127.0.0.1:1/v1/stream/b",
+            ] {
+                e.execute(Effect::Head { url: url.into() });
+            }
+        }
+        drop(held);
+        let mut answered = Vec::new();
+        while let Ok(Some(m)) =
+            tokio::time::timeout(Duration::from_secs(2), rx.recv()).await
+        {
+            if let Message::Head { url, .. } = m {
+                answered.push(url);
+            }
+        }
+        answered.sort();
+        assert_eq!(
+            answered,
+            [
+                "http://127.0.0.1:1/v1/stream/a",
+                "http://127.0.0.1:1/v1/stream/b"
+            ]
+        );
+        // Once started, a new request asks again.
+        e.execute(Effect::Head {
+            url: "http://127.0.0.1:1/v1/stream/a".into(),
+        });
+        let again =
+            tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        assert!(matches!(again, Ok(Some(Message::Head { .. }))), "{again:?}");
+        e.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_saves_writes_the_newest_and_fewer_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bookmarks.json");
+        let (mut e, mut rx) = executor(Some(path.clone()));
+        let order = e.saves.clone();
+        let guard = order.lock().await;
+        for n in 0..30 {
+            let mut b = Bookmarks::default();
+            b.touch_recent(
+                &format!("http://h/v1/stream/s{n}"),
+                "2026-12-03T00:00:00Z",
+            );
+            e.execute(Effect::SaveBookmarks(Box::new(b)));
+        }
+        drop(guard);
+        e.shutdown().await;
+        let mut saved = 0;
+        while let Ok(m) = rx.try_recv() {
+            if matches!(m, Message::Saved(Ok(()))) {
+                saved += 1;
+            }
+        }
+        assert_eq!(saved, 1, "one write for the whole burst");
+        let on_disk = Bookmarks::load(&path).unwrap();
+        assert_eq!(on_disk.recent(), ["http://h/v1/stream/s29"]);
+    }
 
     #[test]
     fn registry_records_become_events() {
