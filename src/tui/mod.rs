@@ -1,20 +1,28 @@
-//! The explorer: a terminal UI over the client (see DESIGN.md, "How a change
-//! travels"): input and client reports become `Message`s, `update` turns
-//! them into state changes and `Effect`s, `view` draws the state.
+//! The explorer: a terminal UI over the client (see ARCHITECTURE.md, "How
+//! a key press and a batch travel"): input and client reports become
+//! `Message`s, `update` turns them into state changes and `Effect`s, the
+//! executor carries the effects out, `view` draws the state.
+//!
+//! Public for the integration tests and benchmarks, not as a library API:
+//! `run_explorer` and `Setup` (the real loop on any backend), `state`,
+//! `update`, `view`, `message`, `format`, `layout`, `clipboard` (a memory
+//! clipboard), and the types their signatures name (`effect`, `action`,
+//! `keymap`, `pane`). The loop, the executor, help's content and the
+//! terminal guard are crate-private.
 
 pub mod action;
-pub mod app;
+pub(crate) mod app;
 pub mod clipboard;
 pub mod effect;
-pub mod executor;
+pub(crate) mod executor;
 pub mod format;
-pub mod help;
+pub(crate) mod help;
 pub mod keymap;
 pub mod layout;
 pub mod message;
 pub mod pane;
 pub mod state;
-pub mod terminal;
+pub(crate) mod terminal;
 pub mod update;
 pub mod view;
 

@@ -8,8 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste,
-    EnableMouseCapture, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
-    PushKeyboardEnhancementFlags,
+    EnableMouseCapture,
 };
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode,
@@ -23,8 +22,6 @@ use ratatui::backend::CrosstermBackend;
 /// process-wide flag because the panic hook and signal path have no guard
 /// to consult; swapping it makes restoring happen once.
 static ENTERED: AtomicBool = AtomicBool::new(false);
-/// Whether keyboard enhancement flags were pushed and must be popped.
-static KEYBOARD_PUSHED: AtomicBool = AtomicBool::new(false);
 static PANIC_HOOK: Once = Once::new();
 
 /// Installs (once per process) a panic hook that restores the terminal and
@@ -44,7 +41,7 @@ pub fn install_panic_hook() {
     });
 }
 
-/// Restores the terminal if it was entered: pops keyboard enhancement,
+/// Restores the terminal if it was entered:
 /// disables mouse capture and bracketed paste, leaves the alternate screen,
 /// shows the cursor, disables raw mode. Errors are ignored (there is nothing
 /// better to do on the way out) and a second call is a no-op.
@@ -53,9 +50,6 @@ pub fn restore() {
         return;
     }
     let mut out = io::stdout();
-    if KEYBOARD_PUSHED.swap(false, Ordering::SeqCst) {
-        let _ = execute!(out, PopKeyboardEnhancementFlags);
-    }
     let _ = execute!(
         out,
         DisableMouseCapture,
@@ -96,23 +90,6 @@ impl TerminalGuard {
         let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         terminal.clear()?;
         Ok((guard, terminal))
-    }
-
-    /// Asks the terminal to report key releases and unambiguous escape
-    /// codes where it supports the kitty protocol; returns whether it did.
-    /// The flags are popped again on restore.
-    pub fn enable_keyboard_enhancement(&self) -> io::Result<bool> {
-        if !crossterm::terminal::supports_keyboard_enhancement()? {
-            return Ok(false);
-        }
-        execute!(
-            io::stdout(),
-            PushKeyboardEnhancementFlags(
-                KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES
-            )
-        )?;
-        KEYBOARD_PUSHED.store(true, Ordering::SeqCst);
-        Ok(true)
     }
 }
 

@@ -11,7 +11,8 @@ use super::centered;
 use crate::tui::help::{geometry, max_scroll, text};
 use crate::tui::state::{Help, State};
 
-pub use crate::tui::help::{detail_lines, lines};
+#[cfg(test)]
+pub(crate) use crate::tui::help::lines;
 
 /// Draws the help overlay.
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, help: &Help) {
