@@ -23,6 +23,8 @@ pub mod message;
 pub mod pane;
 pub mod state;
 pub(crate) mod terminal;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod update;
 pub mod view;
 

@@ -21,41 +21,7 @@ use crate::tui::state::composer::Outcome;
 use crate::tui::state::meta::ReadInfo;
 use crate::tui::state::tail::{Incoming, Limits};
 
-pub(super) const BASE: &str = "http://127.0.0.1:1/v1/stream";
-
-pub(super) fn new_state() -> State {
-    let mut s = State::new(BASE, Instant::now());
-    s.wall = "2026-11-28T12:00:00.000Z".into();
-    s
-}
-
-pub(super) fn press_with(
-    s: &mut State,
-    code: KeyCode,
-    modifiers: KeyModifiers,
-) -> Vec<Effect> {
-    update(
-        s,
-        Message::Input(Event::Key(KeyEvent::new(code, modifiers))),
-    )
-}
-
-pub(super) fn press(s: &mut State, code: KeyCode) -> Vec<Effect> {
-    press_with(s, code, KeyModifiers::NONE)
-}
-
-pub(super) fn ch(s: &mut State, c: char) -> Vec<Effect> {
-    press(s, KeyCode::Char(c))
-}
-
-pub(super) fn ctrl(s: &mut State, c: char) -> Vec<Effect> {
-    press_with(s, KeyCode::Char(c), KeyModifiers::CONTROL)
-}
-
-/// Types text key by key; returns every effect.
-pub(super) fn typ(s: &mut State, text: &str) -> Vec<Effect> {
-    text.chars().flat_map(|c| ch(s, c)).collect()
-}
+pub(super) use crate::tui::testkit::{BASE, ch, ctrl, new_state, press, typ};
 
 /// A JSON batch; a non-partial one is up to date.
 pub(super) fn batch(

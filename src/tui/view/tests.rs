@@ -10,7 +10,7 @@ mod tail_view;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -25,43 +25,16 @@ use crate::tui::state::meta::ReadInfo;
 use crate::tui::state::tail::Incoming;
 use crate::tui::update::{open_stream, update};
 
-pub(super) const BASE: &str = "http://127.0.0.1:1/v1/stream";
+pub(super) use crate::tui::testkit::{BASE, ch, ctrl, press as key, typ};
+
 pub(super) const SIZES: [(u16, u16); 2] = [(80, 24), (160, 48)];
 
 /// A state of the given terminal size, with fixed wall-clock time.
 pub(super) fn state(size: (u16, u16)) -> State {
-    let mut s = State::new(BASE, Instant::now());
+    let mut s = crate::tui::testkit::new_state();
     s.size = size;
-    s.wall = "2026-11-28T12:00:00.000Z".into();
     update(&mut s, Message::Registry(RegistryEvent::Live));
     s
-}
-
-pub(super) fn key(s: &mut State, code: KeyCode) -> Vec<Effect> {
-    update(
-        s,
-        Message::Input(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))),
-    )
-}
-
-pub(super) fn ch(s: &mut State, c: char) -> Vec<Effect> {
-    key(s, KeyCode::Char(c))
-}
-
-pub(super) fn ctrl(s: &mut State, c: char) -> Vec<Effect> {
-    update(
-        s,
-        Message::Input(Event::Key(KeyEvent::new(
-            KeyCode::Char(c),
-            KeyModifiers::CONTROL,
-        ))),
-    )
-}
-
-pub(super) fn typ(s: &mut State, text: &str) {
-    for c in text.chars() {
-        ch(s, c);
-    }
 }
 
 pub(super) fn registry(s: &mut State, path: &str, ct: &str) {
