@@ -7,10 +7,11 @@
 //! the official Rust server (`DS_RUST_URL`: one response for everything).
 
 use crate::support;
+use crate::support::screen::Shared;
 
 use std::io;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -23,9 +24,6 @@ use dsx::tui::state::tail::Limits as TailLimits;
 use dsx::tui::update::update;
 use dsx::tui::{Setup, run_explorer};
 use ratatui::Terminal;
-use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
-use ratatui::buffer::Cell;
-use ratatui::layout::{Position, Size};
 use support::cli::{command, run};
 use support::{Kind, TestServer, create_at};
 use tokio::sync::mpsc;
@@ -36,79 +34,6 @@ const MARKED: u32 = 56_395;
 /// Longest wait for anything to show up.
 const WAIT: Duration = Duration::from_mins(1);
 const POLL: Duration = Duration::from_millis(25);
-
-/// A `TestBackend` the test can read while the explorer draws on it.
-#[derive(Clone)]
-struct Shared(Arc<Mutex<TestBackend>>);
-
-impl Shared {
-    fn new() -> Shared {
-        Shared(Arc::new(Mutex::new(TestBackend::new(120, 40))))
-    }
-
-    fn lock(&self) -> MutexGuard<'_, TestBackend> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn screen(&self) -> String {
-        self.lock().to_string()
-    }
-}
-
-impl Backend for Shared {
-    type Error = <TestBackend as Backend>::Error;
-
-    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
-    where
-        I: Iterator<Item = (u16, u16, &'a Cell)>,
-    {
-        self.lock().draw(content)
-    }
-
-    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
-        self.lock().hide_cursor()
-    }
-
-    fn show_cursor(&mut self) -> Result<(), Self::Error> {
-        self.lock().show_cursor()
-    }
-
-    fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
-        self.lock().get_cursor_position()
-    }
-
-    fn set_cursor_position<P: Into<Position>>(
-        &mut self,
-        position: P,
-    ) -> Result<(), Self::Error> {
-        self.lock().set_cursor_position(position)
-    }
-
-    fn clear(&mut self) -> Result<(), Self::Error> {
-        self.lock().clear()
-    }
-
-    fn clear_region(
-        &mut self,
-        clear_type: ClearType,
-    ) -> Result<(), Self::Error> {
-        self.lock().clear_region(clear_type)
-    }
-
-    fn size(&self) -> Result<Size, Self::Error> {
-        self.lock().size()
-    }
-
-    fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
-        self.lock().window_size()
-    }
-
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        self.lock().flush()
-    }
-}
 
 type Keys = mpsc::UnboundedSender<io::Result<Event>>;
 
@@ -189,7 +114,7 @@ where
     F: FnOnce(Shared, Keys) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let screen = Shared::new();
+    let screen = Shared::new(120, 40);
     let mut terminal = Terminal::new(screen.clone()).unwrap();
     let (keys, input) = mpsc::unbounded_channel();
     let input = UnboundedReceiverStream::new(input);

@@ -3,9 +3,10 @@
 //! `TestBackend`: live-mode switches while messages are appended must show
 //! every message exactly once, in order, and `y` must reach the clipboard.
 
+use crate::support::screen::Shared;
 use std::fmt::Write as _;
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -19,9 +20,7 @@ use dsx::tui::state::State;
 use dsx::tui::state::tail::Limits;
 use dsx::tui::{Setup, Start, StartAt, run_explorer};
 use ratatui::Terminal;
-use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
-use ratatui::buffer::Cell;
-use ratatui::layout::{Position, Size};
+use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
 
@@ -29,75 +28,6 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 const WAIT: Duration = Duration::from_secs(15);
 /// How often a wait looks again.
 const POLL: Duration = Duration::from_millis(20);
-
-/// A `TestBackend` the test can read while the explorer draws on it.
-#[derive(Clone)]
-struct Shared(Arc<Mutex<TestBackend>>);
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, TestBackend> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn screen(&self) -> String {
-        self.lock().to_string()
-    }
-}
-
-impl Backend for Shared {
-    type Error = <TestBackend as Backend>::Error;
-
-    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
-    where
-        I: Iterator<Item = (u16, u16, &'a Cell)>,
-    {
-        self.lock().draw(content)
-    }
-
-    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
-        self.lock().hide_cursor()
-    }
-
-    fn show_cursor(&mut self) -> Result<(), Self::Error> {
-        self.lock().show_cursor()
-    }
-
-    fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
-        self.lock().get_cursor_position()
-    }
-
-    fn set_cursor_position<P: Into<Position>>(
-        &mut self,
-        position: P,
-    ) -> Result<(), Self::Error> {
-        self.lock().set_cursor_position(position)
-    }
-
-    fn clear(&mut self) -> Result<(), Self::Error> {
-        self.lock().clear()
-    }
-
-    fn clear_region(
-        &mut self,
-        clear_type: ClearType,
-    ) -> Result<(), Self::Error> {
-        self.lock().clear_region(clear_type)
-    }
-
-    fn size(&self) -> Result<Size, Self::Error> {
-        self.lock().size()
-    }
-
-    fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
-        self.lock().window_size()
-    }
-
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        self.lock().flush()
-    }
-}
 
 fn press(keys: &mpsc::UnboundedSender<io::Result<Event>>, c: char) {
     let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);

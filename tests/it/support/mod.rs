@@ -24,6 +24,7 @@ pub mod hostile;
 pub mod process;
 pub mod pty;
 pub mod reads;
+pub mod screen;
 pub mod server;
 pub mod streams;
 
