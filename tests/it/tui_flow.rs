@@ -161,6 +161,14 @@ async fn mode_switches_show_every_message_once_and_y_copies() {
         };
         tokio::join!(writer, switch);
         wait_for_message(&screen, 60).await;
+        // The status bar's offset is the server's tail, exactly (it was
+        // the PTY test's check; the loop and the screen are the same).
+        let tail = stream.head().await.expect("HEAD").next_offset;
+        let at_tail = format!("offset {}", tail.as_str());
+        wait_until(&screen, "the status bar at the server's tail", || {
+            screen.screen().contains(&at_tail)
+        })
+        .await;
         // Following, the current message is the newest.
         press(&keys, 'y');
         wait_until(&screen, "the copy", || {
@@ -535,5 +543,123 @@ async fn from_an_offset_or_a_bookmark() {
     let err = run_flow(setup, |_, _| async {}).await.unwrap_err();
     let text = format!("{err:#}");
     assert!(text.contains("@nope") && text.contains("sixteen"), "{text}");
+    server.shutdown().await;
+}
+
+fn key(
+    keys: &mpsc::UnboundedSender<io::Result<Event>>,
+    code: KeyCode,
+    mods: KeyModifiers,
+) {
+    keys.send(Ok(Event::Key(KeyEvent::new(code, mods))))
+        .expect("the explorer reads keys");
+}
+
+fn type_text(keys: &mpsc::UnboundedSender<io::Result<Event>>, text: &str) {
+    for c in text.chars() {
+        press(keys, c);
+    }
+}
+
+/// The composer appends valid JSON and refuses invalid JSON before sending
+/// anything, keeping the text (moved here from the PTY tests: the loop and
+/// the screen are the same on a `TestBackend`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn composer_appends_json_and_refuses_invalid_json() {
+    let server = dev_server().await;
+    let base = server.stream_base();
+    let client = Client::builder().base_url(&base).build().unwrap();
+    let stream = create(&client, "flow/composer", "application/json").await;
+    let dir = tempfile::tempdir().unwrap();
+    let copied = Arc::new(Mutex::new(Vec::new()));
+    let setup = setup(&base, "flow/composer", &copied, &dir);
+    let messages = async || {
+        let mut read =
+            stream.read_json::<serde_json::Value>(
+                dsx::client::ReadOptions::default(),
+            );
+        let mut out = Vec::new();
+        while let Some(Ok(chunk)) = futures::StreamExt::next(&mut read).await {
+            out.extend(chunk.items);
+            if chunk.meta.up_to_date {
+                break;
+            }
+        }
+        out
+    };
+    let state = run_flow(setup, |screen, keys| async move {
+        wait_until(&screen, "the stream open", || {
+            screen.screen().contains(" ● live ")
+        })
+        .await;
+        press(&keys, 'a');
+        type_text(&keys, r#"{"hello":"flow"}"#);
+        key(&keys, KeyCode::Char('s'), KeyModifiers::CONTROL);
+        wait_until(&screen, "the append's outcome", || {
+            screen.screen().contains("appended")
+        })
+        .await;
+        wait_until(&screen, "the message in the tail", || {
+            screen.screen().contains("\"flow\"")
+        })
+        .await;
+        assert_eq!(messages().await, [serde_json::json!({"hello":"flow"})]);
+        type_text(&keys, r#"{"a":"#);
+        key(&keys, KeyCode::Char('s'), KeyModifiers::CONTROL);
+        wait_until(&screen, "the JSON error", || {
+            screen.screen().contains("invalid JSON: ")
+        })
+        .await;
+        let text = screen.screen();
+        assert!(text.contains("at line 1, column"), "{text}");
+        assert!(text.contains("nothing was sent"), "{text}");
+        // Give a wrongly sent append time to land before checking it did not.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(messages().await.len(), 1, "the invalid text was sent");
+        assert!(
+            screen.screen().contains(r#"{"a":"#),
+            "the text left the composer"
+        );
+        key(&keys, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    })
+    .await
+    .expect("the explorer ran");
+    assert!(state.quit);
+    assert_eq!(state.tail.total_messages, 1);
+    server.shutdown().await;
+}
+
+/// Closing from the composer asks, then shows the end of the stream; the
+/// server has it closed (moved here from the PTY tests).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_shows_the_end_of_stream() {
+    let server = dev_server().await;
+    let base = server.stream_base();
+    let client = Client::builder().base_url(&base).build().unwrap();
+    let stream = create(&client, "flow/closing", "application/json").await;
+    append_range(&stream, 1..=1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let copied = Arc::new(Mutex::new(Vec::new()));
+    let setup = setup(&base, "flow/closing", &copied, &dir);
+    let state = run_flow(setup, |screen, keys| async move {
+        wait_for_message(&screen, 1).await;
+        press(&keys, 'a');
+        key(&keys, KeyCode::Char('d'), KeyModifiers::CONTROL);
+        wait_until(&screen, "the confirmation", || {
+            screen.screen().contains("Close the stream")
+        })
+        .await;
+        press(&keys, 'y');
+        wait_until(&screen, "the end-of-stream line", || {
+            screen.screen().contains("END OF STREAM")
+        })
+        .await;
+        key(&keys, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    })
+    .await
+    .expect("the explorer ran");
+    assert!(state.quit);
+    let head = stream.head().await.expect("HEAD");
+    assert!(head.closed, "the server does not have it closed");
     server.shutdown().await;
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use dsx::client::{Client, DurableStream};
 use support::pty::{Key, Pty};
-use support::{Kind, TestServer, append, create_at, http};
+use support::{Kind, TestServer, append, create_at};
 use tempfile::TempDir;
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -67,33 +67,6 @@ impl Fixture {
     fn explore(&self, url: &str, cols: u16, rows: u16) -> Pty {
         Pty::spawn(&[url], cols, rows, self.dir.path())
     }
-
-    /// The stream's messages as the server has them (a catch-up read of
-    /// the whole JSON stream, outside the explorer).
-    fn messages(&self, url: &str) -> Vec<serde_json::Value> {
-        self.rt.block_on(async {
-            let body = http()
-                .get(format!("{url}?offset=-1"))
-                .send()
-                .await
-                .expect("read the stream")
-                .error_for_status()
-                .expect("read succeeds")
-                .text()
-                .await
-                .expect("read body");
-            match serde_json::from_str(&body).expect("a JSON array") {
-                serde_json::Value::Array(items) => items,
-                other => panic!("not an array: {other}"),
-            }
-        })
-    }
-
-    /// The server's tail offset of `stream`.
-    fn tail_offset(&self, stream: &DurableStream) -> String {
-        let head = self.rt.block_on(stream.head()).expect("HEAD");
-        head.next_offset.as_str().to_owned()
-    }
 }
 
 /// The state row of the status bar (second row from the bottom).
@@ -130,12 +103,6 @@ fn expect_msgs(pty: &Pty, n: u64, what: &str) {
     if let Err(last) = res {
         panic!("{what}: status never showed {n} msgs; last screen:\n{last}");
     }
-}
-
-/// The offset the status bar shows (`· offset X ·`).
-fn status_offset(status: &str) -> Option<String> {
-    let rest = &status[status.find("offset ")? + "offset ".len()..];
-    Some(rest.split_whitespace().next()?.to_owned())
 }
 
 /// Whether all four pane titles and both status rows are on screen.
@@ -218,159 +185,6 @@ fn osc52_payload(raw: &[u8]) -> Option<String> {
         .decode(&rest[..end])
         .ok()?;
     String::from_utf8(bytes).ok()
-}
-
-/// `{"n":k}` for each `k` in `range`, one append each.
-fn append_numbered(
-    fx: &Fixture,
-    stream: &DurableStream,
-    range: std::ops::RangeInclusive<u64>,
-) {
-    for n in range {
-        fx.append(stream, format!("{{\"n\":{n}}}"));
-    }
-}
-
-/// How often `"n": k` appears on `screen`, for each k.
-fn numbers_on(screen: &str) -> std::collections::BTreeMap<u64, usize> {
-    let mut seen = std::collections::BTreeMap::new();
-    for line in screen.lines() {
-        let mut rest = line;
-        while let Some(i) = rest.find("\"n\":") {
-            rest = rest[i + 4..].trim_start();
-            let digits: String =
-                rest.chars().take_while(char::is_ascii_digit).collect();
-            if let Ok(n) = digits.parse::<u64>() {
-                *seen.entry(n).or_insert(0) += 1;
-            }
-        }
-    }
-    seen
-}
-
-#[test]
-fn mode_switches_show_every_message_exactly_once() {
-    const FIRST: u64 = 20;
-    const TOTAL: u64 = 120;
-    let _serial = serial();
-    let fx = Fixture::new();
-    let (stream, url) = fx.create("numbered", "application/json");
-    append_numbered(&fx, &stream, 1..=FIRST);
-    // How exactly-once is checked: the terminal is made tall enough (400
-    // rows) for the whole tail in compact form (one row per message plus
-    // one header row per batch), so the screen itself is the complete
-    // record: every number 1..=TOTAL must appear on it exactly once. The
-    // status bar's count must also be TOTAL exactly (a duplicate would
-    // raise it) and its offset the server's tail offset.
-    let mut pty = fx.explore(&url, 120, 400);
-    expect_msgs(&pty, FIRST, "initial catch-up");
-    pty.key(Key::Char('p'));
-    let writer = {
-        let stream = stream.clone();
-        fx.rt.spawn(async move {
-            for n in FIRST + 1..=TOTAL {
-                append(&stream, format!("{{\"n\":{n}}}")).await;
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-        })
-    };
-    std::thread::sleep(Duration::from_millis(300));
-    pty.key(Key::Char('2'));
-    pty.wait_for(|_| status_row(&pty).contains("long-poll"))
-        .unwrap_or_else(|l| panic!("long-poll never shown:\n{l}"));
-    std::thread::sleep(Duration::from_millis(600));
-    pty.key(Key::Char('1'));
-    pty.wait_for(|_| status_row(&pty).contains(" SSE"))
-        .unwrap_or_else(|l| panic!("SSE never shown:\n{l}"));
-    std::thread::sleep(Duration::from_millis(300));
-    // And once more, while messages may still be arriving.
-    pty.key(Key::Char('2'));
-    std::thread::sleep(Duration::from_millis(200));
-    // The switches above must have happened while messages were arriving
-    // (the writer needs at least 100 x 25 ms), or they proved nothing.
-    assert!(
-        !writer.is_finished(),
-        "the writer ended before the switches"
-    );
-    pty.key(Key::Char('1'));
-    fx.rt
-        .block_on(async {
-            tokio::time::timeout(Duration::from_secs(20), writer).await
-        })
-        .expect("writer finished in time")
-        .expect("writer did not panic");
-    assert_eq!(fx.messages(&url).len() as u64, TOTAL, "server has them all");
-    expect_msgs(&pty, TOTAL, "after the mode switches");
-    let screen = pty
-        .wait_for(|s| numbers_on(s).len() as u64 == TOTAL)
-        .unwrap_or_else(|l| panic!("not all numbers on screen:\n{l}"));
-    let seen = numbers_on(&screen);
-    let twice: Vec<_> = seen.iter().filter(|(_, c)| **c != 1).collect();
-    assert!(twice.is_empty(), "shown more than once: {twice:?}");
-    let missing: Vec<u64> =
-        (1..=TOTAL).filter(|n| !seen.contains_key(n)).collect();
-    assert!(missing.is_empty(), "never shown: {missing:?}");
-    let status = status_row(&pty);
-    assert_eq!(
-        status_offset(&status).as_deref(),
-        Some(fx.tail_offset(&stream).as_str()),
-        "status offset is the server's tail: {status}"
-    );
-    pty.key(Key::Char('q'));
-    pty.expect_clean_exit("numbered stream");
-}
-
-#[test]
-fn composer_appends_json_and_refuses_invalid_json() {
-    let _serial = serial();
-    let fx = Fixture::new();
-    let (_stream, url) = fx.create("composer", "application/json");
-    let mut pty = fx.explore(&url, 120, 40);
-    pty.expect(" ● live ", "stream open");
-    pty.key(Key::Char('a'));
-    pty.type_text(r#"{"hello":"pty"}"#);
-    pty.key(Key::Ctrl('s'));
-    pty.expect("appended", "append outcome");
-    pty.expect("\"pty\"", "the message in the tail");
-    expect_msgs(&pty, 1, "after the append");
-    assert_eq!(fx.messages(&url), vec![serde_json::json!({"hello":"pty"})]);
-
-    pty.type_text(r#"{"a":"#);
-    pty.key(Key::Ctrl('s'));
-    let screen = pty.expect("invalid JSON: ", "JSON error");
-    assert!(screen.contains("at line 1, column"), "{screen}");
-    assert!(screen.contains("nothing was sent"), "{screen}");
-    // Give a wrongly sent append time to land before checking it did not.
-    std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(fx.messages(&url).len(), 1, "the invalid text was sent");
-    assert_eq!(msgs_in(&status_row(&pty)), Some(1));
-    assert!(
-        pty.screen_text().contains(r#"{"a":"#),
-        "the text left the composer:\n{}",
-        pty.screen_text()
-    );
-    pty.key(Key::Ctrl('c'));
-    pty.expect_clean_exit("composer, Ctrl-C");
-}
-
-#[test]
-fn closing_shows_the_end_of_stream() {
-    let _serial = serial();
-    let fx = Fixture::new();
-    let (stream, url) = fx.create("closing", "application/json");
-    fx.append(&stream, r#"{"before":"close"}"#);
-    let mut pty = fx.explore(&url, 120, 40);
-    expect_msgs(&pty, 1, "stream open");
-    pty.key(Key::Char('a'));
-    pty.key(Key::Ctrl('d'));
-    pty.expect("Close the stream", "confirmation");
-    pty.key(Key::Char('y'));
-    let screen = pty.expect("END OF STREAM", "end-of-stream line");
-    assert!(status_row(&pty).contains("closed"), "{screen}");
-    let head = fx.rt.block_on(stream.head()).expect("HEAD");
-    assert!(head.closed, "the server does not have it closed");
-    pty.key(Key::Ctrl('c'));
-    pty.expect_clean_exit("after close");
 }
 
 #[test]
