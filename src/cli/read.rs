@@ -227,6 +227,45 @@ impl Plan {
     }
 }
 
+/// The HEAD before a read. A live read waits for a server that is down or
+/// restarting as it would mid-read (the same backoff and `--retry-for`,
+/// each try said on stderr); a catch-up read, or an answer that cannot
+/// change (404, 401, ...), fails at once.
+async fn first_head(
+    stream: &DurableStream,
+    live: bool,
+    retry_for: RetryFor,
+) -> anyhow::Result<client::StreamMetadata> {
+    let mut reconnects = Reconnects::new(retry_for);
+    loop {
+        match stream.head().await {
+            Ok(meta) => {
+                if let Some(tries) = reconnects.recovered() {
+                    eprintln!(
+                        "dsx: reached {} after {tries} attempt(s)",
+                        shown_url(stream.url().as_str())
+                    );
+                }
+                return Ok(meta);
+            }
+            Err(e) => {
+                let retry = if live { reconnects.next(&e) } else { None };
+                let Some((attempt, pause)) = retry else {
+                    return Err(with_body(stream, e).await.into());
+                };
+                eprintln!(
+                    "dsx: cannot reach {}: {}; trying again (attempt \
+                     {attempt}) in {:.1}s",
+                    shown_url(stream.url().as_str()),
+                    describe(&anyhow::Error::new(e)),
+                    pause.as_secs_f64(),
+                );
+                tokio::time::sleep(pause).await;
+            }
+        }
+    }
+}
+
 /// Runs `dsx read`.
 pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
     let plan = Plan::of(&args)?;
@@ -258,10 +297,9 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
     let json = if args.format == Some(Format::Raw) && skip == 0 {
         false
     } else {
-        let meta = match stream.head().await {
-            Ok(meta) => meta,
-            Err(e) => return Err(with_body(&stream, e).await.into()),
-        };
+        let retry_for = args.retry_for.unwrap_or(RetryFor::For(RETRY_FOR));
+        let live = plan.live != LiveMode::Off;
+        let meta = first_head(&stream, live, retry_for).await?;
         meta.content_type.as_deref().is_some_and(is_json)
     };
     if skip > 0 && json && args.format == Some(Format::Raw) {

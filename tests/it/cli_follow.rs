@@ -103,3 +103,35 @@ async fn catch_up_fails_fast_and_retry_for_bounds_a_follow() {
     out.expect_code(4);
     assert!(!out.stderr.contains("reconnecting"), "{out:#?}");
 }
+
+/// A follow started while the server is down (restarting, say) waits for
+/// it as a follow that lost it would, instead of exiting 4 at the first
+/// HEAD; a missing stream still fails at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_started_while_the_server_is_down_waits_for_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut server, base) = serve(dir.path(), 0);
+    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
+    let url = format!("{base}/v1/stream/follow-late");
+    let stream = create_at(&Client::new(), &url, "application/json").await;
+    append_numbers(&stream, 0..3).await;
+    server.kill();
+
+    let mut read = Running::spawn(&["read", &url, "-f"]);
+    // Down for longer than the client's own quick retries.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_server, _) = serve(dir.path(), port);
+    assert_eq!(numbers(&mut read, 3).await, [0, 1, 2]);
+    append_numbers(&stream, 3..5).await;
+    assert_eq!(numbers(&mut read, 2).await, [3, 4]);
+    read.interrupt();
+    let (code, stderr) = read.finish(Duration::from_secs(20)).await;
+    assert_eq!(code, 130, "{stderr}");
+    assert!(stderr.contains("trying again (attempt 1)"), "{stderr}");
+    assert!(stderr.contains("reached"), "{stderr}");
+
+    let missing = format!("{base}/v1/stream/follow-nope");
+    let out = dsx(&["read", &missing, "-f"]).await;
+    out.expect_code(2);
+    assert!(!out.stderr.contains("trying again"), "{out:#?}");
+}
