@@ -12,6 +12,7 @@ mod cli_errors;
 mod cli_follow;
 mod cli_read;
 mod client_api;
+mod client_auth;
 mod client_content;
 mod client_errors;
 mod client_faults;
