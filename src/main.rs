@@ -157,12 +157,16 @@ fn connection(cli: &Cli, matches: &ArgMatches) -> Result<GlobalArgs, String> {
         if conn.auth.is_some() {
             global.auth.clone_from(&conn.auth);
         }
+        if conn.profile.is_some() {
+            global.profile.clone_from(&conn.profile);
+        }
         return Ok(global);
     }
     let given = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
-    if given("headers") || given("auth") {
+    if given("headers") || given("auth") || given("profile") {
         return Err(format!(
-            "-H/--auth have no effect on `dsx {}`: it sends no request",
+            "-H/--auth/--profile have no effect on `dsx {}`: it sends no \
+             request",
             command.name()
         ));
     }
@@ -224,29 +228,41 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::OTHER);
         }
     };
-    // The stream commands send the config file's headers too, as the
-    // explorer does (it loads the config itself, for its other settings).
-    let stream_command = !matches!(
+    // The explorer and the stream commands read the config file: its
+    // headers, and the profile chosen. A file that does not load is said
+    // (on stderr, or in the explorer's status bar) and the defaults used.
+    let connects = !matches!(
         cli.command,
-        None | Some(
-            Command::Serve(_) | Command::Demo(_) | Command::Completions(_)
-        )
+        Some(Command::Serve(_) | Command::Demo(_) | Command::Completions(_))
     );
-    let ctx_global = if stream_command {
-        let mut notices = Vec::new();
-        let config = dsx::connect::config_or_default(&mut notices);
-        for notice in notices {
-            eprintln!("dsx: {}", exit::describe(&anyhow::Error::msg(notice)));
-        }
-        global.with_config(&config)
-    } else {
-        global.clone()
-    };
     // What the explorer shows in its status bar at start.
     let mut notices = Vec::new();
+    let config = if connects {
+        dsx::connect::config_or_default(&mut notices)
+    } else {
+        dsx::config::Config::default()
+    };
+    if cli.command.is_some() {
+        for notice in notices.drain(..) {
+            eprintln!("dsx: {}", exit::describe(&anyhow::Error::msg(notice)));
+        }
+    }
+    let (url, global) = if connects {
+        let url_given =
+            matches.value_source("url") == Some(ValueSource::CommandLine);
+        match global.with_profile(&config, cli.url.as_deref(), url_given) {
+            Ok(chosen) => chosen,
+            Err(e) => {
+                eprintln!("dsx: {e:#}");
+                return ExitCode::from(exit::USAGE);
+            }
+        }
+    } else {
+        (cli.url.clone(), global)
+    };
     let ctx = Context {
-        base_url: cli.url.clone().unwrap_or_else(|| DEFAULT_BASE_URL.into()),
-        global: ctx_global,
+        base_url: url.clone().unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+        global: global.with_config(&config),
     };
     match &cli.command {
         Some(Command::Serve(_)) => dsx::logging::to_stderr(),
@@ -285,10 +301,11 @@ fn main() -> ExitCode {
             Some(Command::Demo(args)) => dsx::cli::demo::run(args).await,
             None => {
                 dsx::tui::explore(dsx::tui::ExploreOptions {
-                    url: cli.url.unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+                    url: url.unwrap_or_else(|| DEFAULT_BASE_URL.into()),
                     global,
                     notices,
                     from: cli.from,
+                    config: Some(config),
                 })
                 .await
             }
