@@ -7,6 +7,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use dsx::cli::append::AppendArgs;
 use dsx::cli::close::CloseArgs;
 use dsx::cli::completions::CompletionsArgs;
+use dsx::cli::config::ConfigArgs;
 use dsx::cli::create::CreateArgs;
 use dsx::cli::delete::DeleteArgs;
 use dsx::cli::exit;
@@ -102,6 +103,8 @@ enum Command {
     },
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Find, write or check the config file.
+    Config(ConfigArgs),
     /// Run the embedded Durable Streams dev server until Ctrl-C.
     Serve(ServeArgs),
     /// Start the dev server in-process with live demo streams.
@@ -120,9 +123,10 @@ impl Command {
             | Command::Delete { conn, .. }
             | Command::Head { conn, .. }
             | Command::Fork { conn, .. } => Some(conn),
-            Command::Completions(_) | Command::Serve(_) | Command::Demo(_) => {
-                None
-            }
+            Command::Completions(_)
+            | Command::Config(_)
+            | Command::Serve(_)
+            | Command::Demo(_) => None,
         }
     }
 
@@ -136,6 +140,7 @@ impl Command {
             Command::Head { .. } => "head",
             Command::Fork { .. } => "fork",
             Command::Completions(_) => "completions",
+            Command::Config(_) => "config",
             Command::Serve(_) => "serve",
             Command::Demo(_) => "demo",
         }
@@ -233,7 +238,12 @@ fn main() -> ExitCode {
     // (on stderr, or in the explorer's status bar) and the defaults used.
     let connects = !matches!(
         cli.command,
-        Some(Command::Serve(_) | Command::Demo(_) | Command::Completions(_))
+        Some(
+            Command::Serve(_)
+                | Command::Demo(_)
+                | Command::Completions(_)
+                | Command::Config(_)
+        )
     );
     // What the explorer shows in its status bar at start.
     let mut notices = Vec::new();
@@ -243,8 +253,22 @@ fn main() -> ExitCode {
         dsx::config::Config::default()
     };
     if cli.command.is_some() {
+        // One line per problem of the file.
         for notice in notices.drain(..) {
-            eprintln!("dsx: {}", exit::describe(&anyhow::Error::msg(notice)));
+            for line in notice.lines() {
+                let line = anyhow::Error::msg(line.to_owned());
+                eprintln!("dsx: {}", exit::describe(&line));
+            }
+        }
+    } else {
+        // The status bar has one line: the first problem, and how to see
+        // the rest.
+        for notice in &mut notices {
+            let more = notice.lines().count().saturating_sub(1);
+            if more > 0 {
+                let first = notice.lines().next().unwrap_or("").to_owned();
+                *notice = format!("{first} (+{more} more: dsx config check)");
+            }
         }
     }
     let (url, global) = if connects {
@@ -297,6 +321,7 @@ fn main() -> ExitCode {
                 dsx::cli::fork::run(&ctx, args).await
             }
             Some(Command::Completions(_)) => Ok(()),
+            Some(Command::Config(args)) => dsx::cli::config::run(&args),
             Some(Command::Serve(args)) => dsx::cli::serve::run(args).await,
             Some(Command::Demo(args)) => dsx::cli::demo::run(args).await,
             None => {

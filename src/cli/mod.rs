@@ -3,6 +3,7 @@
 pub mod append;
 pub mod close;
 pub mod completions;
+pub mod config;
 pub mod create;
 pub mod delete;
 pub mod demo;
