@@ -223,27 +223,67 @@ mod tests {
         assert_eq!(parse(text).unwrap(), Config::default());
     }
 
-    #[test]
-    fn shipped_example_profile_parses_when_uncommented() {
-        let text = include_str!("../../assets/config.toml");
-        // The example server profile is the block of commented lines right
-        // after `# [servers.local]`; uncomment it and it must be valid.
+    /// The shipped file with every commented example line (`# key = ...`,
+    /// `# [table]`) uncommented.
+    fn uncommented_examples(text: &str) -> String {
         let mut out = String::new();
-        let mut in_example = false;
         for line in text.lines() {
-            if line.starts_with("# [servers.") {
-                in_example = true;
-            }
-            if in_example && line.starts_with("# ") {
-                out.push_str(&line[2..]);
-            } else {
-                in_example = false;
-                out.push_str(line);
-            }
+            let example = line.strip_prefix("# ").filter(|rest| {
+                let table = rest.starts_with('[') && rest.ends_with(']');
+                let key = rest.split_once(" = ").is_some_and(|(k, _)| {
+                    !k.is_empty()
+                        && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                });
+                table || key
+            });
+            out.push_str(example.unwrap_or(line));
             out.push('\n');
         }
-        let config = parse(&out).unwrap();
-        assert!(!config.servers.is_empty(), "{out}");
+        out
+    }
+
+    /// Every key the shipped file shows, the commented examples included,
+    /// is one dsx knows: the walk finds no problem and the `Config` struct
+    /// (which refuses unknown fields) reads each one.
+    #[test]
+    fn every_key_of_the_shipped_config_is_known() {
+        let text = include_str!("../../assets/config.toml");
+        let all = uncommented_examples(text);
+        assert_ne!(all, text, "the file has examples");
+        let config = parse(&all).unwrap_or_else(|e| panic!("{e}\n{all}"));
+        assert_eq!(config.default_server.as_deref(), Some("local"));
+        let names: Vec<&str> =
+            config.servers.keys().map(String::as_str).collect();
+        assert_eq!(names, ["local", "prod"]);
+        assert!(config.servers["local"].auth_env.is_some());
+        assert!(config.servers["prod"].auth_command.is_some());
+        assert!(!config.keys.is_empty() && !config.theme.is_empty());
+        // And the walk knows no key the struct lacks: a file that sets every
+        // key the walk accepts reads into the struct.
+        let every = r#"
+headers = ["A: b"]
+default_server = "p"
+[tail]
+max_messages = 1
+max_bytes = 1
+start = "now"
+[keys]
+quit = "q"
+[theme]
+offset = "dim"
+[servers.p]
+url = "http://127.0.0.1:1"
+headers = []
+auth = "x"
+[servers.q]
+url = "http://127.0.0.1:1"
+auth_env = "X"
+[servers.r]
+url = "http://127.0.0.1:1"
+auth_command = ["x"]
+"#;
+        assert!(toml::from_str::<Config>(every).is_ok());
+        parse(every).unwrap();
     }
 
     #[test]
