@@ -214,3 +214,56 @@ async fn an_auth_command_runs_again_after_a_401() {
     );
     assert!(out.stderr.contains("locked"), "{out:?}");
 }
+
+/// The explorer with a bad config file: the first problem (file, line,
+/// key) in the status bar, and the explorer works on with the defaults;
+/// the file is left as it was.
+/// (A PTY test: the real binary loads the file.)
+#[test]
+fn the_explorer_reports_a_bad_config_and_works_on() {
+    use support::pty::{Key, Pty};
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(TestServer::start_embedded(ServerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::default()
+    }));
+    let name = support::unique_name("badcfg");
+    rt.block_on(async {
+        let client = support::client();
+        let stream = support::create_at(
+            &client,
+            &server.stream_url(&name),
+            "application/json",
+        )
+        .await;
+        support::append(&stream, r#"{"n":1}"#).await;
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("c.toml");
+    let text = "bogus = 1\n[tail]\nmax_bytes = 0\n";
+    std::fs::write(&config, text).expect("write");
+    // The server, not the stream: opening a stream at start changes the
+    // context, which clears start-up notices (the explorer's rule).
+    let url = server.stream_base();
+    let mut pty = Pty::spawn_env(
+        &[&url],
+        160,
+        30,
+        dir.path(),
+        &[("DSX_CONFIG", config.as_path())],
+    );
+    // Still an explorer: the stream is listed, opens and its message shows.
+    pty.expect(&name[name.len() - 8..], "the stream list");
+    // The notice was drawn at start; it may be off the screen again by
+    // the time the list is there, so the terminal's bytes are searched.
+    let raw = String::from_utf8_lossy(&pty.raw()).into_owned();
+    for expected in ["config not loaded", "c.toml:1:1: bogus"] {
+        assert!(raw.contains(expected), "{expected} drawn");
+    }
+    pty.key(Key::Enter);
+    pty.expect("\"n\": 1", "the message, read with the defaults");
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("the explorer quits");
+    assert_eq!(std::fs::read_to_string(&config).expect("read"), text);
+    drop(server);
+}
