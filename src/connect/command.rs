@@ -4,7 +4,11 @@
 //! output is never logged or shown.
 
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::sync::Mutex;
 
 use crate::client::Error;
 
@@ -13,13 +17,61 @@ use crate::client::Error;
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A profile's `auth_command`, and the profile it is from (for errors).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Clones share the last token, so that the explorer's two clients run the
+/// program once per start, not once each.
+#[derive(Clone, Debug)]
 pub struct AuthCommand {
     pub profile: String,
     pub argv: Vec<String>,
+    /// How many times the program ran, and its last token.
+    shared: Arc<Mutex<(u64, Option<String>)>>,
+}
+
+impl PartialEq for AuthCommand {
+    fn eq(&self, other: &Self) -> bool {
+        self.profile == other.profile && self.argv == other.argv
+    }
 }
 
 impl AuthCommand {
+    pub fn new(profile: &str, argv: Vec<String>) -> AuthCommand {
+        AuthCommand {
+            profile: profile.to_owned(),
+            argv,
+            shared: Arc::default(),
+        }
+    }
+
+    /// A fetch for one client: the token another client already got, if
+    /// this one has not used it yet; else the program runs again (a first
+    /// use, or a renewal after a 401).
+    pub fn fetcher(
+        &self,
+    ) -> impl Fn() -> BoxFuture<'static, Result<String, Error>> + Send + Sync + 'static
+    {
+        let command = self.clone();
+        let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        move || {
+            let command = command.clone();
+            let seen = Arc::clone(&seen);
+            Box::pin(async move {
+                use std::sync::atomic::Ordering;
+                let mut shared = command.shared.lock().await;
+                if let (runs, Some(token)) = &*shared
+                    && *runs > seen.load(Ordering::SeqCst)
+                {
+                    seen.store(*runs, Ordering::SeqCst);
+                    return Ok(token.clone());
+                }
+                let token = command.run(TIMEOUT).await?;
+                let runs = shared.0 + 1;
+                *shared = (runs, Some(token.clone()));
+                seen.store(runs, Ordering::SeqCst);
+                Ok(token)
+            })
+        }
+    }
+
     /// Runs the program; its first line of output is the token, sent as
     /// [`authorization`] makes it. Fails, naming the profile and the
     /// program, when it cannot start, times out, exits non-zero or prints
@@ -93,10 +145,27 @@ mod tests {
     use super::*;
 
     fn command(argv: &[&str]) -> AuthCommand {
-        AuthCommand {
-            profile: "prod".into(),
-            argv: argv.iter().map(|s| (*s).to_owned()).collect(),
-        }
+        AuthCommand::new("prod", argv.iter().map(|s| (*s).to_owned()).collect())
+    }
+
+    /// Two clients' fetchers share one run; a renewal by either runs the
+    /// program again, and the other then takes that token without a run.
+    #[tokio::test]
+    async fn clients_share_the_token_and_each_renewal_runs_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("runs");
+        let script = format!(
+            "echo x >> '{0}'; echo t$(wc -l < '{0}' | tr -d ' ')",
+            runs.display()
+        );
+        let command = command(&["sh", "-c", &script]);
+        let (a, b) = (command.fetcher(), command.clone().fetcher());
+        assert_eq!(a().await.unwrap(), "Bearer t1");
+        assert_eq!(b().await.unwrap(), "Bearer t1", "shared, no run");
+        assert_eq!(b().await.unwrap(), "Bearer t2", "b renews: a run");
+        assert_eq!(a().await.unwrap(), "Bearer t2", "a takes it: no run");
+        let count = std::fs::read_to_string(&runs).unwrap().lines().count();
+        assert_eq!(count, 2);
     }
 
     #[test]

@@ -94,10 +94,8 @@ impl GlobalArgs {
         if let Some(command) = self.auth_command.clone()
             && !has_auth
         {
-            builder = builder.refreshing_header("Authorization", move || {
-                let command = command.clone();
-                async move { command.run(command::TIMEOUT).await }
-            });
+            builder =
+                builder.refreshing_header("Authorization", command.fetcher());
         }
         Ok(builder)
     }
@@ -172,11 +170,10 @@ impl GlobalArgs {
             headers.push(format!("Authorization: {}", authorization(&secret)));
         }
         headers.extend(self.headers.iter().cloned());
-        let auth_command =
-            profile.auth_command.as_ref().map(|argv| AuthCommand {
-                profile: name.to_owned(),
-                argv: argv.clone(),
-            });
+        let auth_command = profile
+            .auth_command
+            .as_ref()
+            .map(|argv| AuthCommand::new(name, argv.clone()));
         Ok((
             url,
             GlobalArgs {
@@ -302,10 +299,10 @@ auth_command = ["pass", "show", "ds/cmd"]
         assert_eq!(url.as_deref(), Some("https://cmd.example.com/v1/stream"));
         assert_eq!(
             got.auth_command,
-            Some(AuthCommand {
-                profile: "cmd".into(),
-                argv: vec!["pass".into(), "show".into(), "ds/cmd".into()],
-            })
+            Some(AuthCommand::new(
+                "cmd",
+                vec!["pass".into(), "show".into(), "ds/cmd".into()],
+            ))
         );
         let err = pick(&GlobalArgs::default(), Some("lokal"), true)
             .unwrap_err()
