@@ -52,6 +52,13 @@ async fn a_401_fetches_the_credential_again_once_and_resends() {
     let err = within(WAIT, "head", refused.head()).await.unwrap_err();
     assert_eq!(err.status(), Some(401), "{err:?}");
 
+    // The token alone, without "Bearer ", is accepted too.
+    let bare = Client::builder()
+        .header("Authorization", TOKEN)
+        .build()
+        .expect("client");
+    create(&server, &bare, Body::Json, "bare-token").await;
+
     let (builder, fetches) = rotating(Client::builder(), &["stale", TOKEN]);
     let client = builder.build().expect("client");
     let stream = create(&server, &client, Body::Json, "renew").await;
