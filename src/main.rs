@@ -7,6 +7,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use dsx::cli::append::AppendArgs;
 use dsx::cli::close::CloseArgs;
 use dsx::cli::completions::CompletionsArgs;
+use dsx::cli::config::ConfigArgs;
 use dsx::cli::create::CreateArgs;
 use dsx::cli::delete::DeleteArgs;
 use dsx::cli::exit;
@@ -102,6 +103,8 @@ enum Command {
     },
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Find, write or check the config file.
+    Config(ConfigArgs),
     /// Run the embedded Durable Streams dev server until Ctrl-C.
     Serve(ServeArgs),
     /// Start the dev server in-process with live demo streams.
@@ -120,9 +123,10 @@ impl Command {
             | Command::Delete { conn, .. }
             | Command::Head { conn, .. }
             | Command::Fork { conn, .. } => Some(conn),
-            Command::Completions(_) | Command::Serve(_) | Command::Demo(_) => {
-                None
-            }
+            Command::Completions(_)
+            | Command::Config(_)
+            | Command::Serve(_)
+            | Command::Demo(_) => None,
         }
     }
 
@@ -136,6 +140,7 @@ impl Command {
             Command::Head { .. } => "head",
             Command::Fork { .. } => "fork",
             Command::Completions(_) => "completions",
+            Command::Config(_) => "config",
             Command::Serve(_) => "serve",
             Command::Demo(_) => "demo",
         }
@@ -157,12 +162,16 @@ fn connection(cli: &Cli, matches: &ArgMatches) -> Result<GlobalArgs, String> {
         if conn.auth.is_some() {
             global.auth.clone_from(&conn.auth);
         }
+        if conn.profile.is_some() {
+            global.profile.clone_from(&conn.profile);
+        }
         return Ok(global);
     }
     let given = |id| matches.value_source(id) == Some(ValueSource::CommandLine);
-    if given("headers") || given("auth") {
+    if given("headers") || given("auth") || given("profile") {
         return Err(format!(
-            "-H/--auth have no effect on `dsx {}`: it sends no request",
+            "-H/--auth/--profile have no effect on `dsx {}`: it sends no \
+             request",
             command.name()
         ));
     }
@@ -224,29 +233,60 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::OTHER);
         }
     };
-    // The stream commands send the config file's headers too, as the
-    // explorer does (it loads the config itself, for its other settings).
-    let stream_command = !matches!(
+    // The explorer and the stream commands read the config file: its
+    // headers, and the profile chosen. A file that does not load is said
+    // (on stderr, or in the explorer's status bar) and the defaults used.
+    let connects = !matches!(
         cli.command,
-        None | Some(
-            Command::Serve(_) | Command::Demo(_) | Command::Completions(_)
+        Some(
+            Command::Serve(_)
+                | Command::Demo(_)
+                | Command::Completions(_)
+                | Command::Config(_)
         )
     );
-    let ctx_global = if stream_command {
-        let mut notices = Vec::new();
-        let config = dsx::connect::config_or_default(&mut notices);
-        for notice in notices {
-            eprintln!("dsx: {}", exit::describe(&anyhow::Error::msg(notice)));
-        }
-        global.with_config(&config)
-    } else {
-        global.clone()
-    };
     // What the explorer shows in its status bar at start.
     let mut notices = Vec::new();
+    let config = if connects {
+        dsx::connect::config_or_default(&mut notices)
+    } else {
+        dsx::config::Config::default()
+    };
+    if cli.command.is_some() {
+        // One line per problem of the file.
+        for notice in notices.drain(..) {
+            for line in notice.lines() {
+                let line = anyhow::Error::msg(line.to_owned());
+                eprintln!("dsx: {}", exit::describe(&line));
+            }
+        }
+    } else {
+        // The status bar has one line: the first problem, and how to see
+        // the rest.
+        for notice in &mut notices {
+            let more = notice.lines().count().saturating_sub(1);
+            if more > 0 {
+                let first = notice.lines().next().unwrap_or("").to_owned();
+                *notice = format!("{first} (+{more} more: dsx config check)");
+            }
+        }
+    }
+    let (url, global) = if connects {
+        let url_given =
+            matches.value_source("url") == Some(ValueSource::CommandLine);
+        match global.with_profile(&config, cli.url.as_deref(), url_given) {
+            Ok(chosen) => chosen,
+            Err(e) => {
+                eprintln!("dsx: {e:#}");
+                return ExitCode::from(exit::USAGE);
+            }
+        }
+    } else {
+        (cli.url.clone(), global)
+    };
     let ctx = Context {
-        base_url: cli.url.clone().unwrap_or_else(|| DEFAULT_BASE_URL.into()),
-        global: ctx_global,
+        base_url: url.clone().unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+        global: global.with_config(&config),
     };
     match &cli.command {
         Some(Command::Serve(_)) => dsx::logging::to_stderr(),
@@ -281,14 +321,16 @@ fn main() -> ExitCode {
                 dsx::cli::fork::run(&ctx, args).await
             }
             Some(Command::Completions(_)) => Ok(()),
+            Some(Command::Config(args)) => dsx::cli::config::run(&args),
             Some(Command::Serve(args)) => dsx::cli::serve::run(args).await,
             Some(Command::Demo(args)) => dsx::cli::demo::run(args).await,
             None => {
                 dsx::tui::explore(dsx::tui::ExploreOptions {
-                    url: cli.url.unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+                    url: url.unwrap_or_else(|| DEFAULT_BASE_URL.into()),
                     global,
                     notices,
                     from: cli.from,
+                    config: Some(config),
                 })
                 .await
             }

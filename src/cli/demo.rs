@@ -37,6 +37,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             global: super::GlobalArgs::default(),
             notices: fallback.into_iter().collect(),
             from: None,
+            config: None,
         })
         .await;
         if let Err(e) = explored {

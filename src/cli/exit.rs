@@ -38,6 +38,8 @@ Exit codes:
 Environment:
   STREAM_URL   base URL (or stream URL for the explorer)
   STREAM_AUTH  Authorization header value (same as --auth)
+  STREAM_PROFILE  a [servers.NAME] profile of the config (same as
+               --profile)
   DSX_CONFIG   the config file (default: <config dir>/dsx/config.toml)
   DSX_DATA_DIR bookmarks.json and the explorer's log, dsx.log (default:
                the user's data directory, e.g. ~/.local/share/dsx)

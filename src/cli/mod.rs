@@ -3,6 +3,7 @@
 pub mod append;
 pub mod close;
 pub mod completions;
+pub mod config;
 pub mod create;
 pub mod delete;
 pub mod demo;
@@ -93,6 +94,11 @@ pub struct ServeArgs {
     /// Do not keep the `__registry__` stream of creates and deletes.
     #[arg(long)]
     pub no_registry: bool,
+    /// Test aid, off by default: refuse (401) every request that does not
+    /// carry `Authorization: Bearer TOKEN` (or exactly `TOKEN`). Not a
+    /// security feature: the token is on the command line.
+    #[arg(long, value_name = "TOKEN")]
+    pub require_auth: Option<String>,
 }
 
 /// The port `dsx demo` serves on unless told otherwise: fixed, so that

@@ -114,6 +114,7 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
             )?,
         },
         registry: !args.no_registry,
+        require_auth: args.require_auth.clone(),
         ..ServerConfig::default()
     })
 }

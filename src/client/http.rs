@@ -216,6 +216,17 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
     let inner = &op.client.inner;
     let mut url = build_url(&req.url, &req.query, &op.params);
     let mut headers = op.headers.clone();
+    // The credential is read at each send, not once per operation, so that
+    // a read session's later requests carry a value renewed after a 401.
+    let mut credential = match &inner.credential {
+        Some(c) => {
+            let (generation, value) = c.current().await?;
+            headers.insert(c.name.clone(), value);
+            Some(generation)
+        }
+        None => None,
+    };
+    let mut renewed = false;
     for (name, value) in &req.headers {
         headers.insert(name.clone(), value.clone());
     }
@@ -286,6 +297,9 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                         Hop::Follow { url: next, strip } => {
                             if strip {
                                 headers = protocol_only(&req.headers);
+                                // Never sent to another origin, nor renewed
+                                // for one.
+                                credential = None;
                             }
                             url = next;
                             continue;
@@ -299,6 +313,22 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                             });
                         }
                     }
+                }
+                if status == 401
+                    && !renewed
+                    && let (Some(seen), Some(c)) =
+                        (credential, &inner.credential)
+                {
+                    // Once per send: a token that is refused again is
+                    // reported, not fetched in a loop.
+                    drop(response);
+                    renewed = true;
+                    let (generation, value) = c.renew(seen).await?;
+                    credential = Some(generation);
+                    if !req.extra.contains_key(&c.name) {
+                        headers.insert(c.name.clone(), value);
+                    }
+                    continue;
                 }
                 if retries_left && super::retry::is_retryable_status(status) {
                     drop(response);

@@ -38,6 +38,7 @@
 #[doc(hidden)]
 pub mod bench_api;
 pub mod content_type;
+mod credential;
 mod decode;
 mod error;
 /// Entry points for the `cargo fuzz` targets in `fuzz/`; not client API.
@@ -141,6 +142,7 @@ pub(crate) struct ClientInner {
     pub(crate) default_headers: Headers,
     pub(crate) dynamic_headers: Vec<(String, DynamicValue)>,
     pub(crate) dynamic_params: Vec<(String, DynamicValue)>,
+    pub(crate) credential: Option<credential::Credential>,
     pub(crate) retry: RetryPolicy,
     pub(crate) observer: Option<RequestObserver>,
     pub(crate) long_poll_allowance: Duration,
@@ -157,6 +159,7 @@ pub struct ClientBuilder {
     default_headers: Headers,
     dynamic_headers: Vec<(String, DynamicValue)>,
     dynamic_params: Vec<(String, DynamicValue)>,
+    credential: Option<(String, DynamicValue)>,
     retry: Option<RetryPolicy>,
     http: Option<reqwest::Client>,
     observer: Option<RequestObserver>,
@@ -313,6 +316,34 @@ impl ClientBuilder {
         self
     }
 
+    /// A header (one per client; a second call replaces the first) whose
+    /// value `f` fetches before the first request and that is then kept for
+    /// every request. When the server answers 401, `f` runs again once and
+    /// the request is sent again with the new value; every later request,
+    /// the reconnects of a live read included, carries the new value. For
+    /// a token that expires, such as one printed by a password manager.
+    /// It wins over default and dynamic headers of the same name; a
+    /// per-call header of that name wins over it.
+    pub fn refreshing_header<F, Fut>(
+        mut self,
+        name: impl Into<String>,
+        f: F,
+    ) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<String>> + Send + 'static,
+    {
+        let f = Arc::new(f);
+        self.credential = Some((
+            name.into(),
+            Arc::new(move || {
+                let f = Arc::clone(&f);
+                Box::pin(async move { f().await })
+            }),
+        ));
+        self
+    }
+
     /// Retries for 429, 5xx and dropped connections (see
     /// [`RetryPolicy`]); checked by [`build`](Self::build).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
@@ -390,8 +421,15 @@ impl ClientBuilder {
                     ))
                 })?
         };
+        let credential = match self.credential {
+            Some((name, fetch)) => {
+                Some(credential::Credential::new(&name, fetch)?)
+            }
+            None => None,
+        };
         Ok(Client {
             inner: Arc::new(ClientInner {
+                credential,
                 http,
                 base_url,
                 timeout: Some(timeout),

@@ -9,6 +9,7 @@
 //! the HTTP handlers; most callers simply use HTTP against
 //! [`ServerHandle::url`]. [`router`] builds the axum app for embedding.
 
+mod auth;
 pub mod demo;
 pub mod faults;
 mod http;
@@ -57,6 +58,9 @@ pub struct ServerConfig {
     /// it opened (or after its previous response) is closed, so that
     /// half-sent headers cannot pile up (slowloris).
     pub header_read_timeout: Duration,
+    /// A test aid, off by default: when set, every request must carry
+    /// `Authorization: Bearer TOKEN` (or exactly `TOKEN`), else 401.
+    pub require_auth: Option<String>,
 }
 
 /// Default of [`ServerConfig::header_read_timeout`].
@@ -73,6 +77,7 @@ impl Default for ServerConfig {
             sse_max_duration: Duration::from_mins(1),
             registry: true,
             header_read_timeout: HEADER_READ_TIMEOUT,
+            require_auth: None,
         }
     }
 }
@@ -123,6 +128,9 @@ pub async fn start(config: ServerConfig) -> std::io::Result<ServerHandle> {
     let mut app = router(state);
     if config.test_hooks {
         app = faults::apply(app);
+    }
+    if let Some(token) = &config.require_auth {
+        app = auth::require(app, token);
     }
     let sweeper = {
         let store = store.clone();

@@ -57,6 +57,9 @@ pub struct ExploreOptions {
     pub notices: Vec<String>,
     /// `--from`: where the stream given starts reading.
     pub from: Option<StartAt>,
+    /// The config file as already loaded (its problems already in
+    /// `notices`); `None`: load it here.
+    pub config: Option<crate::config::Config>,
 }
 
 /// Splits what the user gave into the server's base URL and, if it names
@@ -277,7 +280,10 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
     let (target, params) = split_query(&options.url);
     let (base_url, open) = split_target(&target)?;
     let mut notices = options.notices.clone();
-    let config = config_or_default(&mut notices);
+    let config = match options.config.clone() {
+        Some(config) => config,
+        None => config_or_default(&mut notices),
+    };
     let global = options.global.with_config(&config);
     // A query on the URL given (`?token=...`) goes with every request, not
     // into the stream's name, its title or its bookmarks.

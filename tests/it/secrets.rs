@@ -9,6 +9,11 @@
 //! raw and in the forms it travels in (base64 for userinfo, which becomes
 //! Basic auth); finding one fails the test.
 //!
+//! A third session uses a config profile against a server that requires a
+//! token: the token comes from `auth_env` (headless commands and the
+//! explorer) and from `auth_command`; the config file names only the
+//! variable and the program, so the token may be nowhere on disk.
+//!
 //! Cases that fail only because a fix is pending elsewhere are
 //! `#[ignore = "pending: ..."]`; TESTING.md lists them.
 
@@ -28,6 +33,7 @@ const HEADER_MARK: &str = "hdrsecret";
 const USER_MARK: &str = "usersecret";
 const PASSWORD_MARK: &str = "passsecret";
 const TOKEN_MARK: &str = "toksecret";
+const PROFILE_MARK: &str = "profsecret";
 
 /// The secrets of one session, unique per run so that nothing else on the
 /// machine can contain them by chance.
@@ -408,4 +414,183 @@ fn explorer_auth_and_headers_stay_secret() {
 #[test]
 fn explorer_userinfo_and_token_stay_secret() {
     explorer_case(true);
+}
+
+/// A server that requires a fresh token, and a config (in the sandbox's
+/// XDG config directory) whose profiles take it from `DSX_SECRET_TOKEN`
+/// and from a program that reads that variable: neither file holds it.
+fn profile_setup(sandbox: &Sandbox, server: &TestServer) {
+    let script = sandbox.path("home").join("token.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nprintf '%s\\n' \"$DSX_SECRET_TOKEN\"\n",
+    )
+    .unwrap();
+    let dir = sandbox.path("config").join("dsx");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[servers.sec]\nurl = \"{base}\"\nauth_env = \"DSX_SECRET_TOKEN\"\n\
+             [servers.cmd]\nurl = \"{base}\"\n\
+             auth_command = [\"sh\", \"{}\"]\n",
+            script.display(),
+            base = server.stream_base(),
+        ),
+    )
+    .unwrap();
+}
+
+async fn auth_server(token: &str) -> TestServer {
+    TestServer::start_embedded(dsx::server::ServerConfig {
+        long_poll_timeout: support::LONG_POLL,
+        require_auth: Some(token.to_owned()),
+        ..dsx::server::ServerConfig::default()
+    })
+    .await
+}
+
+fn profile_token() -> String {
+    format!("{PROFILE_MARK}{:016x}", rand::random::<u64>())
+}
+
+/// Every headless command through a profile (`auth_env`, then
+/// `auth_command`), successes and failures: the token is in no file and
+/// in nothing printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headless_profile_token_stays_secret() {
+    let token = profile_token();
+    let server = auth_server(&token).await;
+    let sandbox = Sandbox::new();
+    profile_setup(&sandbox, &server);
+    let name = unique_name("secret-profile");
+    let mut printed = Vec::new();
+    for profile in ["sec", "cmd"] {
+        let stream = format!("{name}-{profile}");
+        let steps: [(&str, Vec<&str>, bool); 7] = [
+            ("create", vec!["create", &stream, "--json"], true),
+            (
+                "append",
+                vec!["append", &stream, "--json", r#"{"n":1}"#],
+                true,
+            ),
+            ("read", vec!["read", &stream], true),
+            ("head", vec!["head", &stream, "--json"], true),
+            (
+                "read of a missing stream",
+                vec!["read", "no-such-stream"],
+                false,
+            ),
+            ("close", vec!["close", &stream], true),
+            ("delete", vec!["delete", &stream], true),
+        ];
+        for (what, args, ok) in steps {
+            let mut all = vec!["--profile".to_owned(), profile.to_owned()];
+            all.extend(args.iter().map(|a| (*a).to_owned()));
+            let mut command = support::cli::command(&[]);
+            command.args(&all);
+            command.current_dir(sandbox.path("cwd"));
+            command.env_remove("DSX_CONFIG");
+            for (key, value) in sandbox.env() {
+                command.env(key, value);
+            }
+            command.env("DSX_SECRET_TOKEN", &token);
+            let out = support::cli::run(command, None).await;
+            assert_eq!(out.code == 0, ok, "{profile} {what}: {out:#?}");
+            printed.push((
+                format!("stdout of {profile} {what}"),
+                out.stdout.into_bytes(),
+            ));
+            printed.push((
+                format!("stderr of {profile} {what}"),
+                out.stderr.into_bytes(),
+            ));
+        }
+    }
+    assert_profile_token_kept(&token, &sandbox, &printed);
+}
+
+/// The explorer with `--profile` whose token comes from `auth_env` reaches
+/// the server that requires it (the message arrives), bookmarks it and
+/// quits; the token is in no file (the config, bookmarks, the log) and not
+/// on the terminal.
+#[test]
+fn explorer_profile_from_auth_env_reaches_the_server_and_keeps_the_token() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let token = profile_token();
+    let server = rt.block_on(auth_server(&token));
+    let sandbox = Sandbox::new();
+    profile_setup(&sandbox, &server);
+    let name = unique_name("secret-tui-profile");
+    rt.block_on(async {
+        let client = dsx::client::Client::builder()
+            .header("Authorization", format!("Bearer {token}"))
+            .build()
+            .unwrap();
+        let stream = support::create_at(
+            &client,
+            &server.stream_url(&name),
+            "application/json",
+        )
+        .await;
+        support::append(&stream, r#"{"n":1}"#).await;
+    });
+    let env_owned = sandbox.env();
+    let mut env: Vec<(&str, &Path)> =
+        env_owned.iter().map(|(k, v)| (*k, v.as_path())).collect();
+    env.push(("DSX_SECRET_TOKEN", Path::new(&token)));
+    // The PTY harness points DSX_CONFIG elsewhere; the sandbox's XDG file
+    // is the one wanted, so DSX_CONFIG names it.
+    let config = sandbox.path("config").join("dsx").join("config.toml");
+    env.push(("DSX_CONFIG", config.as_path()));
+    let mut pty = Pty::spawn_env(
+        &["--profile", "sec"],
+        120,
+        30,
+        &sandbox.path("dsx-data"),
+        &env,
+    );
+    // The list clips the name from the left: its end is what shows.
+    pty.expect(
+        &name[name.len() - 8..],
+        "the stream list, read with the profile's token",
+    );
+    pty.key(Key::Enter);
+    pty.expect("\"n\": 1", "the first message");
+    pty.key(Key::Up);
+    pty.key(Key::Char('m'));
+    pty.expect("Bookmark", "the bookmark dialog");
+    pty.key(Key::Enter);
+    let screen = pty.expect("bookmarked ", "the bookmark notice");
+    std::thread::sleep(Duration::from_millis(300));
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("the explorer quits");
+    let printed = vec![
+        ("the screen".to_owned(), screen.into_bytes()),
+        ("the terminal's bytes".to_owned(), pty.raw()),
+    ];
+    assert_profile_token_kept(&token, &sandbox, &printed);
+    drop(server);
+}
+
+#[track_caller]
+fn assert_profile_token_kept(
+    token: &str,
+    sandbox: &Sandbox,
+    printed: &[(String, Vec<u8>)],
+) {
+    let mut haystacks: Vec<(String, Vec<u8>)> = sandbox
+        .files()
+        .into_iter()
+        .map(|(p, b)| (p.display().to_string(), b))
+        .collect();
+    assert!(
+        haystacks.iter().any(|(p, _)| p.ends_with("config.toml")),
+        "the config is among the files searched"
+    );
+    haystacks.extend(printed.iter().cloned());
+    let needles = [(PROFILE_MARK.to_owned(), "the profile's token")];
+    let found = leaks(&needles, &haystacks);
+    assert!(found.is_empty(), "secrets leaked: {found:#?}");
+    assert!(!token.is_empty());
 }

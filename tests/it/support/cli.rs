@@ -42,7 +42,8 @@ impl Output {
     }
 }
 
-/// `dsx` with `args`, `STREAM_URL`/`STREAM_AUTH` cleared, no config file
+/// `dsx` with `args`, `STREAM_URL`/`STREAM_AUTH`/`STREAM_PROFILE`
+/// cleared, no config file
 /// (the user's own never reaches a test), stdin empty.
 pub fn command(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dsx"));
@@ -50,6 +51,7 @@ pub fn command(args: &[&str]) -> Command {
         .args(args)
         .env_remove("STREAM_URL")
         .env_remove("STREAM_AUTH")
+        .env_remove("STREAM_PROFILE")
         .env("DSX_CONFIG", "/nonexistent/dsx-test/config.toml")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())

@@ -131,7 +131,14 @@ impl Pty {
         cmd.env("DSX_DATA_DIR", data_dir);
         cmd.env("DSX_CONFIG", data_dir.join("no-such-config.toml"));
         cmd.env("TERM", "xterm-256color");
-        for name in ["DISPLAY", "WAYLAND_DISPLAY", "STREAM_URL", "NO_COLOR"] {
+        for name in [
+            "DISPLAY",
+            "WAYLAND_DISPLAY",
+            "STREAM_URL",
+            "STREAM_AUTH",
+            "STREAM_PROFILE",
+            "NO_COLOR",
+        ] {
             cmd.env_remove(name);
         }
         for (name, value) in env {

@@ -2,9 +2,11 @@
 //! later use (key overrides, theme, named server profiles).
 //!
 //! Unknown keys are errors so that a typo is reported instead of silently
-//! ignored; `[keys]` and `[theme]` accept any `name = "string"` pair and are
-//! not interpreted here. `assets/config.toml` documents every key and must
-//! parse to `Config::default()`.
+//! ignored (`schema.rs` walks the file and reports every problem with its
+//! line, column and key); `[keys]` and `[theme]` accept any
+//! `name = "string"` pair and are not interpreted here.
+//! `assets/config.toml` documents every key and must parse to
+//! `Config::default()`.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -12,6 +14,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+mod schema;
+pub use schema::Problem;
 
 /// The whole config file; every table is optional.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +31,9 @@ pub struct Config {
     pub theme: BTreeMap<String, String>,
     /// Named server profiles, `[servers.NAME]`.
     pub servers: BTreeMap<String, ServerProfile>,
+    /// The profile used when neither `--profile`, `STREAM_PROFILE` nor a
+    /// URL says otherwise.
+    pub default_server: Option<String>,
 }
 
 /// Bounds of the explorer's tail buffer; past either, the oldest messages
@@ -78,9 +86,17 @@ pub struct ServerProfile {
     /// Extra request headers, each `"Name: value"`.
     #[serde(default)]
     pub headers: Vec<String>,
-    /// Value of the `Authorization` header, as `--auth` takes it.
+    /// Value of the `Authorization` header, as `--auth` takes it (written
+    /// in the file: prefer `auth_env` or `auth_command`).
     #[serde(default)]
     pub auth: Option<String>,
+    /// An environment variable holding the token (read at start).
+    #[serde(default)]
+    pub auth_env: Option<String>,
+    /// A command printing the token on stdout: run at the first request,
+    /// and again once after a 401.
+    #[serde(default)]
+    pub auth_command: Option<Vec<String>>,
 }
 
 /// Why the config file could not be used; each names the file.
@@ -100,8 +116,30 @@ pub enum ConfigError {
         column: usize,
         message: String,
     },
-    #[error("config {path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    /// Keys that are unknown or hold a value of the wrong kind: all of
+    /// them, one line each.
+    #[error("{}", show_problems(path, problems))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<Problem>,
+    },
+}
+
+fn show_problems(path: &Path, problems: &[Problem]) -> String {
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|p| {
+            format!(
+                "config {}:{}:{}: {}: {}",
+                path.display(),
+                p.line,
+                p.column,
+                p.key,
+                p.message
+            )
+        })
+        .collect();
+    lines.join("\n")
 }
 
 impl Config {
@@ -140,9 +178,10 @@ impl Config {
         }
     }
 
-    /// Parses config text; `path` only names the file in errors.
+    /// Parses config text; `path` only names the file in errors. Every
+    /// unknown key and wrong value is reported, not just the first.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| {
+        let syntax = |e: toml::de::Error| {
             let (line, column) = e
                 .span()
                 .map_or((0, 0), |span| line_column(text, span.start));
@@ -150,46 +189,20 @@ impl Config {
                 path: path.to_owned(),
                 line,
                 column,
-                message: e.message().to_owned(),
+                message: e.message().trim_end().to_owned(),
             }
-        })?;
-        config.validate().map_err(|message| ConfigError::Invalid {
-            path: path.to_owned(),
-            message,
-        })?;
-        Ok(config)
+        };
+        let doc = toml::de::DeTable::parse(text).map_err(syntax)?;
+        let problems = schema::check(text, doc.get_ref());
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                problems,
+            });
+        }
+        // The walk above accepts only what this can read.
+        toml::from_str(text).map_err(syntax)
     }
-
-    fn validate(&self) -> Result<(), String> {
-        // A tail that may keep nothing would show nothing: refused rather
-        // than quietly raised to one.
-        if self.tail.max_messages == 0 {
-            return Err("tail.max_messages must be at least 1".into());
-        }
-        if self.tail.max_bytes == 0 {
-            return Err("tail.max_bytes must be at least 1".into());
-        }
-        check_headers("headers", &self.headers)?;
-        for (name, server) in &self.servers {
-            check_headers(&format!("servers.{name}.headers"), &server.headers)?;
-            if server.url.trim().is_empty() {
-                return Err(format!("servers.{name}.url is empty"));
-            }
-        }
-        Ok(())
-    }
-}
-
-fn check_headers(key: &str, headers: &[String]) -> Result<(), String> {
-    for header in headers {
-        let ok = header
-            .split_once(':')
-            .is_some_and(|(name, _)| !name.trim().is_empty());
-        if !ok {
-            return Err(format!("{key}: {header:?} is not \"Name: value\""));
-        }
-    }
-    Ok(())
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -217,31 +230,71 @@ mod tests {
 
     #[test]
     fn shipped_default_config_parses_to_the_defaults() {
-        let text = include_str!("../assets/config.toml");
+        let text = include_str!("../../assets/config.toml");
         assert_eq!(parse(text).unwrap(), Config::default());
     }
 
-    #[test]
-    fn shipped_example_profile_parses_when_uncommented() {
-        let text = include_str!("../assets/config.toml");
-        // The example server profile is the block of commented lines right
-        // after `# [servers.local]`; uncomment it and it must be valid.
+    /// The shipped file with every commented example line (`# key = ...`,
+    /// `# [table]`) uncommented.
+    fn uncommented_examples(text: &str) -> String {
         let mut out = String::new();
-        let mut in_example = false;
         for line in text.lines() {
-            if line.starts_with("# [servers.") {
-                in_example = true;
-            }
-            if in_example && line.starts_with("# ") {
-                out.push_str(&line[2..]);
-            } else {
-                in_example = false;
-                out.push_str(line);
-            }
+            let example = line.strip_prefix("# ").filter(|rest| {
+                let table = rest.starts_with('[') && rest.ends_with(']');
+                let key = rest.split_once(" = ").is_some_and(|(k, _)| {
+                    !k.is_empty()
+                        && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                });
+                table || key
+            });
+            out.push_str(example.unwrap_or(line));
             out.push('\n');
         }
-        let config = parse(&out).unwrap();
-        assert!(!config.servers.is_empty(), "{out}");
+        out
+    }
+
+    /// Every key the shipped file shows, the commented examples included,
+    /// is one dsx knows: the walk finds no problem and the `Config` struct
+    /// (which refuses unknown fields) reads each one.
+    #[test]
+    fn every_key_of_the_shipped_config_is_known() {
+        let text = include_str!("../../assets/config.toml");
+        let all = uncommented_examples(text);
+        assert_ne!(all, text, "the file has examples");
+        let config = parse(&all).unwrap_or_else(|e| panic!("{e}\n{all}"));
+        assert_eq!(config.default_server.as_deref(), Some("local"));
+        let names: Vec<&str> =
+            config.servers.keys().map(String::as_str).collect();
+        assert_eq!(names, ["local", "prod"]);
+        assert!(config.servers["local"].auth_env.is_some());
+        assert!(config.servers["prod"].auth_command.is_some());
+        assert!(!config.keys.is_empty() && !config.theme.is_empty());
+        // And the walk knows no key the struct lacks: a file that sets every
+        // key the walk accepts reads into the struct.
+        let every = r#"
+headers = ["A: b"]
+default_server = "p"
+[tail]
+max_messages = 1
+max_bytes = 1
+start = "now"
+[keys]
+quit = "q"
+[theme]
+offset = "dim"
+[servers.p]
+url = "http://127.0.0.1:1"
+headers = []
+auth = "x"
+[servers.q]
+url = "http://127.0.0.1:1"
+auth_env = "X"
+[servers.r]
+url = "http://127.0.0.1:1"
+auth_command = ["x"]
+"#;
+        assert!(toml::from_str::<Config>(every).is_ok());
+        parse(every).unwrap();
     }
 
     #[test]
@@ -278,42 +331,107 @@ auth = "Bearer t"
         assert!(prod.headers.is_empty());
     }
 
+    /// The one problem of an `Invalid` error.
+    fn only_problem(err: &ConfigError) -> &Problem {
+        let ConfigError::Invalid { problems, .. } = err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        &problems[0]
+    }
+
     #[test]
     fn unknown_key_names_it_with_line_and_column() {
         let err = parse("[tail]\nmax_mesages = 3\n").unwrap_err();
-        let ConfigError::Parse { line, column, .. } = &err else {
-            panic!("{err:?}");
-        };
-        assert_eq!((*line, *column), (2, 1));
+        let problem = only_problem(&err);
+        assert_eq!((problem.line, problem.column), (2, 1));
+        assert_eq!(problem.key, "tail.max_mesages");
         let shown = err.to_string();
         assert!(shown.contains("/cfg/config.toml:2:1"), "{shown}");
         assert!(shown.contains("max_mesages"), "{shown}");
+        // What is accepted there is said too.
+        assert!(shown.contains("max_messages, max_bytes, start"), "{shown}");
     }
 
     #[test]
     fn syntax_and_type_errors_have_positions() {
         let err = parse("headers = [\"a: b\"]\n[tail]\nmax_bytes = \"x\"\n")
             .unwrap_err();
+        let problem = only_problem(&err);
+        assert_eq!((problem.line, problem.column), (3, 13), "{problem:?}");
+        assert_eq!(problem.key, "tail.max_bytes");
         assert!(
-            matches!(
-                err,
-                ConfigError::Parse {
-                    line: 3,
-                    column: 13,
-                    ..
-                }
-            ),
-            "{err:?}"
+            problem.message.contains("an integer of at least 1"),
+            "{problem:?}"
         );
         let err = parse("[tail\n").unwrap_err();
         assert!(matches!(err, ConfigError::Parse { line: 1, .. }), "{err:?}");
     }
 
     #[test]
+    fn every_problem_is_reported_with_its_key() {
+        let text = "\
+bogus = 1
+headers = \"X: y\"
+default_server = \"nope\"
+[tail]
+max_messages = 0
+start = 3
+[servers.prod]
+url = \"ftp://x\"
+auth = \"a\"
+auth_env = \"T\"
+auth_command = []
+[servers.bare]
+headers = []
+";
+        let err = parse(text).unwrap_err();
+        let ConfigError::Invalid { problems, .. } = &err else {
+            panic!("{err:?}");
+        };
+        let got: Vec<(usize, usize, &str)> = problems
+            .iter()
+            .map(|p| (p.line, p.column, p.key.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, 1, "bogus"),
+                (2, 11, "headers"),
+                (3, 18, "default_server"),
+                (5, 16, "tail.max_messages"),
+                (6, 9, "tail.start"),
+                (7, 10, "servers.prod"),
+                (8, 7, "servers.prod.url"),
+                (11, 16, "servers.prod.auth_command"),
+                (12, 10, "servers.bare"),
+            ],
+            "{err}"
+        );
+        let shown = err.to_string();
+        assert_eq!(shown.lines().count(), 9, "{shown}");
+        for expected in [
+            "config /cfg/config.toml:1:1: bogus: unknown key; accepted at \
+             the top level: headers, default_server, tail, keys, theme, \
+             servers",
+            "headers: expected a list of \"Name: value\" strings, found \
+             string",
+            "default_server: no [servers.nope] table",
+            "tail.max_messages: must be at least 1, not 0",
+            "tail.start: expected one of \"resume\", \"beginning\", \"-1\", \
+             \"now\", found integer",
+            "servers.prod: auth and auth_env and auth_command given",
+            "servers.prod.url: \"ftp://x\" is not an http(s) URL",
+            "servers.bare: no url",
+        ] {
+            assert!(shown.contains(expected), "{expected}\n{shown}");
+        }
+    }
+
+    #[test]
     fn bad_header_and_server_are_invalid() {
         let err = parse("headers = [\"no colon\"]").unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { .. }), "{err:?}");
-        assert!(err.to_string().contains("no colon"));
+        assert!(only_problem(&err).message.contains("no colon"), "{err}");
         let err = parse("[servers.x]\nheaders = []\n").unwrap_err();
         assert!(err.to_string().contains("url"), "{err}");
         let err = parse("[servers.x]\nurl = \" \"\n").unwrap_err();
@@ -333,10 +451,7 @@ auth = "Bearer t"
         }
         assert_eq!(TailLimits::default().start, TailStart::Resume);
         let err = parse("[tail]\nstart = \"later\"\n").unwrap_err();
-        let ConfigError::Parse { line, .. } = &err else {
-            panic!("{err:?}");
-        };
-        assert_eq!(*line, 2);
+        assert_eq!(only_problem(&err).line, 2);
         assert!(err.to_string().contains("now"), "{err}");
     }
 
@@ -344,11 +459,36 @@ auth = "Bearer t"
     fn tail_limits_of_zero_are_refused() {
         for key in ["max_messages", "max_bytes"] {
             let err = parse(&format!("[tail]\n{key} = 0\n")).unwrap_err();
-            assert!(matches!(err, ConfigError::Invalid { .. }), "{err:?}");
+            assert_eq!(only_problem(&err).key, format!("tail.{key}"));
             assert!(err.to_string().contains(&format!("tail.{key}")), "{err}");
         }
         let err = parse("[tail]\nmax_messages = -5\n").unwrap_err();
-        assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
+        assert!(only_problem(&err).message.contains("-5"), "{err}");
+    }
+
+    #[test]
+    fn profiles_read_their_auth_sources() {
+        let config = parse(
+            r#"
+default_server = "prod"
+[servers.prod]
+url = "https://ds.example.com/v1/stream"
+auth_command = ["pass", "show", "ds/prod"]
+[servers.staging]
+url = "http://127.0.0.1:4437"
+auth_env = "STAGING_TOKEN"
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.default_server.as_deref(), Some("prod"));
+        assert_eq!(
+            config.servers["prod"].auth_command.as_deref(),
+            Some(&["pass".to_owned(), "show".into(), "ds/prod".into()][..])
+        );
+        assert_eq!(
+            config.servers["staging"].auth_env.as_deref(),
+            Some("STAGING_TOKEN")
+        );
     }
 
     #[test]
