@@ -20,6 +20,8 @@ pub struct Problem {
 /// What a key takes.
 enum Kind {
     Text,
+    /// `true` or `false`.
+    Bool,
     Url,
     /// An integer of at least 1.
     Positive,
@@ -49,6 +51,7 @@ const TAIL: &[(&str, Kind)] = &[
     ("max_messages", Kind::Positive),
     ("max_bytes", Kind::Positive),
     ("start", Kind::OneOf(&["resume", "beginning", "-1", "now"])),
+    ("batch_headers", Kind::Bool),
 ];
 
 /// One `[servers.NAME]` table.
@@ -148,6 +151,11 @@ impl Walk<'_> {
             Kind::Text => {
                 if v.as_str().is_none() {
                     self.wrong(key, value, "a string");
+                }
+            }
+            Kind::Bool => {
+                if v.as_bool().is_none() {
+                    self.wrong(key, value, "true or false");
                 }
             }
             Kind::Url => match v.as_str() {
