@@ -102,8 +102,10 @@ struct Sub {
     wake: Option<Wake>,
     failed: bool,
     retry_count: u32,
-    /// Issued tokens: (token, generation, expiry).
-    tokens: VecDeque<(String, u64, Instant)>,
+    /// Issued tokens: (token, generation, lease expiry, ended by done or
+    /// release). An ended token is fenced; one whose lease ran out has
+    /// expired.
+    tokens: VecDeque<(String, u64, Instant, bool)>,
 }
 
 impl Sub {
@@ -148,11 +150,23 @@ impl Sub {
         let token = random_id("tok_", 32);
         let until = Instant::now() + Duration::from_millis(self.lease_ttl_ms);
         self.tokens
-            .push_back((token.clone(), self.generation, until));
+            .push_back((token.clone(), self.generation, until, false));
         while self.tokens.len() > TOKENS_KEPT {
             self.tokens.pop_front();
         }
         token
+    }
+
+    /// Ends the current wake by done or release: its token is fenced
+    /// from now on.
+    fn end_wake(&mut self) -> Option<Wake> {
+        let wake = self.wake.take()?;
+        if let Some(tok) = &wake.token
+            && let Some(entry) = self.tokens.iter_mut().find(|e| &e.0 == tok)
+        {
+            entry.3 = true;
+        }
+        Some(wake)
     }
 
     fn extend_lease(&mut self) {
@@ -635,7 +649,7 @@ impl Subs {
                         sub.retry_count = 0;
                         let mut effects = Vec::new();
                         if done {
-                            let snapshot = sub.wake.take().map(|w| w.snapshot);
+                            let snapshot = sub.end_wake().map(|w| w.snapshot);
                             for (path, tail) in snapshot.unwrap_or_default() {
                                 if let Some(link) = sub.links.get_mut(&path) {
                                     link.acked = link.acked.max(tail);
@@ -1008,7 +1022,7 @@ impl Subs {
                 "Missing or malformed Authorization header",
             ));
         };
-        let Some((_, token_gen, until)) =
+        let Some((_, token_gen, until, ended)) =
             sub.tokens.iter().find(|(t, ..)| t == token)
         else {
             return Err(err(
@@ -1020,11 +1034,7 @@ impl Subs {
         let current = sub.wake.as_ref();
         let is_current_token =
             current.and_then(|w| w.token.as_deref()) == Some(token);
-        if *until <= Instant::now()
-            && (is_current_token
-                || current.is_none()
-                || *token_gen == sub.generation)
-        {
+        if !*ended && *until <= Instant::now() {
             return Err(err(
                 StatusCode::UNAUTHORIZED,
                 "TOKEN_EXPIRED",
@@ -1103,7 +1113,7 @@ impl Subs {
         let mut effects = Vec::new();
         let mut next_wake = false;
         if req.done {
-            sub.wake = None;
+            sub.end_wake();
             next_wake = self.kick(sub, &mut effects);
         }
         Ok((
@@ -1136,7 +1146,7 @@ impl Subs {
             ));
         }
         Self::fence(sub, token, req.generation, req.wake_id.as_deref())?;
-        sub.wake = None;
+        sub.end_wake();
         let mut effects = Vec::new();
         self.kick(sub, &mut effects);
         Ok((StatusCode::NO_CONTENT, None, effects))

@@ -22,6 +22,7 @@ mod client_options;
 mod client_producer;
 mod client_reads;
 mod client_resume;
+mod client_subscriptions;
 mod fault_matrix;
 mod secrets;
 mod server_cli;

@@ -112,6 +112,10 @@ impl TestServer {
     }
 
     /// The server's base URL, e.g. `http://127.0.0.1:4437`.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
     pub fn url(&self) -> &str {
         &self.url
     }
