@@ -100,6 +100,13 @@ enum Command {
         #[command(flatten)]
         conn: GlobalArgs,
     },
+    /// Subscriptions: list, show, create, delete; claim, ack, release.
+    Sub {
+        #[command(flatten)]
+        args: dsx::cli::sub::SubArgs,
+        #[command(flatten)]
+        conn: GlobalArgs,
+    },
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Run the embedded Durable Streams dev server until Ctrl-C.
@@ -119,7 +126,8 @@ impl Command {
             | Command::Close { conn, .. }
             | Command::Delete { conn, .. }
             | Command::Head { conn, .. }
-            | Command::Fork { conn, .. } => Some(conn),
+            | Command::Fork { conn, .. }
+            | Command::Sub { conn, .. } => Some(conn),
             Command::Completions(_) | Command::Serve(_) | Command::Demo(_) => {
                 None
             }
@@ -135,6 +143,7 @@ impl Command {
             Command::Delete { .. } => "delete",
             Command::Head { .. } => "head",
             Command::Fork { .. } => "fork",
+            Command::Sub { .. } => "sub",
             Command::Completions(_) => "completions",
             Command::Serve(_) => "serve",
             Command::Demo(_) => "demo",
@@ -279,6 +288,9 @@ fn main() -> ExitCode {
             }
             Some(Command::Fork { args, .. }) => {
                 dsx::cli::fork::run(&ctx, args).await
+            }
+            Some(Command::Sub { args, .. }) => {
+                dsx::cli::sub::run(&ctx, args).await
             }
             Some(Command::Completions(_)) => Ok(()),
             Some(Command::Serve(args)) => dsx::cli::serve::run(args).await,

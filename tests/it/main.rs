@@ -11,6 +11,7 @@ mod cli_append;
 mod cli_errors;
 mod cli_follow;
 mod cli_read;
+mod cli_subs;
 mod client_api;
 mod client_content;
 mod client_errors;
