@@ -257,6 +257,11 @@ struct Receiver {
 
 impl Receiver {
     async fn start(done: bool) -> Receiver {
+        Self::start_failing(done, 0).await
+    }
+
+    /// Answers the first `failures` deliveries 500.
+    async fn start_failing(done: bool, failures: usize) -> Receiver {
         let seen: Seen = Arc::default();
         let record = seen.clone();
         let app = axum::Router::new().route(
@@ -270,8 +275,17 @@ impl Receiver {
                             .and_then(|v| v.to_str().ok())
                             .unwrap_or("")
                             .to_owned();
-                        record.lock().unwrap().push((sig, body.to_vec()));
-                        if done { r#"{"done":true}"# } else { "{}" }
+                        let n = {
+                            let mut seen = record.lock().unwrap();
+                            seen.push((sig, body.to_vec()));
+                            seen.len()
+                        };
+                        let status = if n <= failures {
+                            axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                        } else {
+                            axum::http::StatusCode::OK
+                        };
+                        (status, if done { r#"{"done":true}"# } else { "{}" })
                     }
                 },
             ),
@@ -404,6 +418,67 @@ async fn webhook_sync_done(server: TestServer) {
     subs.delete(&id).await.expect("delete");
 }
 
+/// A failed delivery marks the subscription `failed` and is retried after
+/// about a second (1 s ± 20 %), with the same wake.
+async fn webhook_retry(server: TestServer) {
+    let client = server.client();
+    let subs = subs(&server);
+    let receiver = Receiver::start_failing(true, 1).await;
+    let id = unique_name("sub-retry");
+    let prefix = unique_name("retry");
+    let spec = SubscriptionSpec {
+        pattern: Some(format!("{prefix}/*")),
+        lease_ttl_ms: Some(10_000),
+        ..SubscriptionSpec::new(SubscriptionKind::Webhook {
+            url: receiver.url.clone(),
+        })
+    };
+    subs.create(&id, &spec).await.expect("create");
+    let path = format!("{prefix}/r");
+    let stream =
+        create_at(&client, &server.stream_url(&path), "text/plain").await;
+    let tail = append(&stream, "x").await;
+    within(WAIT, "first delivery", receiver.delivery()).await;
+    let first_at = Instant::now();
+    eventually("status failed after the 500", || async {
+        subs.get(&id)
+            .await
+            .is_ok_and(|s| s.status.as_deref() == Some("failed"))
+    })
+    .await;
+    let seen = receiver.seen.clone();
+    eventually("a second delivery", || {
+        let seen = seen.clone();
+        async move { seen.lock().unwrap().len() >= 2 }
+    })
+    .await;
+    let waited = first_at.elapsed();
+    assert!(
+        waited >= Duration::from_millis(700),
+        "retried after {waited:?}, before the 1 s backoff"
+    );
+    let (first, second) = {
+        let seen = receiver.seen.lock().unwrap();
+        (seen[0].1.clone(), seen[1].1.clone())
+    };
+    let wake_of = |body: &[u8]| -> WebhookWake {
+        serde_json::from_slice(body).expect("wake body")
+    };
+    assert_eq!(
+        wake_of(&first).wake_id,
+        wake_of(&second).wake_id,
+        "same wake retried"
+    );
+    eventually("acked and active again", || async {
+        subs.get(&id).await.is_ok_and(|s| {
+            acked(&s, &path).as_deref() == Some(tail.as_str())
+                && s.status.as_deref() == Some("active")
+        })
+    })
+    .await;
+    subs.delete(&id).await.expect("delete");
+}
+
 /// Unsafe webhook URLs are refused with the protocol's code.
 async fn unsafe_webhook_url(server: TestServer) {
     let subs = subs(&server);
@@ -426,5 +501,6 @@ subscription_tests!(
     explicit_links,
     webhook_callback,
     webhook_sync_done,
+    webhook_retry,
     unsafe_webhook_url,
 );
