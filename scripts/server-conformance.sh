@@ -7,6 +7,9 @@
 # builds dsx (debug), starts `dsx serve` on a free loopback port with a 500 ms long-poll
 # timeout, runs the suite, prints the summary, stops the server and exits non-zero on any
 # failure. Extra arguments are passed to vitest (e.g. `-t "JSON mode"`).
+# The suite's subscription tests (`Reserved subscription APIs`) run only with
+# DS_SUBSCRIPTIONS=1, which the wrapper passes on as `subscriptions: true`;
+# this script sets it, so all 338 run and none is skipped.
 # Env: DSX_BIN (use this binary instead of building), DS_LP_MS (default 500),
 #      DSX_SERVE_ARGS (extra `dsx serve` flags, e.g. "--data-dir /tmp/ds").
 set -euo pipefail
@@ -61,7 +64,7 @@ done
 echo "dsx serve at $URL (long-poll $LP_MS ms); running the suite..." >&2
 
 set +e
-(cd "$DIR" && DS_URL="$URL" DS_LP_MS="$LP_MS" npx vitest run server-conformance.test.mjs \
+(cd "$DIR" && DS_URL="$URL" DS_LP_MS="$LP_MS" DS_SUBSCRIPTIONS=1 npx vitest run server-conformance.test.mjs \
    --testTimeout=30000 "$@") >"$DIR/last-run.log" 2>&1
 RC=$?
 set -e
@@ -70,4 +73,8 @@ sed -i 's/\x1b\[[0-9;]*m//g' "$DIR/last-run.log"
 grep -E '(FAIL|×|✗) ' "$DIR/last-run.log" | head -60 || true
 grep -E '^ *(Test Files|Tests) ' "$DIR/last-run.log" || tail -20 "$DIR/last-run.log"
 echo "full log: $DIR/last-run.log" >&2
+if [[ $RC -eq 0 && $# -eq 0 ]] && grep -qE '^ *Tests .*skipped' "$DIR/last-run.log"; then
+  echo "the suite skipped tests; every one of them must run" >&2
+  exit 1
+fi
 exit $RC

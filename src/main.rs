@@ -101,6 +101,13 @@ enum Command {
         #[command(flatten)]
         conn: GlobalArgs,
     },
+    /// Subscriptions: list, show, create, delete; claim, ack, release.
+    Sub {
+        #[command(flatten)]
+        args: dsx::cli::sub::SubArgs,
+        #[command(flatten)]
+        conn: GlobalArgs,
+    },
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Find, write or check the config file.
@@ -122,7 +129,8 @@ impl Command {
             | Command::Close { conn, .. }
             | Command::Delete { conn, .. }
             | Command::Head { conn, .. }
-            | Command::Fork { conn, .. } => Some(conn),
+            | Command::Fork { conn, .. }
+            | Command::Sub { conn, .. } => Some(conn),
             Command::Completions(_)
             | Command::Config(_)
             | Command::Serve(_)
@@ -139,6 +147,7 @@ impl Command {
             Command::Delete { .. } => "delete",
             Command::Head { .. } => "head",
             Command::Fork { .. } => "fork",
+            Command::Sub { .. } => "sub",
             Command::Completions(_) => "completions",
             Command::Config(_) => "config",
             Command::Serve(_) => "serve",
@@ -319,6 +328,9 @@ fn main() -> ExitCode {
             }
             Some(Command::Fork { args, .. }) => {
                 dsx::cli::fork::run(&ctx, args).await
+            }
+            Some(Command::Sub { args, .. }) => {
+                dsx::cli::sub::run(&ctx, args).await
             }
             Some(Command::Completions(_)) => Ok(()),
             Some(Command::Config(args)) => dsx::cli::config::run(&args),

@@ -25,11 +25,12 @@ pub const HELP: &str = "\
 Exit codes:
   0    success
   1    usage error (bad arguments, invalid --jq filter, invalid JSON input)
-  2    stream not found (HTTP 404) or gone (HTTP 410), or unknown
-       --from-bookmark name
+  2    stream or subscription not found (HTTP 404), stream gone (HTTP
+       410), or unknown --from-bookmark name
   3    conflict (HTTP 409): stream closed, exists with another
        configuration, sequence conflict, stale producer epoch (HTTP 403),
-       append --lines --epoch lines dropped as duplicates (HTTP 204)
+       append --lines --epoch lines dropped as duplicates (HTTP 204),
+       dsx sub: fenced wake, expired lease, claimed by another worker
   4    network failure or timeout (server unreachable)
   5    any other HTTP or server error, a local I/O error, or a --jq
        filter that failed on some messages (the others are printed)
@@ -65,6 +66,9 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         if cause.is::<ConflictError>() {
             return CONFLICT;
         }
+        if let Some(e) = cause.downcast_ref::<client::SubscriptionError>() {
+            return subscription_code(e);
+        }
         if let Some(e) = cause.downcast_ref::<client::Error>() {
             return client_code(e);
         }
@@ -87,6 +91,23 @@ pub fn client_code(err: &client::Error) -> u8 {
         | E::StaleEpoch { .. } => CONFLICT,
         E::Network { .. } | E::Timeout { .. } => NETWORK,
         E::InvalidArgument(_) => USAGE,
+        _ => OTHER,
+    }
+}
+
+/// The exit code for a subscription error: a fenced wake, an expired
+/// lease, a claim held elsewhere or an id taken are conflicts.
+pub fn subscription_code(err: &client::SubscriptionError) -> u8 {
+    use client::SubscriptionError as E;
+    match err {
+        E::NotFound { .. } => NOT_FOUND,
+        E::Fenced { .. }
+        | E::LeaseExpired { .. }
+        | E::AlreadyClaimed { .. }
+        | E::AlreadyExists { .. }
+        | E::Refused { status: 409, .. } => CONFLICT,
+        E::Refused { status: 400, .. } => USAGE,
+        E::Client(e) => client_code(e),
         _ => OTHER,
     }
 }

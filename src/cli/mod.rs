@@ -15,6 +15,7 @@ mod print;
 mod progress;
 pub mod read;
 pub mod serve;
+pub mod sub;
 
 use std::path::PathBuf;
 

@@ -56,6 +56,7 @@ mod retry;
 mod session;
 mod sse;
 mod stream;
+mod subscription;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -77,6 +78,12 @@ pub use redact::redact_url;
 pub use redirect::{MAX_REDIRECTS, RedirectRefusal};
 pub use stream::{
     AppendResult, CloseResult, CreateResult, DurableStream, StreamMetadata,
+};
+pub use subscription::{
+    AckOutcome, Claim, Jwk, Jwks, REPLAY_WINDOW, SignatureError, Signing,
+    StreamAck, StreamLink, Subscription, SubscriptionError, SubscriptionKind,
+    SubscriptionSpec, Subscriptions, Verified, Webhook, WebhookWake,
+    verify_webhook,
 };
 
 /// Convenience alias for client results.

@@ -7,6 +7,21 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Offset(Cow<'static, str>);
 
+/// On the wire (subscription bodies) an offset is its string.
+impl serde::Serialize for Offset {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Offset {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Offset::new)
+    }
+}
+
 impl Offset {
     /// The start of the stream ("-1").
     pub const START: Offset = Offset(Cow::Borrowed("-1"));

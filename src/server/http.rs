@@ -31,6 +31,8 @@ pub struct AppState {
     pub sse_max_duration: Duration,
     /// Cancelled on shutdown so live reads end promptly.
     pub shutdown: CancellationToken,
+    /// The reserved `__ds` subscription API.
+    pub subs: Arc<super::subs::Subs>,
 }
 
 pub const NEXT_OFFSET: &str = "stream-next-offset";
@@ -271,6 +273,17 @@ async fn stream(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if let Some(rest) = name
+        .strip_prefix("__ds/")
+        .or((name == "__ds").then_some(""))
+    {
+        let bytes = match read_body(&state, &headers, body).await {
+            Ok(b) => b,
+            Err(e) => return e.into_response(),
+        };
+        return state.subs.handle(&method, rest, &headers, &bytes).await;
+    }
+    let write = matches!(method, Method::PUT | Method::POST);
     let result = match method {
         Method::PUT => create(&state, &name, &headers, body).await,
         Method::POST => append(&state, &name, &headers, body).await,
@@ -285,7 +298,11 @@ async fn stream(
             .map(|()| StatusCode::NO_CONTENT.into_response()),
         _ => Ok(text(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed\n")),
     };
-    result.unwrap_or_else(IntoResponse::into_response)
+    let res = result.unwrap_or_else(IntoResponse::into_response);
+    if write && res.status().is_success() {
+        state.subs.on_write(&name).await;
+    }
+    res
 }
 
 pub fn live(

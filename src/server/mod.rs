@@ -20,6 +20,7 @@ mod read;
 mod registry;
 mod store;
 mod stream;
+mod subs;
 mod write;
 
 use std::path::PathBuf;
@@ -124,7 +125,9 @@ pub async fn start(config: ServerConfig) -> std::io::Result<ServerHandle> {
         long_poll_timeout: config.long_poll_timeout,
         sse_max_duration: config.sse_max_duration,
         shutdown: cancel.clone(),
+        subs: subs::Subs::new(store.clone(), cancel.clone()),
     };
+    let subs = state.subs.clone();
     let mut app = router(state);
     if config.test_hooks {
         app = faults::apply(app);
@@ -136,10 +139,13 @@ pub async fn start(config: ServerConfig) -> std::io::Result<ServerHandle> {
         let store = store.clone();
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(500));
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
             loop {
                 tokio::select! {
-                    _ = tick.tick() => store.sweep().await,
+                    _ = tick.tick() => {
+                        store.sweep().await;
+                        subs.sweep().await;
+                    }
                     () = cancel.cancelled() => break,
                 }
             }

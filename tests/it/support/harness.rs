@@ -41,6 +41,17 @@ macro_rules! fault_tests {
     )+};
 }
 
+/// Like [`server_tests!`] for subscriptions (PROTOCOL.md sections 6 and 7):
+/// `embedded` and `node` variants only. The official Rust server has no
+/// subscription API (its `__ds/subscriptions` paths are ordinary stream
+/// names), so a variant for it would test nothing; it is left out on purpose.
+#[macro_export]
+macro_rules! subscription_tests {
+    ($($name:ident),+ $(,)?) => {$(
+        $crate::variant_tests!($name, node: OfficialNode);
+    )+};
+}
+
 /// The module `name` behind [`server_tests!`] and [`fault_tests!`]: an
 /// `embedded` test, and one `#[ignore]`d test per official server listed
 /// as `variant: Kind`, each running `super::name` against its server.
