@@ -9,6 +9,7 @@ use dsx::cli::close::CloseArgs;
 use dsx::cli::completions::CompletionsArgs;
 use dsx::cli::create::CreateArgs;
 use dsx::cli::delete::DeleteArgs;
+use dsx::cli::doctor::DoctorArgs;
 use dsx::cli::exit;
 use dsx::cli::fork::ForkArgs;
 use dsx::cli::head::HeadArgs;
@@ -100,6 +101,13 @@ enum Command {
         #[command(flatten)]
         conn: GlobalArgs,
     },
+    /// Probe which protocol features a server or stream answers.
+    Doctor {
+        #[command(flatten)]
+        args: DoctorArgs,
+        #[command(flatten)]
+        conn: GlobalArgs,
+    },
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Run the embedded Durable Streams dev server until Ctrl-C.
@@ -119,7 +127,8 @@ impl Command {
             | Command::Close { conn, .. }
             | Command::Delete { conn, .. }
             | Command::Head { conn, .. }
-            | Command::Fork { conn, .. } => Some(conn),
+            | Command::Fork { conn, .. }
+            | Command::Doctor { conn, .. } => Some(conn),
             Command::Completions(_) | Command::Serve(_) | Command::Demo(_) => {
                 None
             }
@@ -135,6 +144,7 @@ impl Command {
             Command::Delete { .. } => "delete",
             Command::Head { .. } => "head",
             Command::Fork { .. } => "fork",
+            Command::Doctor { .. } => "doctor",
             Command::Completions(_) => "completions",
             Command::Serve(_) => "serve",
             Command::Demo(_) => "demo",
@@ -279,6 +289,9 @@ fn main() -> ExitCode {
             }
             Some(Command::Fork { args, .. }) => {
                 dsx::cli::fork::run(&ctx, args).await
+            }
+            Some(Command::Doctor { args, .. }) => {
+                dsx::cli::doctor::run(&ctx, args).await
             }
             Some(Command::Completions(_)) => Ok(()),
             Some(Command::Serve(args)) => dsx::cli::serve::run(args).await,
