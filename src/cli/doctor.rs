@@ -110,6 +110,8 @@ pub struct Report {
     pub sse_buffered: Option<(bool, String)>,
     /// Caching headers a CDN would act on, per response probed.
     pub caching: Vec<(String, String)>,
+    /// Every stream `--write` created (all deleted at the end).
+    pub created: Vec<String>,
     /// Streams left behind because their delete failed.
     pub leftovers: Vec<String>,
 }
@@ -308,6 +310,8 @@ pub fn json(report: &Report) -> String {
         "sse_buffering_evidence":
             report.sse_buffered.as_ref().map(|(_, why)| shown(why)),
         "caching": caching,
+        "created": report.created.iter().map(|u| shown_url(u))
+            .collect::<Vec<_>>(),
         "leftovers": report.leftovers.iter().map(|u| shown_url(u))
             .collect::<Vec<_>>(),
     });

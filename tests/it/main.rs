@@ -8,6 +8,7 @@ mod support;
 
 mod cli_admin;
 mod cli_append;
+mod cli_doctor;
 mod cli_errors;
 mod cli_follow;
 mod cli_read;

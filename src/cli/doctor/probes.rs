@@ -269,6 +269,7 @@ impl Probe {
             return None;
         }
         self.created.push(stream.clone());
+        self.report.created.push(stream.url().to_string());
         self.report.check("create", Verdict::Pass, evidence);
         Some(stream)
     }
@@ -591,6 +592,7 @@ impl Probe {
     ) -> Result<(), Error> {
         let result = s.create(options).await;
         if result.is_ok() {
+            self.report.created.push(s.url().to_string());
             self.created.push(s.clone());
         }
         result
@@ -720,6 +722,7 @@ impl Probe {
         match result {
             Ok(_) => {
                 self.created.insert(0, fork.clone());
+                self.report.created.push(fork.url().to_string());
                 let read = read_until(
                     fork,
                     ReadOptions {
@@ -893,18 +896,7 @@ impl Probe {
         if let Some((lat, arrivals)) =
             timed(s, LiveMode::Sse, &meta.next_offset, samples).await
         {
-            let gaps: Vec<Duration> =
-                arrivals.windows(2).map(|w| w[1] - w[0]).collect();
-            let lumped = gaps.iter().filter(|g| **g < LUMP).count();
-            let merged = (samples as usize).saturating_sub(arrivals.len());
-            let buffered = merged * 2 >= samples as usize
-                || (!gaps.is_empty() && lumped * 2 >= gaps.len());
-            let why = format!(
-                "{samples} appends {SPACING:?} apart arrived as {} events, \
-                 {lumped} of {} gaps under {LUMP:?}",
-                arrivals.len(),
-                gaps.len()
-            );
+            let (buffered, why) = lumps(samples, &arrivals);
             self.report.sse_buffered = Some((buffered, why));
             self.report.sse = Some(lat);
         }
@@ -918,6 +910,25 @@ impl Probe {
             }
         }
     }
+}
+
+/// Whether `arrivals` of `samples` appends [`SPACING`] apart came in lumps
+/// (a proxy that buffers SSE): at least half of them merged into other
+/// events, or at least half of the gaps between them under [`LUMP`].
+pub(super) fn lumps(samples: u32, arrivals: &[Instant]) -> (bool, String) {
+    let gaps: Vec<Duration> =
+        arrivals.windows(2).map(|w| w[1] - w[0]).collect();
+    let lumped = gaps.iter().filter(|g| **g < LUMP).count();
+    let merged = (samples as usize).saturating_sub(arrivals.len());
+    let buffered = merged * 2 >= samples as usize
+        || (!gaps.is_empty() && lumped * 2 >= gaps.len());
+    let why = format!(
+        "{samples} appends {SPACING:?} apart arrived as {} events, \
+         {lumped} of {} gaps under {LUMP:?}",
+        arrivals.len(),
+        gaps.len()
+    );
+    (buffered, why)
 }
 
 fn live_none(e: &RequestEvent) -> bool {
@@ -1010,4 +1021,34 @@ fn raw_evidence(
         );
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(base: Instant, ms: &[u64]) -> Vec<Instant> {
+        ms.iter()
+            .map(|m| base + Duration::from_millis(*m))
+            .collect()
+    }
+
+    #[test]
+    fn events_one_by_one_are_not_lumps() {
+        let base = Instant::now();
+        let (buffered, why) = lumps(4, &at(base, &[3, 83, 164, 243]));
+        assert!(!buffered, "{why}");
+        assert!(why.contains("as 4 events, 0 of 3 gaps"), "{why}");
+    }
+
+    #[test]
+    fn events_flushed_together_are_lumps() {
+        let base = Instant::now();
+        // A proxy held the first three and let them go at once.
+        let (buffered, why) = lumps(4, &at(base, &[250, 251, 251, 330]));
+        assert!(buffered, "{why}");
+        // Or merged them into one event.
+        let (buffered, why) = lumps(4, &at(base, &[250, 330]));
+        assert!(buffered, "{why}");
+    }
 }

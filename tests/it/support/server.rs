@@ -116,6 +116,11 @@ impl TestServer {
         &self.url
     }
 
+    /// Which server this is.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
     /// `{url}/v1/stream`.
     pub fn stream_base(&self) -> String {
         match &self.embedded {
