@@ -67,7 +67,10 @@ async fn doctor_reports_what_each_server_offers(server: TestServer) {
         // The dev server has no subscriptions yet; another engineer adds
         // them now, so either answer is right for it until that lands.
         Kind::Embedded => {
-            assert!(matches!(subscriptions, "not offered" | "pass"), "{report}")
+            assert!(
+                matches!(subscriptions, "not offered" | "pass"),
+                "{report}"
+            );
         }
         Kind::OfficialRust => assert_eq!(subscriptions, "not offered"),
         Kind::OfficialNode => assert_eq!(subscriptions, "pass"),
