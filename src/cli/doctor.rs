@@ -6,6 +6,7 @@
 //! `doctor/probes.rs`; this file holds the report and its two forms.
 
 mod probes;
+mod writes;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
