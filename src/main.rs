@@ -10,6 +10,7 @@ use dsx::cli::completions::CompletionsArgs;
 use dsx::cli::config::ConfigArgs;
 use dsx::cli::create::CreateArgs;
 use dsx::cli::delete::DeleteArgs;
+use dsx::cli::doctor::DoctorArgs;
 use dsx::cli::exit;
 use dsx::cli::fork::ForkArgs;
 use dsx::cli::head::HeadArgs;
@@ -108,6 +109,13 @@ enum Command {
         #[command(flatten)]
         conn: GlobalArgs,
     },
+    /// Probe which protocol features a server or stream answers.
+    Doctor {
+        #[command(flatten)]
+        args: DoctorArgs,
+        #[command(flatten)]
+        conn: GlobalArgs,
+    },
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Find, write or check the config file.
@@ -130,7 +138,8 @@ impl Command {
             | Command::Delete { conn, .. }
             | Command::Head { conn, .. }
             | Command::Fork { conn, .. }
-            | Command::Sub { conn, .. } => Some(conn),
+            | Command::Sub { conn, .. }
+            | Command::Doctor { conn, .. } => Some(conn),
             Command::Completions(_)
             | Command::Config(_)
             | Command::Serve(_)
@@ -148,6 +157,7 @@ impl Command {
             Command::Head { .. } => "head",
             Command::Fork { .. } => "fork",
             Command::Sub { .. } => "sub",
+            Command::Doctor { .. } => "doctor",
             Command::Completions(_) => "completions",
             Command::Config(_) => "config",
             Command::Serve(_) => "serve",
@@ -331,6 +341,9 @@ fn main() -> ExitCode {
             }
             Some(Command::Sub { args, .. }) => {
                 dsx::cli::sub::run(&ctx, args).await
+            }
+            Some(Command::Doctor { args, .. }) => {
+                dsx::cli::doctor::run(&ctx, args).await
             }
             Some(Command::Completions(_)) => Ok(()),
             Some(Command::Config(args)) => dsx::cli::config::run(&args),

@@ -7,6 +7,7 @@ pub mod config;
 pub mod create;
 pub mod delete;
 pub mod demo;
+pub mod doctor;
 pub mod exit;
 pub mod fork;
 pub mod head;

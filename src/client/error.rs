@@ -471,6 +471,24 @@ mod tests {
 
     const URL: &str = "http://h/s";
 
+    /// The protocol's boolean headers compare case-insensitively
+    /// (`Stream-Closed: TRUE` is closed); anything but `true` is not.
+    #[test]
+    fn boolean_headers_ignore_case() {
+        for value in ["true", "TRUE", "True", " tRuE "] {
+            let h = headers(&[("stream-closed", value)]);
+            assert!(header_is_true(&h, "stream-closed"), "{value:?}");
+        }
+        for value in ["false", "1", "yes", ""] {
+            let h = headers(&[("stream-closed", value)]);
+            assert!(!header_is_true(&h, "stream-closed"), "{value:?}");
+        }
+        assert!(!header_is_true(&HeaderMap::new(), "stream-closed"));
+        let closed =
+            map(409, &[("stream-closed", "TRUE")], ErrorContext::default());
+        assert!(closed.is_closed(), "{closed:?}");
+    }
+
     fn map(
         status: u16,
         pairs: &[(&'static str, &str)],

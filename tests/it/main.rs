@@ -10,6 +10,7 @@ mod architecture;
 mod cli_admin;
 mod cli_append;
 mod cli_config;
+mod cli_doctor;
 mod cli_errors;
 mod cli_follow;
 mod cli_read;
