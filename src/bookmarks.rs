@@ -234,6 +234,21 @@ impl Bookmarks {
             .map_or(&[], |s| s.bookmarks.as_slice())
     }
 
+    /// The names of `stream_url`'s bookmarks for a message about a missing
+    /// one: `known: a, b`, or `it has none`.
+    pub fn known_names(&self, stream_url: &str) -> String {
+        let known: Vec<&str> = self
+            .list(stream_url)
+            .iter()
+            .map(|b| b.name.as_str())
+            .collect();
+        if known.is_empty() {
+            "it has none".to_owned()
+        } else {
+            format!("known: {}", known.join(", "))
+        }
+    }
+
     pub fn find(&self, stream_url: &str, name: &str) -> Option<&Bookmark> {
         self.list(stream_url).iter().find(|b| b.name == name)
     }

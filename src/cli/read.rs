@@ -494,16 +494,7 @@ fn bookmark_offset(
     if let Some(bookmark) = bookmarks.find(url, name) {
         return Ok((Offset::new(bookmark.offset.clone()), bookmark.position));
     }
-    let known: Vec<&str> = bookmarks
-        .list(url)
-        .iter()
-        .map(|b| b.name.as_str())
-        .collect();
-    let known = if known.is_empty() {
-        "it has none".to_owned()
-    } else {
-        format!("known: {}", known.join(", "))
-    };
+    let known = bookmarks.known_names(url);
     let message = format!("no bookmark named {name:?} for {url}; {known}");
     let message = escape_controls(message.as_bytes());
     Err(NotFoundError(String::from_utf8_lossy(&message).into_owned()).into())

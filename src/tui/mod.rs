@@ -151,16 +151,7 @@ impl StartAt {
         if let Some(b) = bookmarks.find(url, name) {
             return Ok(at(&b.offset, b.position));
         }
-        let known: Vec<&str> = bookmarks
-            .list(url)
-            .iter()
-            .map(|b| b.name.as_str())
-            .collect();
-        let known = if known.is_empty() {
-            "it has none".to_owned()
-        } else {
-            format!("known: {}", known.join(", "))
-        };
+        let known = bookmarks.known_names(url);
         let key = crate::bookmarks::stream_key(url);
         Err(crate::errors::NotFoundError(format!(
             "--from @{name}: no bookmark of that name for {key}; {known}"

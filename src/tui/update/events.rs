@@ -104,6 +104,19 @@ fn back_off(state: &mut State, error: String) {
 /// progress between them, before the reader is given up as failed.
 const CORRUPT_TRIES: u32 = 3;
 
+/// Whether the tail got further since the reader last failed (then a
+/// failure is not a failure in a row); records where it is now.
+fn progressed_since_last_failure(state: &mut State) -> bool {
+    let last = state
+        .jump
+        .as_ref()
+        .map_or(&state.tail.last_offset, |t| &t.last_offset)
+        .clone();
+    let progressed = state.reader.failed_at != last;
+    state.reader.failed_at = last;
+    progressed
+}
+
 pub(super) fn reader(
     state: &mut State,
     reader: u64,
@@ -177,13 +190,7 @@ pub(super) fn reader(
             // closing a long SSE response early, a proxy timeout) is
             // resumed at once: waiting would only put the tail behind.
             // Backoff is for failures that make no progress.
-            let last = state
-                .jump
-                .as_ref()
-                .map_or(&state.tail.last_offset, |t| &t.last_offset)
-                .clone();
-            let progressed = state.reader.failed_at != last;
-            state.reader.failed_at = last;
+            let progressed = progressed_since_last_failure(state);
             if progressed {
                 restart_reader(state, fx);
                 return;
@@ -195,13 +202,7 @@ pub(super) fn reader(
             // that cut or mangled one response will likely not do it
             // twice; a stream whose data is bad stays bad, so the tries
             // without progress are few.
-            let last = state
-                .jump
-                .as_ref()
-                .map_or(&state.tail.last_offset, |t| &t.last_offset)
-                .clone();
-            let progressed = state.reader.failed_at != last;
-            state.reader.failed_at = last;
+            let progressed = progressed_since_last_failure(state);
             if progressed {
                 state.reader.reconnects = 0;
                 restart_reader(state, fx);
