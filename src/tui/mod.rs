@@ -88,14 +88,18 @@ pub fn split_target(url: &str) -> anyhow::Result<(String, Option<String>)> {
 }
 
 /// Splits a query off what the user gave: the URL without it, and its
-/// pairs (decoded). Not a URL: given back as it was, for `split_target` to
-/// refuse.
+/// pairs (decoded), to go with every request. The protocol's own read
+/// parameters (`offset`, `live`, `cursor`, as in a URL copied from a read)
+/// are left out: the explorer sets those itself, and `--from` says where
+/// to start. Not a URL: given back as it was, for `split_target` to refuse.
 pub fn split_query(url: &str) -> (String, Vec<(String, String)>) {
+    const PROTOCOL: [&str; 3] = ["offset", "live", "cursor"];
     let Ok(mut parsed) = url::Url::parse(url) else {
         return (url.to_owned(), Vec::new());
     };
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()
+        .filter(|(k, _)| !PROTOCOL.contains(&k.as_ref()))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     if parsed.query().is_none() {
@@ -368,6 +372,12 @@ mod tests {
             [("token".into(), "t x".into()), ("k".into(), String::new())]
         );
         assert_eq!(super::split_query("http://h/s").0, "http://h/s");
+        // A URL copied from a read: its protocol parameters are not sent
+        // twice with every request.
+        let (url, params) =
+            super::split_query("http://h/v1/stream/s?offset=-1&live=sse&k=v");
+        assert_eq!(url, "http://h/v1/stream/s");
+        assert_eq!(params, [("k".into(), "v".into())]);
         assert!(split_target("not a url").is_err());
     }
 }
