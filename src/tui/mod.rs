@@ -217,6 +217,9 @@ where
     if let Ok(size) = terminal.size() {
         state.size = (size.width, size.height);
     }
+    // Problems found at start are shown once the start-up has run (opening
+    // the stream given clears what the status bar said before).
+    let mut problems = setup.notices;
     let mut bookmarks_path = setup.bookmarks_path;
     if let Some(path) = &bookmarks_path {
         match Bookmarks::load(path) {
@@ -225,15 +228,10 @@ where
                 // Keep the file as it is: saving would overwrite it.
                 state.bookmarks_broken = true;
                 bookmarks_path = None;
-                state.notify(
-                    Level::Error,
-                    format!("bookmarks not loaded (saving is off): {e}"),
-                );
+                problems
+                    .push(format!("bookmarks not loaded (saving is off): {e}"));
             }
         }
-    }
-    for notice in setup.notices {
-        state.notify(Level::Error, notice);
     }
     state.start_default = setup.start.default;
     // `--from` names where the stream given starts; without one, `now`
@@ -259,6 +257,9 @@ where
         }
     };
     let initial = update::init(&mut state, setup.open.as_deref(), first);
+    for problem in problems {
+        state.notify(Level::Error, problem);
+    }
     let (tx, rx) = mpsc::channel(1024);
     let executor = executor::Executor::new(
         setup.client,

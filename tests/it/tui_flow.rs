@@ -663,3 +663,32 @@ async fn closing_shows_the_end_of_stream() {
     assert!(head.closed, "the server does not have it closed");
     server.shutdown().await;
 }
+
+/// A problem found at start (a bad config file, unreadable bookmarks) is
+/// still on screen once the stream given has opened: opening clears what
+/// the status bar said before, so start-up problems are shown after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_up_problem_stays_on_screen_after_the_stream_opens() {
+    let server = dev_server().await;
+    let base = server.stream_base();
+    let client = Client::builder().base_url(&base).build().unwrap();
+    let stream = create(&client, "flow/notice", "application/json").await;
+    append_range(&stream, 1..=1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let copied = Arc::new(Mutex::new(Vec::new()));
+    let mut setup = setup(&base, "flow/notice", &copied, &dir);
+    setup.notices =
+        vec!["config /x/config.toml:3:1: bogus: unknown key".into()];
+    let state = run_flow(setup, |screen, keys| async move {
+        wait_for_message(&screen, 1).await;
+        wait_until(&screen, "the start-up problem", || {
+            screen.screen().contains("bogus: unknown key")
+        })
+        .await;
+        press(&keys, 'q');
+    })
+    .await
+    .expect("the explorer ran");
+    assert!(state.quit);
+    server.shutdown().await;
+}
