@@ -43,6 +43,56 @@ pub enum Scope {
     Detail,
     /// The help overlay.
     Help,
+    /// The stream list's filter line while it is typed (other keys type).
+    FilterLine,
+    /// A dialog (keys not bound here edit its text fields).
+    Dialog(Form),
+}
+
+/// The dialogs, each a scope of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    Open,
+    Jump,
+    BookmarkName,
+    Bookmarks,
+    /// Renaming a bookmark inside the bookmarks dialog.
+    Rename,
+    Create,
+    Delete,
+    Confirm,
+    Resume,
+    AppendSettings,
+}
+
+impl Form {
+    pub const ALL: [Form; 10] = [
+        Form::Open,
+        Form::Jump,
+        Form::BookmarkName,
+        Form::Bookmarks,
+        Form::Rename,
+        Form::Create,
+        Form::Delete,
+        Form::Confirm,
+        Form::Resume,
+        Form::AppendSettings,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Form::Open => "Open dialog",
+            Form::Jump => "Jump dialog",
+            Form::BookmarkName => "Bookmark-name dialog",
+            Form::Bookmarks => "Bookmarks dialog",
+            Form::Rename => "Bookmark rename",
+            Form::Create => "Create dialog",
+            Form::Delete => "Delete dialog",
+            Form::Confirm => "Confirmations",
+            Form::Resume => "Resume dialog",
+            Form::AppendSettings => "Append-settings dialog",
+        }
+    }
 }
 
 impl Scope {
@@ -53,6 +103,8 @@ impl Scope {
             Scope::Pane(p) => p.title(),
             Scope::Detail => "Detail view",
             Scope::Help => "Help",
+            Scope::FilterLine => "Stream filter line",
+            Scope::Dialog(f) => f.title(),
         }
     }
 }
@@ -94,7 +146,17 @@ const fn b(
     }
 }
 
-use Scope::{Detail as D, Global, Help as H, Pane as P};
+use Form as F;
+use Scope::{
+    Detail as D, Dialog as Dl, FilterLine as FL, Global, Help as H, Pane as P,
+};
+
+const ENTER: Key = code(KeyCode::Enter);
+const ESC: Key = code(KeyCode::Esc);
+const TAB: Key = code(KeyCode::Tab);
+const BACKTAB: Key = code(KeyCode::BackTab);
+const UP: Key = code(KeyCode::Up);
+const DOWN: Key = code(KeyCode::Down);
 
 /// The default keymap.
 #[rustfmt::skip]
@@ -159,27 +221,62 @@ const DEFAULT: &[Row] = &[
     b(D, &[code(KeyCode::PageDown), k(' ')], Action::PageDown, "page down", None),
     b(D, &[code(KeyCode::Home), k('g')], Action::Top, "first line", None),
     b(D, &[code(KeyCode::End), k('G')], Action::Bottom, "last line", None),
-    b(D, &[code(KeyCode::Enter), code(KeyCode::Tab)], Action::ToggleFold, "fold / unfold the value under the cursor (JSON)", None),
-    b(D, &[code(KeyCode::Left), k('h')], Action::Collapse, "collapse, or go to the parent", None),
-    b(D, &[code(KeyCode::Right), k('l')], Action::Expand, "expand", None),
+    b(D, &[code(KeyCode::Enter), code(KeyCode::Tab)], Action::ToggleFold, "fold / unfold the value under the cursor (JSON)", Some("fold")),
+    b(D, &[code(KeyCode::Left), k('h')], Action::Collapse, "collapse, or go to the parent", Some("collapse")),
+    b(D, &[code(KeyCode::Right), k('l')], Action::Expand, "expand", Some("expand")),
     b(D, &[k('-')], Action::FoldAll, "fold everything", None),
     b(D, &[k('+')], Action::UnfoldAll, "unfold everything", None),
     b(D, &[k('w')], Action::ToggleWrap, "wrap long lines on / off", None),
     b(D, &[k('<')], Action::ScrollLeft, "scroll long lines left (wrap off)", None),
     b(D, &[k('>')], Action::ScrollRight, "scroll long lines right (turns wrap off)", None),
-    b(D, &[k('y')], Action::CopyMessage, "copy the value under the cursor", Some("copy")),
-    b(D, &[k('Y')], Action::CopyPath, "copy its path (shown at the bottom left)", None),
-    b(D, &[k('?')], Action::Help, "the detail view's keys", Some("keys")),
+    b(D, &[k('y')], Action::CopyMessage, "copy the value under the cursor", Some("copy value")),
+    b(D, &[k('Y')], Action::CopyPath, "copy its path (shown at the bottom left)", Some("copy path")),
+    b(D, &[k('?')], Action::Help, "the detail view's keys", Some("help")),
     b(D, &[code(KeyCode::Esc)], Action::Leave, "back to the tail", Some("back")),
     b(D, &[k('q')], Action::Quit, "quit", None),
-    b(H, &[code(KeyCode::Up), k('k')], Action::Up, "scroll up", None),
+    b(H, &[code(KeyCode::Up), k('k')], Action::Up, "scroll up", Some("scroll")),
     b(H, &[code(KeyCode::Down), k('j')], Action::Down, "scroll down", None),
     b(H, &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
     b(H, &[code(KeyCode::PageDown), k(' ')], Action::PageDown, "page down", None),
     b(H, &[code(KeyCode::Home), k('g')], Action::Top, "top", None),
     b(H, &[code(KeyCode::End), k('G')], Action::Bottom, "end", None),
-    b(H, &[code(KeyCode::Esc), k('?')], Action::Leave, "close the help", None),
-    b(H, &[k('q')], Action::Quit, "quit", None),
+    b(H, &[code(KeyCode::Esc), k('?')], Action::Leave, "close the help", Some("close help")),
+    b(H, &[k('q')], Action::Quit, "quit", Some("quit")),
+    b(FL, &[ENTER], Action::Submit, "keep the filter (opens the stream if only one matches)", Some("keep filter")),
+    b(FL, &[ESC], Action::Leave, "clear the filter", Some("clear filter")),
+    b(FL, &[UP], Action::Up, "previous stream", None),
+    b(FL, &[DOWN], Action::Down, "next stream", None),
+    b(Dl(F::Open), &[ENTER], Action::Submit, "open the stream typed", Some("open")),
+    b(Dl(F::Open), &[ESC], Action::Leave, "cancel", Some("cancel")),
+    b(Dl(F::Jump), &[ENTER], Action::Submit, "restart the tail there", Some("the tail restarts there")),
+    b(Dl(F::Jump), &[ESC], Action::Leave, "cancel (the tail stays)", Some("cancel")),
+    b(Dl(F::BookmarkName), &[ENTER], Action::Submit, "save the bookmark", Some("save")),
+    b(Dl(F::BookmarkName), &[ESC], Action::Leave, "cancel", Some("cancel")),
+    b(Dl(F::Bookmarks), &[UP, k('k')], Action::Up, "previous bookmark", None),
+    b(Dl(F::Bookmarks), &[DOWN, k('j')], Action::Down, "next bookmark", None),
+    b(Dl(F::Bookmarks), &[ENTER], Action::Submit, "jump there (the tail restarts there)", Some("jump")),
+    b(Dl(F::Bookmarks), &[k('r')], Action::Rename, "rename the bookmark", Some("rename")),
+    b(Dl(F::Bookmarks), &[k('d'), code(KeyCode::Delete)], Action::DeleteItem, "delete the bookmark", Some("delete")),
+    b(Dl(F::Bookmarks), &[ESC, k('q')], Action::Leave, "close the list", Some("close")),
+    b(Dl(F::Rename), &[ENTER], Action::Submit, "save the new name", Some("save")),
+    b(Dl(F::Rename), &[ESC], Action::Leave, "stop renaming (the name stays)", Some("cancel")),
+    b(Dl(F::Create), &[TAB, DOWN], Action::NextField, "next field", Some("next field")),
+    b(Dl(F::Create), &[BACKTAB, UP], Action::PrevField, "previous field", None),
+    b(Dl(F::Create), &[k(' ')], Action::ToggleField, "toggle `closed` (on that field; elsewhere Space is text)", None),
+    b(Dl(F::Create), &[ENTER], Action::Submit, "create the stream", Some("create")),
+    b(Dl(F::Create), &[ESC], Action::Leave, "cancel", Some("cancel")),
+    b(Dl(F::Delete), &[ENTER], Action::Submit, "delete, once the name typed matches", Some("delete")),
+    b(Dl(F::Delete), &[ESC], Action::Leave, "cancel", Some("cancel")),
+    b(Dl(F::Confirm), &[k('y'), ENTER, k('Y')], Action::Submit, "yes", Some("yes")),
+    b(Dl(F::Confirm), &[k('n'), ESC, k('N'), k('q')], Action::Leave, "no", Some("no")),
+    b(Dl(F::Resume), &[k('y'), ENTER, k('r')], Action::Submit, "resume where you left", Some("resume there")),
+    b(Dl(F::Resume), &[k('b')], Action::FromStart, "read from the beginning", Some("from the beginning")),
+    b(Dl(F::Resume), &[k('t'), k('n')], Action::FromNow, "from now (new messages only)", Some("from now")),
+    b(Dl(F::Resume), &[ESC], Action::Leave, "close without reading (J starts the tail)", None),
+    b(Dl(F::AppendSettings), &[TAB, DOWN], Action::NextField, "next field", Some("next field")),
+    b(Dl(F::AppendSettings), &[BACKTAB, UP], Action::PrevField, "previous field", None),
+    b(Dl(F::AppendSettings), &[ENTER], Action::Submit, "save the settings", Some("save")),
+    b(Dl(F::AppendSettings), &[ESC], Action::Leave, "cancel", Some("cancel")),
 ];
 
 impl Key {
@@ -478,6 +575,28 @@ mod tests {
                     seen.push(*k);
                 }
             }
+        }
+        for scope in Form::ALL
+            .into_iter()
+            .map(Scope::Dialog)
+            .chain([Scope::FilterLine])
+        {
+            let mut seen = Vec::new();
+            for b in map.in_scope(scope) {
+                for k in &b.keys {
+                    assert!(!seen.contains(k), "{scope:?}: {k:?} twice");
+                    seen.push(*k);
+                }
+            }
+            // Every dialog can be left and does something.
+            assert!(
+                map.in_scope(scope).any(|b| b.action == Action::Leave),
+                "{scope:?} has no way out"
+            );
+            assert!(
+                map.in_scope(scope).any(|b| b.action == Action::Submit),
+                "{scope:?} does nothing"
+            );
         }
         let mut seen = Vec::new();
         for b in map.in_scope(Scope::Global) {
