@@ -193,6 +193,41 @@ pub struct Setup {
     pub start: Start,
 }
 
+impl Setup {
+    /// The explorer on `base_url` with no options, its clients as
+    /// `explore` builds them (the tail client does not retry by itself:
+    /// the explorer reconnects with its own visible backoff). Tests and
+    /// benches start from this and change what they need
+    /// (`Setup { limits, ..Setup::plain(...) }`).
+    pub fn plain(
+        base_url: &str,
+        open: Option<&str>,
+        clipboard: Box<dyn Clipboard>,
+        bookmarks_path: Option<PathBuf>,
+    ) -> anyhow::Result<Setup> {
+        let client = Client::builder().base_url(base_url).build()?;
+        let tail_client = Client::builder()
+            .base_url(base_url)
+            .retry(RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            })
+            .build()?;
+        Ok(Setup {
+            base_url: base_url.to_owned(),
+            open: open.map(str::to_owned),
+            client,
+            tail_client,
+            clipboard,
+            bookmarks_path,
+            limits: Limits::default(),
+            batch_headers: true,
+            notices: Vec::new(),
+            start: Start::default(),
+        })
+    }
+}
+
 /// Runs the explorer on any backend and input stream until quit; returns
 /// the final state.
 pub async fn run_explorer<B, I>(
