@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
 use super::pane::Pane;
+use crate::config::{KeyOverride, Problem};
 
 /// A key with its modifiers (Shift is folded into the character).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +97,31 @@ impl Form {
 }
 
 impl Scope {
+    /// Every scope, in the order the README lists them.
+    pub fn all() -> Vec<Scope> {
+        let mut all = vec![Scope::Global];
+        all.extend(Pane::ALL.map(Scope::Pane));
+        all.extend([Scope::Detail, Scope::Help, Scope::FilterLine]);
+        all.extend(Form::ALL.map(Scope::Dialog));
+        all
+    }
+
+    /// How the config file's `[keys]` names the scope (`tail`,
+    /// `dialog.bookmarks`).
+    pub fn config_name(self) -> String {
+        match self {
+            Scope::Global => "global".into(),
+            Scope::Pane(Pane::Streams) => "streams".into(),
+            Scope::Pane(Pane::Tail) => "tail".into(),
+            Scope::Pane(Pane::Meta) => "meta".into(),
+            Scope::Pane(Pane::Composer) => "composer".into(),
+            Scope::Detail => "detail".into(),
+            Scope::Help => "help".into(),
+            Scope::FilterLine => "filter".into(),
+            Scope::Dialog(f) => format!("dialog.{}", snake(&format!("{f:?}"))),
+        }
+    }
+
     /// How help and the README name the scope.
     pub fn title(self) -> &'static str {
         match self {
@@ -279,7 +305,88 @@ const DEFAULT: &[Row] = &[
     b(Dl(F::AppendSettings), &[ESC], Action::Leave, "cancel", Some("cancel")),
 ];
 
+/// `CopyMessage` → `copy_message`.
+fn snake(camel: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// How the config file's `[keys]` names an action (`copy_message`).
+pub fn action_name(action: Action) -> String {
+    snake(&format!("{action:?}"))
+}
+
+/// Named keys as the config file spells them (any case).
+const NAMED: &[(&str, KeyCode)] = &[
+    ("enter", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("escape", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("backtab", KeyCode::BackTab),
+    ("shift-tab", KeyCode::BackTab),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("pageup", KeyCode::PageUp),
+    ("pgup", KeyCode::PageUp),
+    ("pagedown", KeyCode::PageDown),
+    ("pgdn", KeyCode::PageDown),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+    ("delete", KeyCode::Delete),
+    ("del", KeyCode::Delete),
+    ("backspace", KeyCode::Backspace),
+    ("space", KeyCode::Char(' ')),
+];
+
 impl Key {
+    /// Reads a key as the config file writes it: one character (`"m"`,
+    /// `"G"`, `"/"`), a name (`"enter"`, `"pageup"`, `"f5"`, `"space"`)
+    /// or `"ctrl-"` and a character (`"ctrl-c"`).
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let lower = text.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("ctrl-")
+            && let [c] = rest.chars().collect::<Vec<_>>()[..]
+            && c.is_ascii_graphic()
+        {
+            return Ok(ctrl(c));
+        }
+        let mut chars = text.chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && !c.is_control()
+        {
+            return Ok(k(c));
+        }
+        if let Some((_, code)) = NAMED.iter().find(|(n, _)| *n == lower) {
+            return Ok(Key {
+                code: *code,
+                ctrl: false,
+            });
+        }
+        if let Some(n) = lower.strip_prefix('f').and_then(|n| n.parse().ok())
+            && (1..=12).contains(&n)
+        {
+            return Ok(code(KeyCode::F(n)));
+        }
+        Err(format!(
+            "{text:?} is not a key; write one character (\"m\", \"G\"), \
+             ctrl-X, or one of enter, esc, tab, backtab, up, down, left, \
+             right, pageup, pagedown, home, end, delete, backspace, space, \
+             f1 to f12"
+        ))
+    }
+
     /// The key as a crossterm event would carry it.
     pub fn from_event(ev: &KeyEvent) -> Key {
         Key {
@@ -413,33 +520,109 @@ impl Keymap {
         else {
             return Err(format!("{}: no action {action:?}", scope.title()));
         };
-        let clashes = |b: &Binding| {
-            let shared = b.scope == scope
-                || (matches!(scope, Scope::Pane(_))
-                    && b.scope == Scope::Global)
-                || (scope == Scope::Global
-                    && matches!(b.scope, Scope::Pane(_)));
-            shared
-                && b.action != action
-                && b.keys.iter().any(|k| keys.contains(k))
-        };
-        if let Some(other) = self.bindings.iter().find(|b| clashes(b)) {
-            return Err(format!(
-                "{}: {} is already {:?} ({})",
-                scope.title(),
-                keys_label(&Binding {
-                    keys: keys.clone(),
-                    ..other.clone()
-                }),
-                other.action,
-                other.scope.title()
-            ));
+        let mut candidate = self.bindings[i].clone();
+        candidate.keys = keys;
+        if let Some(other) = self.clash(i, &candidate) {
+            return Err(clash_text(&candidate, other));
         }
-        self.bindings[i].keys = keys;
+        self.bindings[i] = candidate;
         Ok(())
     }
 
-    /// The keymap as markdown table rows (`| where | key | does |`), for the
+    /// Another binding that shares a key of `binding` (put at `index`)
+    /// where both apply.
+    fn clash(&self, index: usize, binding: &Binding) -> Option<&Binding> {
+        self.bindings.iter().enumerate().find_map(|(j, b)| {
+            let shared = b.scope == binding.scope
+                || (matches!(binding.scope, Scope::Pane(_))
+                    && b.scope == Scope::Global)
+                || (binding.scope == Scope::Global
+                    && matches!(b.scope, Scope::Pane(_)));
+            (j != index
+                && shared
+                && b.action != binding.action
+                && b.keys.iter().any(|k| binding.keys.contains(k)))
+            .then_some(b)
+        })
+    }
+
+    /// Applies the config's `[keys]`: every entry whose scope, action and
+    /// keys are known and that takes no key from another action is bound;
+    /// each other one is a problem (with its line) and keeps its default.
+    /// Entries are applied together, so two actions may swap keys.
+    pub fn apply(&mut self, overrides: &[KeyOverride]) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut changed: Vec<(usize, &KeyOverride)> = Vec::new();
+        for o in overrides {
+            let Some(scope) = Scope::all()
+                .into_iter()
+                .find(|s| s.config_name() == o.scope)
+            else {
+                let names: Vec<String> =
+                    Scope::all().iter().map(|s| s.config_name()).collect();
+                problems.push(o.problem(format!(
+                    "no scope {:?}; the scopes are {}",
+                    o.scope,
+                    names.join(", ")
+                )));
+                continue;
+            };
+            let Some(i) = self.bindings.iter().position(|b| {
+                b.scope == scope && action_name(b.action) == o.action
+            }) else {
+                let names: Vec<String> = self
+                    .in_scope(scope)
+                    .map(|b| action_name(b.action))
+                    .collect();
+                problems.push(o.problem(format!(
+                    "no action {:?} in {}; it has {}",
+                    o.action,
+                    o.scope,
+                    names.join(", ")
+                )));
+                continue;
+            };
+            let keys: Result<Vec<Key>, String> =
+                o.keys.iter().map(|k| Key::parse(k)).collect();
+            match keys {
+                Err(e) => problems.push(o.problem(e)),
+                Ok(keys) if keys.is_empty() => {
+                    problems.push(o.problem("no key given"));
+                }
+                Ok(keys) => {
+                    if changed.iter().any(|(j, _)| *j == i) {
+                        problems
+                            .push(o.problem("given twice; the first is kept"));
+                        continue;
+                    }
+                    self.bindings[i].keys = keys;
+                    changed.push((i, o));
+                }
+            }
+        }
+        // A changed binding that shares a key with another action goes
+        // back to its defaults, until none does (each round undoes one).
+        let defaults = Keymap::default();
+        for _ in 0..=changed.len() {
+            let Some(pos) = changed.iter().position(|(i, _)| {
+                self.clash(*i, &self.bindings[*i]).is_some()
+            }) else {
+                break;
+            };
+            let (i, o) = changed.remove(pos);
+            let text = self
+                .clash(i, &self.bindings[i])
+                .map(|other| clash_text(&self.bindings[i], other))
+                .unwrap_or_default();
+            problems.push(o.problem(format!("{text}; the default is kept")));
+            self.bindings[i].keys.clone_from(&defaults.bindings[i].keys);
+        }
+        problems.sort_by_key(|p| (p.line, p.column));
+        problems
+    }
+
+    /// The keymap as markdown table rows (`| where | key | does | [keys]
+    /// name |`), for the
     /// README; a test keeps the README's table equal to the defaults' rows.
     pub fn markdown_rows(&self) -> Vec<String> {
         self.bindings
@@ -451,10 +634,35 @@ impl Keymap {
                     .map(|k| format!("`{}`", k.label().replace('|', "\\|")))
                     .collect::<Vec<_>>()
                     .join(" ");
-                format!("| {} | {keys} | {} |", b.scope.title(), b.help)
+                format!(
+                    "| {} | {keys} | {} | `{}.{}` |",
+                    b.scope.title(),
+                    b.help,
+                    b.scope.config_name(),
+                    action_name(b.action)
+                )
             })
             .collect()
     }
+}
+
+fn clash_text(binding: &Binding, other: &Binding) -> String {
+    let shared: Vec<Key> = binding
+        .keys
+        .iter()
+        .copied()
+        .filter(|k| other.keys.contains(k))
+        .collect();
+    format!(
+        "{}: {} is already {} ({})",
+        binding.scope.title(),
+        keys_label(&Binding {
+            keys: shared,
+            ..other.clone()
+        }),
+        action_name(other.action),
+        other.scope.config_name()
+    )
 }
 
 fn hints_of(bindings: Vec<&Binding>) -> Vec<(String, &'static str)> {
@@ -517,7 +725,7 @@ mod tests {
         let err = map
             .rebind(Scope::Detail, Action::FoldAll, vec![k('y')])
             .unwrap_err();
-        assert!(err.contains("CopyMessage"), "{err}");
+        assert!(err.contains("copy_message"), "{err}");
         assert_eq!(map, before);
         // A pane key may not shadow a global one by accident.
         assert!(
@@ -525,6 +733,118 @@ mod tests {
                 .is_err()
         );
         assert!(map.rebind(Scope::Help, Action::Send, vec![k('x')]).is_err());
+    }
+
+    fn overrides(text: &str) -> Vec<KeyOverride> {
+        crate::config::Config::parse(std::path::Path::new("c.toml"), text)
+            .unwrap()
+            .keys
+    }
+
+    fn keys_of(map: &Keymap, scope: Scope, action: Action) -> String {
+        keys_label(map.in_scope(scope).find(|b| b.action == action).unwrap())
+    }
+
+    #[test]
+    fn the_config_keys_rebind_swap_and_nest() {
+        let mut map = Keymap::default();
+        let problems = map.apply(&overrides(
+            r#"
+[keys]
+global.quit = ["Q", "ctrl-c"]
+tail.bookmark = "y"
+tail.copy_message = "m"
+[keys.dialog.bookmarks]
+rename = "R"
+delete_item = ["x", "delete"]
+[keys.detail]
+fold_all = "f5"
+"#,
+        ));
+        assert_eq!(problems, []);
+        assert_eq!(keys_of(&map, Scope::Global, Action::Quit), "Q/Ctrl-C");
+        // A swap: each takes the other's key.
+        assert_eq!(
+            keys_of(&map, Scope::Pane(Pane::Tail), Action::Bookmark),
+            "y"
+        );
+        assert_eq!(
+            map.lookup(&key('m'), Pane::Tail, false),
+            Some(Action::CopyMessage)
+        );
+        let bookmarks = Scope::Dialog(Form::Bookmarks);
+        assert_eq!(keys_of(&map, bookmarks, Action::Rename), "R");
+        assert_eq!(keys_of(&map, bookmarks, Action::DeleteItem), "x/Del");
+        assert_eq!(keys_of(&map, Scope::Detail, Action::FoldAll), "F5");
+        // What help and the footer show follows.
+        assert!(map.hints(Pane::Streams).contains(&("Q".into(), "quit")));
+    }
+
+    #[test]
+    fn bad_config_keys_are_reported_at_their_line_and_keep_the_default() {
+        let mut map = Keymap::default();
+        let problems = map.apply(&overrides(
+            r#"[keys]
+tial.bookmark = "M"
+tail.bokmark = "M"
+tail.jump = "ctrl-"
+tail.bookmark = "y"
+global.zoom = "Z"
+"#,
+        ));
+        let said: Vec<(usize, &str, &str)> = problems
+            .iter()
+            .map(|p| (p.line, p.key.as_str(), p.message.as_str()))
+            .collect();
+        assert_eq!(said.len(), 4, "{said:#?}");
+        assert_eq!(said[0].0, 2);
+        assert!(said[0].2.contains("no scope \"tial\""), "{}", said[0].2);
+        assert!(said[0].2.contains("dialog.bookmarks"), "{}", said[0].2);
+        assert!(said[1].2.contains("no action \"bokmark\""), "{}", said[1].2);
+        assert!(said[1].2.contains("copy_message"), "{}", said[1].2);
+        assert!(said[2].2.contains("not a key"), "{}", said[2].2);
+        assert_eq!((said[3].0, said[3].1), (5, "keys.tail.bookmark"));
+        assert!(said[3].2.contains("already copy_message"), "{}", said[3].2);
+        assert!(said[3].2.contains("default is kept"), "{}", said[3].2);
+        // The good entry is applied, the bad ones changed nothing.
+        assert_eq!(keys_of(&map, Scope::Global, Action::Zoom), "Z");
+        assert_eq!(
+            keys_of(&map, Scope::Pane(Pane::Tail), Action::Bookmark),
+            "m"
+        );
+        assert_eq!(keys_of(&map, Scope::Pane(Pane::Tail), Action::Jump), "J");
+        // A pane key may not take a global one.
+        let problems = map.apply(&overrides("[keys]\ntail.bookmark = \"q\"\n"));
+        assert!(
+            problems[0].message.contains("already quit (global)"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn keys_parse_as_the_config_writes_them() {
+        assert_eq!(Key::parse("ctrl-C"), Ok(ctrl('c')));
+        assert_eq!(Key::parse("G"), Ok(k('G')));
+        assert_eq!(Key::parse("/"), Ok(k('/')));
+        assert_eq!(Key::parse("Enter"), Ok(code(KeyCode::Enter)));
+        assert_eq!(Key::parse("space"), Ok(k(' ')));
+        assert_eq!(Key::parse("f12"), Ok(code(KeyCode::F(12))));
+        assert!(Key::parse("f13").is_err());
+        assert!(Key::parse("hyper-x").is_err());
+        assert!(Key::parse("").is_err());
+        // Every default key reads back from the way the README names it.
+        for b in Keymap::default().bindings() {
+            for key in &b.keys {
+                let spelled = match key.code {
+                    KeyCode::Char(' ') => "space".to_owned(),
+                    KeyCode::Char(c) if key.ctrl => format!("ctrl-{c}"),
+                    KeyCode::Char(c) => c.to_string(),
+                    KeyCode::F(n) => format!("f{n}"),
+                    other => format!("{other:?}"),
+                };
+                assert_eq!(Key::parse(&spelled), Ok(*key), "{spelled}");
+            }
+        }
     }
 
     #[test]
