@@ -187,9 +187,9 @@ async fn mode_switches_show_every_message_once_and_y_copies() {
     assert_eq!(shown, (1..=60).collect::<Vec<_>>());
     assert_eq!(state.tail.total_messages, 60);
     assert_eq!(state.tail.evicted_messages, 0);
-    assert_eq!(state.reader.mode, dsx::client::LiveMode::Sse);
+    assert_eq!(state.reader().mode, dsx::client::LiveMode::Sse);
     // The first reader and one per switch (more only after a reconnect).
-    assert!(state.reader.next_id >= 4, "{}", state.reader.next_id);
+    assert!(state.readers.next_id >= 4, "{}", state.readers.next_id);
     // Quitting kept where the tail was.
     let url = format!("{base}/flow/orders");
     assert!(state.bookmarks.last_position(&url).is_some());
@@ -265,7 +265,7 @@ async fn switches_during_catch_up_of_a_text_backlog() {
     assert_eq!(state.tail.evicted_bytes, 0);
     assert_eq!(shown.len(), expected.len());
     assert!(shown == expected, "the bytes differ from what was appended");
-    assert!(state.reader.next_id >= 6, "{}", state.reader.next_id);
+    assert!(state.readers.next_id >= 6, "{}", state.readers.next_id);
     server.shutdown().await;
 }
 

@@ -15,7 +15,7 @@ use crate::tui::state::{Connection, Level, Overlay, State};
 
 /// The connection as words, with its colour.
 pub fn connection_label(state: &State) -> (String, Color) {
-    match &state.reader.connection {
+    match &state.reader().connection {
         Connection::Idle => ("idle".into(), Color::DarkGray),
         Connection::Connecting => ("connecting".into(), Color::Yellow),
         Connection::CatchingUp => ("catching up".into(), Color::Yellow),
@@ -59,7 +59,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         ),
         Span::raw(" "),
         Span::styled(
-            state.reader.mode.to_string(),
+            state.reader().mode.to_string(),
             Style::new().fg(Color::Cyan),
         ),
     ];

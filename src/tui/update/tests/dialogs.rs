@@ -254,7 +254,7 @@ fn open_dialog_opens_a_path() {
     assert!(fx.contains(&Effect::Head {
         url: format!("{BASE}/x/q")
     }));
-    assert_eq!(s.reader.pending_start.as_deref(), Some("-1"));
+    assert_eq!(s.reader().pending_start.as_deref(), Some("-1"));
 }
 
 #[test]
@@ -390,7 +390,7 @@ fn delete_needs_the_exact_name_and_shows_server_errors() {
     );
     assert!(s.overlay.is_none());
     assert!(fx.contains(&Effect::StopReader));
-    assert!(matches!(s.reader.connection, Connection::Failed(_)));
+    assert!(matches!(s.reader().connection, Connection::Failed(_)));
     // Only opened, not bookmarked: its row goes with it.
     assert!(s.streams.entries.is_empty());
 }
@@ -481,7 +481,7 @@ fn the_resume_point_is_the_message_the_view_was_paused_on() {
     // Back in the same session: no question, it resumes there.
     let fx = open_json(&mut s, "s");
     assert!(s.overlay.is_none());
-    assert_eq!(s.reader.pending_skip, 0);
+    assert_eq!(s.reader().pending_skip, 0);
     assert_eq!(starts(&fx)[0].1, "-1");
     // One response for all four: the first shown is message 2.
     let all = [n(1), n(2), n(3), n(4)];
