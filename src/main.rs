@@ -42,6 +42,10 @@ struct Cli {
         value_parser = dsx::tui::StartAt::parse
     )]
     from: Option<dsx::tui::StartAt>,
+    /// Explorer: no colours (as NO_COLOR=1); the focus and the selection
+    /// still show, in bold and reverse video.
+    #[arg(long)]
+    no_color: bool,
     #[command(flatten)]
     global: GlobalArgs,
     #[command(subcommand)]
@@ -356,6 +360,7 @@ fn main() -> ExitCode {
                     notices,
                     from: cli.from,
                     config: Some(config),
+                    no_color: cli.no_color,
                 })
                 .await
             }
