@@ -26,6 +26,7 @@ use dsx::cli::{Context, DEFAULT_BASE_URL, DemoArgs, GlobalArgs, ServeArgs};
     long_about = None,
     after_help = exit::HELP
 )]
+#[allow(clippy::doc_markdown, reason = "clap prints these as help text")]
 struct Cli {
     /// Server base URL, or a stream URL to open in the explorer; stream
     /// paths of the subcommands resolve against it.
