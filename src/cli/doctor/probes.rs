@@ -63,7 +63,7 @@ pub(super) fn event_evidence(e: &RequestEvent) -> String {
         .status
         .map_or_else(|| e.error.clone().unwrap_or_default(), |s| s.to_string());
     let mut text = format!("{} {} -> {status}", e.method, redact_url(&e.url));
-    for (name, value) in &e.response_headers {
+    for (name, value) in e.protocol_headers() {
         let _ = write!(text, "; {name}: {value}");
     }
     text
