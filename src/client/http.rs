@@ -8,8 +8,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::error::{ErrorContext, from_response};
-use super::redirect::{Chain, Hop, is_redirect};
 use super::observe::{self, EventKind, Pending};
+use super::redirect::{Chain, Hop, is_redirect};
 use super::{Client, Error, Headers, LiveMode, RequestEvent, Result};
 
 /// Protocol header names (lower case, as `http` stores them).
@@ -311,7 +311,11 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                     latency,
                     attempt,
                 }
-                .event(Some(response.status()), &resp_headers, None);
+                .event(
+                    Some(response.status()),
+                    &resp_headers,
+                    None,
+                );
                 if is_redirect(response.status()) {
                     drop(response);
                     match redirects.next(
@@ -419,7 +423,11 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                     latency,
                     attempt,
                 }
-                .event(None, &HeaderMap::new(), Some("timed out".into()));
+                .event(
+                    None,
+                    &HeaderMap::new(),
+                    Some("timed out".into()),
+                );
                 return Err(Error::Timeout {
                     url: url.to_string(),
                 });
@@ -547,15 +555,13 @@ impl Seen<'_> {
         error: Option<String>,
     ) -> Option<Pending> {
         let observer = self.op_observer()?;
-        let live = self
-            .req
-            .query
-            .iter()
-            .any(|(k, _)| *k == "offset")
-            .then(|| match self.req.phase {
-                Phase::LongPoll => LiveMode::LongPoll,
-                Phase::Sse => LiveMode::Sse,
-                Phase::Ordinary | Phase::CatchUp => LiveMode::Off,
+        let live =
+            self.req.query.iter().any(|(k, _)| *k == "offset").then(|| {
+                match self.req.phase {
+                    Phase::LongPoll => LiveMode::LongPoll,
+                    Phase::Sse => LiveMode::Sse,
+                    Phase::Ordinary | Phase::CatchUp => LiveMode::Off,
+                }
             });
         Some(Pending::new(
             observer,
@@ -569,9 +575,11 @@ impl Seen<'_> {
                 latency: self.latency,
                 request_headers: observe::pairs(self.headers),
                 response_headers: observe::pairs(response),
-                request_bytes: self.req.body.as_ref().map_or(0, |b| {
-                    b.len() as u64
-                }),
+                request_bytes: self
+                    .req
+                    .body
+                    .as_ref()
+                    .map_or(0, |b| b.len() as u64),
                 body_bytes: None,
                 live,
                 attempt: self.attempt,
@@ -667,5 +675,4 @@ mod tests {
         let none = build_url(&url("http://h/s"), &[], &[]);
         assert_eq!(none.as_str(), "http://h/s");
     }
-
 }

@@ -26,8 +26,12 @@ pub fn redact_url(url: &str) -> String {
 }
 
 /// Headers whose values are always secret.
-const SECRET_HEADERS: [&str; 4] =
-    ["authorization", "proxy-authorization", "cookie", "set-cookie"];
+const SECRET_HEADERS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
 
 /// Whether a header's value is secret: `Authorization`,
 /// `Proxy-Authorization`, `Cookie`, `Set-Cookie`, or one of `also` (names
@@ -52,7 +56,9 @@ pub fn redact_header(name: &str, value: &str, also: &[String]) -> String {
     let scheme = value.split_once(' ').filter(|(scheme, rest)| {
         !rest.trim().is_empty()
             && scheme.len() <= 20
-            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
     });
     let (scheme, secret) = match scheme {
         Some((scheme, rest)) => (Some(scheme), rest.trim()),
@@ -149,7 +155,10 @@ mod tests {
             redact_header("authorization", "Basic dTpw", &[]),
             "Basic *** (4 chars)"
         );
-        assert_eq!(redact_header("AUTHORIZATION", token, &[]), "*** (41 chars)");
+        assert_eq!(
+            redact_header("AUTHORIZATION", token, &[]),
+            "*** (41 chars)"
+        );
         assert_eq!(
             redact_header("Cookie", "session=abc; theme=dark", &[]),
             "*** (23 chars)"
@@ -158,7 +167,10 @@ mod tests {
             redact_header("set-cookie", "id=a; Path=/", &[]),
             "*** (12 chars)"
         );
-        assert_eq!(redact_header("Proxy-Authorization", "x", &[]), "*** (1 char)");
+        assert_eq!(
+            redact_header("Proxy-Authorization", "x", &[]),
+            "*** (1 char)"
+        );
         let also = vec!["X-Api-Key".to_owned()];
         assert_eq!(redact_header("x-api-key", "k3y", &also), "*** (3 chars)");
         assert_eq!(redact_header("x-api-key", "k3y", &[]), "k3y");

@@ -30,6 +30,8 @@ enum Kind {
     Headers,
     /// A program and its arguments: a non-empty list of strings.
     Command,
+    /// A list of strings, maybe empty.
+    Strings,
     /// Any names, each with a string value.
     StringMap,
     Table(&'static [(&'static str, Kind)]),
@@ -45,6 +47,12 @@ const TOP: &[(&str, Kind)] = &[
     ("keys", Kind::StringMap),
     ("theme", Kind::StringMap),
     ("servers", Kind::Profiles),
+    ("inspector", Kind::Table(INSPECTOR)),
+];
+
+const INSPECTOR: &[(&str, Kind)] = &[
+    ("max_requests", Kind::Positive),
+    ("secret_headers", Kind::Strings),
 ];
 
 const TAIL: &[(&str, Kind)] = &[
@@ -203,6 +211,7 @@ impl Walk<'_> {
                 }
             }
             Kind::Headers => self.strings(key, value, true),
+            Kind::Strings => self.strings(key, value, false),
             Kind::Command => {
                 self.strings(key, value, false);
                 if v.as_array().is_some_and(|a| a.is_empty()) {

@@ -19,6 +19,8 @@ pub enum Action {
     RetryNow,
     CopyUrl,
     Compose,
+    /// Open the protocol inspector.
+    Inspector,
     // Lists and the tail.
     Up,
     Down,
@@ -62,4 +64,7 @@ pub enum Action {
     FoldAll,
     UnfoldAll,
     CopyPath,
+    // The inspector.
+    CopyCurl,
+    CopyCurlSecrets,
 }

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -24,11 +25,19 @@ use super::state::tail::Incoming;
 use crate::bookmarks::Bookmarks;
 use crate::client::{
     AppendOptions, Client, CloseOptions, CreateOptions, Error, LiveMode,
-    Offset, ProducerStamp, ReadMeta, ReadOptions,
+    Offset, ProducerStamp, ReadMeta, ReadOptions, RequestEvent,
+    RequestObserver,
 };
 
 /// HEADs in flight at once (a registry of many streams asks for many).
 const HEADS_AT_ONCE: usize = 4;
+
+/// Request events waiting for the UI; past this the observer drops them
+/// (and counts them) rather than hold up an HTTP task.
+const OBSERVED_QUEUE: usize = 4096;
+
+/// Request events handed to the loop in one message at most.
+const OBSERVED_BATCH: usize = 512;
 
 /// A std mutex's guard, also after a panic elsewhere (the data stays
 /// usable: a set of URLs, a snapshot).
@@ -69,12 +78,16 @@ impl Executor {
         clipboard: Box<dyn Clipboard>,
         bookmarks_path: Option<PathBuf>,
     ) -> Self {
+        let all = CancellationToken::new();
+        let observer = observe_requests(tx.clone(), all.child_token());
+        let client = client.with_observer(observer.clone());
+        let tail_client = tail_client.with_observer(observer);
         Executor {
             client,
             tail_client,
             tx,
             reader: None,
-            all: CancellationToken::new(),
+            all,
             clipboard,
             bookmarks_path,
             saves: Arc::new(Mutex::new(())),
@@ -286,6 +299,49 @@ impl Executor {
         let wait = async { while self.pending.join_next().await.is_some() {} };
         let _ = tokio::time::timeout(Duration::from_secs(3), wait).await;
     }
+}
+
+/// The observer the executor gives its clients: every event goes on a
+/// bounded queue without waiting (a full queue drops it and counts it, so
+/// an HTTP task is never held up), and a task hands the queue to the loop
+/// in batches as `Message::Requests`.
+fn observe_requests(
+    tx: mpsc::Sender<Message>,
+    cancel: CancellationToken,
+) -> RequestObserver {
+    let (queue, mut events) = mpsc::channel::<RequestEvent>(OBSERVED_QUEUE);
+    let dropped = Arc::new(AtomicU64::new(0));
+    let lost = dropped.clone();
+    tokio::spawn(async move {
+        let forward = async {
+            while let Some(first) = events.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < OBSERVED_BATCH {
+                    match events.try_recv() {
+                        Ok(e) => batch.push(e),
+                        Err(_) => break,
+                    }
+                }
+                let dropped = lost.swap(0, Ordering::Relaxed);
+                let message = Message::Requests {
+                    events: batch,
+                    dropped,
+                };
+                if tx.send(message).await.is_err() {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            () = cancel.cancelled() => {}
+            () = forward => {}
+        }
+    });
+    Arc::new(move |e: &RequestEvent| {
+        if queue.try_send(e.clone()).is_err() {
+            dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    })
 }
 
 /// The composer's mode as the client's options: a `Stream-Seq`, or a

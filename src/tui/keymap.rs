@@ -43,6 +43,8 @@ pub enum Scope {
     Detail,
     /// The help overlay.
     Help,
+    /// The protocol inspector (full screen).
+    Inspector,
 }
 
 impl Scope {
@@ -53,6 +55,7 @@ impl Scope {
             Scope::Pane(p) => p.title(),
             Scope::Detail => "Detail view",
             Scope::Help => "Help",
+            Scope::Inspector => "Inspector",
         }
     }
 }
@@ -94,7 +97,7 @@ const fn b(
     }
 }
 
-use Scope::{Detail as D, Global, Help as H, Pane as P};
+use Scope::{Detail as D, Global, Help as H, Inspector as I, Pane as P};
 
 /// The default keymap.
 #[rustfmt::skip]
@@ -113,6 +116,7 @@ const DEFAULT: &[Row] = &[
     b(Global, &[k('R')], Action::RetryNow, "retry now (a failed or reconnecting stream)", None),
     b(Global, &[k('U')], Action::CopyUrl, "copy the stream URL", None),
     b(Global, &[k('a')], Action::Compose, "write an append (focus the composer)", Some("append")),
+    b(Global, &[k('i')], Action::Inspector, "protocol inspector: every HTTP request made, live", None),
     b(P(Pane::Streams), &[code(KeyCode::Up), k('k')], Action::Up, "previous stream", None),
     b(P(Pane::Streams), &[code(KeyCode::Down), k('j')], Action::Down, "next stream", None),
     b(P(Pane::Streams), &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
@@ -172,6 +176,17 @@ const DEFAULT: &[Row] = &[
     b(D, &[k('?')], Action::Help, "the detail view's keys", Some("keys")),
     b(D, &[code(KeyCode::Esc)], Action::Leave, "back to the tail", Some("back")),
     b(D, &[k('q')], Action::Quit, "quit", None),
+    b(I, &[code(KeyCode::Up), k('k')], Action::Up, "previous request (stops following) / scroll up", None),
+    b(I, &[code(KeyCode::Down), k('j')], Action::Down, "next request / scroll down", None),
+    b(I, &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
+    b(I, &[code(KeyCode::PageDown)], Action::PageDown, "page down", None),
+    b(I, &[code(KeyCode::Home), k('g')], Action::Top, "oldest request kept", None),
+    b(I, &[code(KeyCode::End), k('G'), k('f')], Action::Follow, "newest request, and follow new ones", Some("follow")),
+    b(I, &[code(KeyCode::Enter)], Action::Detail, "open the request: all its request and response headers", Some("headers")),
+    b(I, &[k('y')], Action::CopyCurl, "copy the request as a curl command line, secrets redacted", Some("curl")),
+    b(I, &[k('Y')], Action::CopyCurlSecrets, "copy it as a curl command line with its secrets (asks first)", None),
+    b(I, &[code(KeyCode::Esc), k('i')], Action::Leave, "back to the list, then to the panes", Some("back")),
+    b(I, &[k('q')], Action::Quit, "quit", None),
     b(H, &[code(KeyCode::Up), k('k')], Action::Up, "scroll up", None),
     b(H, &[code(KeyCode::Down), k('j')], Action::Down, "scroll down", None),
     b(H, &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
@@ -461,7 +476,7 @@ mod tests {
     #[test]
     fn no_key_is_bound_twice_in_one_pane() {
         let map = Keymap::default();
-        for scope in [Scope::Detail, Scope::Help] {
+        for scope in [Scope::Detail, Scope::Help, Scope::Inspector] {
             let mut seen = Vec::new();
             for b in map.in_scope(scope) {
                 for k in &b.keys {

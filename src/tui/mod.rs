@@ -191,6 +191,8 @@ pub struct Setup {
     pub notices: Vec<String>,
     /// Where the tail starts reading.
     pub start: Start,
+    /// The protocol inspector's bound and secret headers.
+    pub inspector: crate::config::InspectorConfig,
 }
 
 /// Runs the explorer on any backend and input stream until quit; returns
@@ -234,6 +236,10 @@ where
         }
     }
     state.start_default = setup.start.default;
+    state.inspector = state::inspector::Inspector::new(
+        setup.inspector.max_requests,
+        setup.inspector.secret_headers,
+    );
     // `--from` names where the stream given starts; without one, `now`
     // and `-1` apply to every stream opened this session.
     let first = match (&setup.open, setup.start.first) {
@@ -317,6 +323,7 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
             first: options.from.clone(),
             default: config.tail.start,
         },
+        inspector: config.inspector.clone(),
     };
     let (guard, mut terminal) = terminal::TerminalGuard::enter()
         .map_err(|e| anyhow::anyhow!("the explorer needs a terminal: {e}"))?;

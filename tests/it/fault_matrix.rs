@@ -245,6 +245,7 @@ where
         batch_headers: true,
         notices: Vec::new(),
         start: dsx::tui::Start::default(),
+        inspector: dsx::config::InspectorConfig::default(),
     };
     let screen = Shared(Arc::new(Mutex::new(TestBackend::new(160, 48))));
     let mut terminal = Terminal::new(screen.clone()).unwrap();

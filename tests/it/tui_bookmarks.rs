@@ -99,6 +99,7 @@ fn setup(base: &str, open: &str, marks: &Path) -> Setup {
         batch_headers: true,
         notices: Vec::new(),
         start: dsx::tui::Start::default(),
+        inspector: dsx::config::InspectorConfig::default(),
     }
 }
 

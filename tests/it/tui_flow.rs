@@ -128,6 +128,7 @@ fn setup(
         batch_headers: true,
         notices: Vec::new(),
         start: dsx::tui::Start::default(),
+        inspector: dsx::config::InspectorConfig::default(),
     }
 }
 

@@ -120,6 +120,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Some(Overlay::Dialog(_)) => {
             vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")]
         }
+        Some(Overlay::Inspector) if state.inspector.confirm_secrets => vec![
+            ("y".into(), "copy with secrets"),
+            ("any key".into(), "cancel"),
+        ],
+        Some(Overlay::Inspector) => state
+            .keymap
+            .scope_hints(crate::tui::keymap::Scope::Inspector),
         None if state.streams.filtering
             && state.focus == crate::tui::state::Pane::Streams =>
         {
