@@ -11,9 +11,9 @@ use crate::tui::state::inspector::{curl, detail_lines};
 use crate::tui::state::{Level, State};
 
 /// Rows of the list on screen: all but the status bar, the frame, the
-/// summary and the column heads.
+/// summary's two lines and the column heads.
 pub fn list_height(size: (u16, u16)) -> usize {
-    usize::from(size.1.saturating_sub(6)).max(1)
+    usize::from(size.1.saturating_sub(7)).max(1)
 }
 
 pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
@@ -37,7 +37,7 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     if let Some(opened) = &mut inspector.opened {
         let max = detail_lines(&opened.event)
             .len()
-            .saturating_sub(page.saturating_add(2));
+            .saturating_sub(page.saturating_add(3));
         let scroll = &mut opened.scroll;
         match action {
             Some(Action::Up) => *scroll = scroll.saturating_sub(1),

@@ -48,7 +48,12 @@ fn dim() -> Style {
 }
 
 /// Draws the inspector over `area`.
-pub fn draw(frame: &mut Frame, area: Rect, inspector: &Inspector) {
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    inspector: &Inspector,
+    base_url: &str,
+) {
     frame.render_widget(Clear, area);
     let mut block = Block::new()
         .borders(Borders::ALL)
@@ -78,7 +83,7 @@ pub fn draw(frame: &mut Frame, area: Rect, inspector: &Inspector) {
                 .collect();
             frame.render_widget(Paragraph::new(shown), inner);
         }
-        None => list(frame, inner, inspector),
+        None => list(frame, inner, inspector, base_url),
     }
 }
 
@@ -108,9 +113,11 @@ fn title(inspector: &Inspector) -> Line<'static> {
     Line::styled(text, Style::new().add_modifier(Modifier::BOLD))
 }
 
-fn list(frame: &mut Frame, area: Rect, inspector: &Inspector) {
-    let mut lines = vec![summary_line(&inspector.summary)];
-    if area.height > 1 {
+fn list(frame: &mut Frame, area: Rect, inspector: &Inspector, base: &str) {
+    // Narrow, the path gives way to the headers.
+    let path_room = if area.width < 120 { 24 } else { 60 };
+    let mut lines = summary_lines(&inspector.summary).to_vec();
+    if area.height > 2 {
         lines.push(Line::styled(
             format!(
                 "{:<12} {:<6} {:>3} {:>7} {:>9} {:<9} path · headers",
@@ -130,7 +137,7 @@ fn list(frame: &mut Frame, area: Rect, inspector: &Inspector) {
         // The window ends at the current row (the newest when following).
         let start = (current + 1).saturating_sub(room);
         for i in start..rows.len().min(start + room) {
-            let mut line = row(&rows[i]);
+            let mut line = row(&rows[i], base, path_room);
             if i == current && inspector.selected.is_some() {
                 line =
                     line.style(Style::new().add_modifier(Modifier::REVERSED));
@@ -141,49 +148,52 @@ fn list(frame: &mut Frame, area: Rect, inspector: &Inspector) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-fn summary_line(s: &Summary) -> Line<'static> {
-    let mut spans = vec![Span::styled(
+/// The summary, on two lines: counts, then bytes, latency and cache hints.
+fn summary_lines(s: &Summary) -> [Line<'static>; 2] {
+    let sep = || Span::styled(" · ", dim());
+    let mut first = vec![Span::styled(
         format!("{} requests", count(s.requests)),
         Style::new().add_modifier(Modifier::BOLD),
     )];
-    let sep = || Span::styled(" · ", dim());
-    spans.push(sep());
+    if s.controls > 0 {
+        first.push(sep());
+        first.push(Span::raw(format!("{} controls", count(s.controls))));
+    }
+    first.push(sep());
     if s.errors.is_empty() {
-        spans.push(Span::styled("no errors", Style::new().fg(Color::Green)));
+        first.push(Span::styled("no errors", Style::new().fg(Color::Green)));
     } else {
         let errors: Vec<String> = s
             .errors
             .iter()
             .map(|(status, n)| format!("{status}×{}", count(*n)))
             .collect();
-        spans.push(Span::styled(
+        first.push(Span::styled(
             format!("errors {}", errors.join(" ")),
             Style::new().fg(Color::Red),
         ));
     }
-    spans.push(sep());
-    spans.push(Span::raw(format!(
-        "{} retries · {} reconnects · {}",
+    first.push(sep());
+    first.push(Span::raw(format!(
+        "retries {} · reconnects {}",
         count(s.retries),
-        count(s.reconnects),
-        human_bytes(s.bytes)
+        count(s.reconnects)
     )));
-    spans.push(sep());
     let p = |d: Option<Duration>| d.map_or_else(|| "–".into(), latency);
-    spans.push(Span::raw(format!("p50 {} p99 {}", p(s.p50), p(s.p99))));
-    spans.push(sep());
-    spans.push(Span::raw(format!(
-        "cache: 304×{} age×{} hit×{} miss×{}",
-        count(s.not_modified),
-        count(s.aged),
-        count(s.cache_hits),
-        count(s.cache_misses)
-    )));
-    if s.controls > 0 {
-        spans.push(sep());
-        spans.push(Span::raw(format!("{} SSE controls", count(s.controls))));
-    }
-    Line::from(spans)
+    let second = vec![
+        Span::raw(human_bytes(s.bytes)),
+        sep(),
+        Span::raw(format!("p50 {} · p99 {}", p(s.p50), p(s.p99))),
+        sep(),
+        Span::raw(format!(
+            "cache: 304×{} age×{} hit×{} miss×{}",
+            count(s.not_modified),
+            count(s.aged),
+            count(s.cache_hits),
+            count(s.cache_misses)
+        )),
+    ];
+    [Line::from(first), Line::from(second)]
 }
 
 /// `HH:MM:SS.mmm` UTC.
@@ -222,20 +232,25 @@ fn live_label(e: &RequestEvent) -> &'static str {
     }
 }
 
-/// The path and (redacted) query of a URL.
-fn path_of(url: &str) -> String {
+/// The (redacted) URL under the base URL, or whole when elsewhere, cut
+/// to `room` characters.
+fn path_of(url: &str, base: &str, room: usize) -> String {
     let shown = redact_url(url);
-    match url::Url::parse(&shown) {
-        Ok(u) => match u.query() {
-            Some(q) => format!("{}?{q}", u.path()),
-            None => u.path().to_owned(),
-        },
-        Err(_) => shown,
+    let base = redact_url(base);
+    let rest = shown
+        .strip_prefix(base.trim_end_matches('/'))
+        .and_then(|r| r.strip_prefix('/'))
+        .unwrap_or(&shown);
+    if rest.chars().count() <= room {
+        return rest.to_owned();
     }
+    let mut cut: String = rest.chars().take(room.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 /// One request as a row.
-fn row(e: &RequestEvent) -> Line<'static> {
+fn row(e: &RequestEvent, base: &str, path_room: usize) -> Line<'static> {
     let status = match (e.status, &e.error) {
         (Some(s), _) => s.to_string(),
         (None, _) => "ERR".into(),
@@ -257,7 +272,7 @@ fn row(e: &RequestEvent) -> Line<'static> {
         latency(e.latency),
         bytes,
         live_label(e),
-        safe(&path_of(&e.url)),
+        safe(&path_of(&e.url, base, path_room)),
     );
     if e.attempt > 1 {
         text.push_str(&format!(" attempt={}", e.attempt));

@@ -53,7 +53,12 @@ pub fn draw(frame: &mut Frame, state: &State) {
         }
         Some(Overlay::Dialog(d)) => dialog::draw(frame, area, state, d),
         Some(Overlay::Inspector) => {
-            inspector::draw(frame, detail_area(area), &state.inspector);
+            inspector::draw(
+                frame,
+                detail_area(area),
+                &state.inspector,
+                &state.base_url,
+            );
         }
         None => {}
     }
