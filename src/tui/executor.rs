@@ -703,8 +703,16 @@ mod tests {
         e.execute(Effect::Head {
             url: "http://127.0.0.1:1/v1/stream/a".into(),
         });
-        let again =
-            tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        // (The inspector's reports of the requests come too: skipped.)
+        let next = async {
+            loop {
+                match rx.recv().await {
+                    Some(Message::Requests { .. }) => {}
+                    other => return other,
+                }
+            }
+        };
+        let again = tokio::time::timeout(Duration::from_secs(5), next).await;
         assert!(matches!(again, Ok(Some(Message::Head { .. }))), "{again:?}");
         e.shutdown().await;
     }
@@ -735,6 +743,44 @@ mod tests {
         assert_eq!(saved, 1, "one write for the whole burst");
         let on_disk = Bookmarks::load(&path).unwrap();
         assert_eq!(on_disk.recent(), ["http://h/v1/stream/s29"]);
+    }
+
+    /// A loop that reads nothing: the observer still returns at once, and
+    /// what could not wait is counted, not lost silently.
+    #[tokio::test]
+    async fn the_observer_never_waits_for_the_ui_and_counts_what_it_drops() {
+        let client = Client::builder()
+            .base_url("http://127.0.0.1:1/v1/stream")
+            .build()
+            .unwrap();
+        let (tx, mut rx) = mpsc::channel(1);
+        let clipboard = Box::new(crate::tui::clipboard::MemoryClipboard {
+            copied: Arc::new(std::sync::Mutex::new(Vec::new())),
+        });
+        let e = Executor::new(client.clone(), client, tx, clipboard, None);
+        let observer = e.tail_client.inner.observer.clone().unwrap();
+        let event = crate::tui::testkit::request(1, "GET", "s", Some(200), 1);
+        const SENT: u64 = 10_000;
+        let started = Instant::now();
+        for _ in 0..SENT {
+            observer(&event);
+        }
+        assert!(started.elapsed() < Duration::from_secs(2), "it waited");
+        let (mut told, mut dropped) = (0u64, 0u64);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while told + dropped < SENT && Instant::now() < deadline {
+            let next = tokio::time::timeout(Duration::from_secs(1), rx.recv());
+            if let Ok(Some(Message::Requests { events, dropped: d })) =
+                next.await
+            {
+                told += events.len() as u64;
+                dropped += d;
+            }
+        }
+        assert_eq!(told + dropped, SENT, "every event told or counted");
+        assert!(dropped > 0, "the queue is bounded");
+        assert!(told >= OBSERVED_QUEUE as u64, "{told} told");
+        e.shutdown().await;
     }
 
     #[test]
