@@ -125,7 +125,7 @@ fn a_tail_reconnect_is_counted() {
     let mut s = new_state();
     let mut fx = Vec::new();
     open_stream(&mut s, "demo/orders", &mut fx);
-    let reader = s.open.as_ref().unwrap().reader;
+    let reader = s.reader().id;
     update(
         &mut s,
         Message::Reader {
