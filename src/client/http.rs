@@ -216,7 +216,7 @@ pub(crate) struct Reply {
 }
 
 enum Attempt {
-    Done(Reply),
+    Done(Box<Reply>),
     Status(reqwest::Response),
     Failed(reqwest::Error),
     TimedOut,
@@ -297,7 +297,7 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                         }
                     }
                 }
-                return Ok(reply);
+                return Ok(*reply);
             }
             Attempt::Status(response) => {
                 let status = response.status().as_u16();
@@ -488,7 +488,7 @@ async fn exchange(
                 Err(e) => return Attempt::Failed(e),
             }
         }
-        return Attempt::Done(Reply {
+        return Attempt::Done(Box::new(Reply {
             status,
             headers,
             response: None,
@@ -496,9 +496,9 @@ async fn exchange(
             drained,
             id: 0,
             observed: None,
-        });
+        }));
     }
-    Attempt::Done(Reply {
+    Attempt::Done(Box::new(Reply {
         status,
         headers,
         response: Some(response),
@@ -506,7 +506,7 @@ async fn exchange(
         drained: 0,
         id: 0,
         observed: None,
-    })
+    }))
 }
 
 /// Reads at most `MAX_ERROR_BODY` bytes of an error response as text.
@@ -555,14 +555,13 @@ impl Seen<'_> {
         error: Option<String>,
     ) -> Option<Pending> {
         let observer = self.op_observer()?;
-        let live =
-            self.req.query.iter().any(|(k, _)| *k == "offset").then(|| {
-                match self.req.phase {
-                    Phase::LongPoll => LiveMode::LongPoll,
-                    Phase::Sse => LiveMode::Sse,
-                    Phase::Ordinary | Phase::CatchUp => LiveMode::Off,
-                }
-            });
+        let mode = match self.req.phase {
+            Phase::LongPoll => LiveMode::LongPoll,
+            Phase::Sse => LiveMode::Sse,
+            Phase::Ordinary | Phase::CatchUp => LiveMode::Off,
+        };
+        let read = self.req.query.iter().any(|(k, _)| *k == "offset");
+        let live = read.then_some(mode);
         Some(Pending::new(
             observer,
             RequestEvent {

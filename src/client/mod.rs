@@ -204,8 +204,8 @@ impl Client {
     /// The same client (connections, headers, credential shared) with
     /// `observer` told of every request too, after any observer it had.
     #[must_use]
-    pub fn with_observer(&self, observer: RequestObserver) -> Client {
-        let mut inner = (*self.inner).clone();
+    pub fn with_observer(self, observer: RequestObserver) -> Client {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
         inner.observer = Some(match inner.observer.take() {
             None => observer,
             Some(first) => Arc::new(move |e: &RequestEvent| {

@@ -783,6 +783,7 @@ mod tests {
     /// what could not wait is counted, not lost silently.
     #[tokio::test]
     async fn the_observer_never_waits_for_the_ui_and_counts_what_it_drops() {
+        const SENT: u64 = 10_000;
         let client = Client::builder()
             .base_url("http://127.0.0.1:1/v1/stream")
             .build()
@@ -794,7 +795,6 @@ mod tests {
         let e = Executor::new(client.clone(), client, tx, clipboard, None);
         let observer = e.tail_client.inner.observer.clone().unwrap();
         let event = crate::tui::testkit::request(1, "GET", "s", Some(200), 1);
-        const SENT: u64 = 10_000;
         let started = Instant::now();
         for _ in 0..SENT {
             observer(&event);

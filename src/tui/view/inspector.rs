@@ -3,6 +3,7 @@
 //! one request with all its headers. Server text goes through `sanitize`;
 //! secret headers through `client::redact_header`, here as everywhere.
 
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use ratatui::Frame;
@@ -91,23 +92,24 @@ fn title(inspector: &Inspector) -> Line<'static> {
     let mut text =
         format!(" Inspector · {} kept", count(inspector.len() as u64));
     if inspector.evicted > 0 {
-        text.push_str(&format!(", {} older dropped", count(inspector.evicted)));
+        let _ = write!(text, ", {} older dropped", count(inspector.evicted));
     }
     if inspector.dropped > 0 {
-        text.push_str(&format!(", {} lost", count(inspector.dropped)));
+        let _ = write!(text, ", {} lost", count(inspector.dropped));
     }
     match (&inspector.opened, inspector.selected) {
         (Some(o), _) => {
-            text.push_str(&format!(" · request #{} ", o.event.id));
+            let _ = write!(text, " · request #{} ", o.event.id);
         }
         (None, None) => text.push_str(" · following "),
         (None, Some(_)) => {
             let at = inspector.current().map_or(0, |i| i + 1);
-            text.push_str(&format!(
+            let _ = write!(
+                text,
                 " · at {} of {} (G follows) ",
                 count(at as u64),
                 count(inspector.len() as u64)
-            ));
+            );
         }
     }
     Line::styled(text, Style::new().add_modifier(Modifier::BOLD))
@@ -136,8 +138,8 @@ fn list(frame: &mut Frame, area: Rect, inspector: &Inspector, base: &str) {
     } else if let Some(current) = inspector.current() {
         // The window ends at the current row (the newest when following).
         let start = (current + 1).saturating_sub(room);
-        for i in start..rows.len().min(start + room) {
-            let mut line = row(&rows[i], base, path_room);
+        for (i, e) in rows.iter().enumerate().skip(start).take(room) {
+            let mut line = row(e, base, path_room);
             if i == current && inspector.selected.is_some() {
                 line =
                     line.style(Style::new().add_modifier(Modifier::REVERSED));
@@ -275,7 +277,7 @@ fn row(e: &RequestEvent, base: &str, path_room: usize) -> Line<'static> {
         safe(&path_of(&e.url, base, path_room)),
     );
     if e.attempt > 1 {
-        text.push_str(&format!(" attempt={}", e.attempt));
+        let _ = write!(text, " attempt={}", e.attempt);
     }
     if e.reconnect {
         text.push_str(" reconnect");
@@ -283,14 +285,14 @@ fn row(e: &RequestEvent, base: &str, path_room: usize) -> Line<'static> {
     for (name, short) in ROW_HEADERS {
         if let Some(v) = e.header(name) {
             if matches!(*short, "up-to-date" | "closed") && v == "true" {
-                text.push_str(&format!(" {short}"));
+                let _ = write!(text, " {short}");
             } else {
-                text.push_str(&format!(" {short}={}", safe(v)));
+                let _ = write!(text, " {short}={}", safe(v));
             }
         }
     }
     if let Some(error) = &e.error {
-        text.push_str(&format!(" · {}", safe(error)));
+        let _ = write!(text, " · {}", safe(error));
     }
     Line::styled(text, style)
 }
@@ -318,21 +320,23 @@ fn request_lines(
                 let mut text =
                     format!("{status} · {} · body {bytes}", latency(e.latency));
                 if e.request_bytes > 0 {
-                    text.push_str(&format!(
+                    let _ = write!(
+                        text,
                         " · sent {}",
                         human_bytes(e.request_bytes)
-                    ));
+                    );
                 }
                 let live = live_label(e);
                 if !live.is_empty() {
-                    text.push_str(&format!(" · {live}"));
+                    let _ = write!(text, " · {live}");
                 }
-                text.push_str(&format!(
+                let _ = write!(
+                    text,
                     " · attempt {} · {} UTC · #{}",
                     e.attempt,
                     clock(e.at),
                     e.id
-                ));
+                );
                 if e.reconnect {
                     text.push_str(" · reconnect");
                 }
