@@ -41,6 +41,29 @@ pub struct Config {
     /// The profile used when neither `--profile`, `STREAM_PROFILE` nor a
     /// URL says otherwise.
     pub default_server: Option<String>,
+    /// The explorer's protocol inspector.
+    pub inspector: InspectorConfig,
+}
+
+/// `[inspector]`: how many requests the explorer's protocol inspector
+/// keeps, and which headers it shows only as type and length.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InspectorConfig {
+    /// Requests kept (the oldest go first); at least 1.
+    pub max_requests: usize,
+    /// Header names whose values are secret, besides `Authorization`,
+    /// `Proxy-Authorization`, `Cookie` and `Set-Cookie`.
+    pub secret_headers: Vec<String>,
+}
+
+impl Default for InspectorConfig {
+    fn default() -> Self {
+        InspectorConfig {
+            max_requests: 10_000,
+            secret_headers: Vec::new(),
+        }
+    }
 }
 
 /// One `[keys]` entry: `tail.bookmark = "M"` or
@@ -500,6 +523,9 @@ auth_env = "X"
 [servers.r]
 url = "http://127.0.0.1:1"
 auth_command = ["x"]
+[inspector]
+max_requests = 5
+secret_headers = ["X-Api-Key"]
 "##;
         assert!(toml::from_str::<Config>(every).is_ok());
         parse(every).unwrap();
@@ -520,6 +546,21 @@ auth_command = ["x"]
         assert_eq!(Colour::parse("208"), Ok(Colour::Indexed(208)));
         assert_eq!(Colour::parse("#FF8800"), Ok(Colour::Rgb(255, 136, 0)));
         assert!(Colour::parse("256").is_err());
+    }
+
+    #[test]
+    fn inspector_settings_are_read_and_checked() {
+        let config = parse(
+            "[inspector]\nmax_requests = 20\nsecret_headers = [\"X-Api-Key\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.inspector.max_requests, 20);
+        assert_eq!(config.inspector.secret_headers, ["X-Api-Key"]);
+        assert_eq!(Config::default().inspector.max_requests, 10_000);
+        let err = parse("[inspector]\nmax_requests = 0\n").unwrap_err();
+        assert_eq!(only_problem(&err).key, "inspector.max_requests");
+        let err = parse("[inspector]\nsecret_headers = [1]\n").unwrap_err();
+        assert_eq!(only_problem(&err).key, "inspector.secret_headers");
     }
 
     #[test]
@@ -660,7 +701,7 @@ headers = []
         for expected in [
             "config /cfg/config.toml:1:1: bogus: unknown key; accepted at \
              the top level: headers, default_server, tail, keys, theme, \
-             servers",
+             servers, inspector",
             "headers: expected a list of \"Name: value\" strings, found \
              string",
             "default_server: no [servers.nope] table",

@@ -32,6 +32,8 @@ enum Kind {
     Command,
     /// A colour: a name, `"#rrggbb"` or a 256-colour index.
     Colour,
+    /// A list of strings, maybe empty.
+    Strings,
     /// `[keys]`: scopes (nested tables) of `action = "key"` or
     /// `action = ["key", ...]`.
     Keys,
@@ -48,6 +50,12 @@ const TOP: &[(&str, Kind)] = &[
     ("keys", Kind::Keys),
     ("theme", Kind::Table(THEME)),
     ("servers", Kind::Profiles),
+    ("inspector", Kind::Table(INSPECTOR)),
+];
+
+const INSPECTOR: &[(&str, Kind)] = &[
+    ("max_requests", Kind::Positive),
+    ("secret_headers", Kind::Strings),
 ];
 
 const TAIL: &[(&str, Kind)] = &[
@@ -219,6 +227,7 @@ impl Walk<'_> {
                 }
             }
             Kind::Headers => self.strings(key, value, true),
+            Kind::Strings => self.strings(key, value, false),
             Kind::Command => {
                 self.strings(key, value, false);
                 if v.as_array().is_some_and(|a| a.is_empty()) {

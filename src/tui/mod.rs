@@ -194,6 +194,8 @@ pub struct Setup {
     pub notices: Vec<String>,
     /// Where the tail starts reading.
     pub start: Start,
+    /// The protocol inspector's bound and secret headers.
+    pub inspector: crate::config::InspectorConfig,
     /// What every key does: the defaults with the config's `[keys]`.
     pub keymap: keymap::Keymap,
     /// The colours of the config's `[theme]`.
@@ -233,6 +235,7 @@ impl Setup {
             batch_headers: true,
             notices: Vec::new(),
             start: Start::default(),
+            inspector: crate::config::InspectorConfig::default(),
             keymap: keymap::Keymap::default(),
             palette: palette::Palette::default(),
             no_color: false,
@@ -285,6 +288,10 @@ where
         }
     }
     state.start_default = setup.start.default;
+    state.inspector = state::inspector::Inspector::new(
+        setup.inspector.max_requests,
+        setup.inspector.secret_headers,
+    );
     // `--from` names where the stream given starts; without one, `now`
     // and `-1` apply to every stream opened this session.
     let first = match (&setup.open, setup.start.first) {
@@ -388,6 +395,7 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
             first: options.from.clone(),
             default: config.tail.start,
         },
+        inspector: config.inspector.clone(),
         keymap,
         palette: palette::Palette::from_config(&config.theme),
         no_color: options.no_color,

@@ -4,6 +4,7 @@
 pub mod composer;
 pub mod detail;
 pub mod dialog;
+pub mod inspector;
 pub mod meta;
 pub mod reader;
 pub mod streams;
@@ -112,6 +113,8 @@ pub enum Overlay {
     Help(Help),
     Detail(Box<DetailState>),
     Dialog(Dialog),
+    /// The protocol inspector (`i`): every request, full screen.
+    Inspector,
 }
 
 /// The whole explorer.
@@ -166,6 +169,8 @@ pub struct State {
     /// URLs opened in this session: the Resume dialog asks once per
     /// stream per session; switching back resumes without asking.
     pub opened: HashSet<String>,
+    /// The protocol inspector: the requests made, kept while it is closed.
+    pub inspector: inspector::Inspector,
 }
 
 impl State {
@@ -197,6 +202,7 @@ impl State {
             jump: None,
             wall: String::new(),
             opened: HashSet::new(),
+            inspector: inspector::Inspector::default(),
         }
     }
 

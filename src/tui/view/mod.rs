@@ -5,6 +5,7 @@ pub mod composer;
 pub mod detail;
 pub mod dialog;
 pub mod help;
+pub mod inspector;
 use super::layout;
 pub mod meta;
 pub mod status_bar;
@@ -51,6 +52,14 @@ pub fn draw(frame: &mut Frame, state: &State) {
             detail::draw(frame, detail_area(area), d, &theme);
         }
         Some(Overlay::Dialog(d)) => dialog::draw(frame, area, state, d),
+        Some(Overlay::Inspector) => {
+            inspector::draw(
+                frame,
+                detail_area(area),
+                &state.inspector,
+                &state.base_url,
+            );
+        }
         None => {}
     }
     if no_color {
