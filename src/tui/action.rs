@@ -46,6 +46,13 @@ pub enum Action {
     ScrollLeft,
     ScrollRight,
     ToggleHeaders,
+    // Search in the tail, and its line.
+    Search,
+    NextMatch,
+    PrevMatch,
+    ClearSearch,
+    KeepSearch,
+    ToggleRegex,
     // Composer.
     Send,
     SendAndClose,

@@ -43,6 +43,8 @@ pub enum Scope {
     Detail,
     /// The help overlay.
     Help,
+    /// The tail's search line (`/`): other keys edit the query.
+    SearchLine,
 }
 
 impl Scope {
@@ -53,6 +55,7 @@ impl Scope {
             Scope::Pane(p) => p.title(),
             Scope::Detail => "Detail view",
             Scope::Help => "Help",
+            Scope::SearchLine => "Search line",
         }
     }
 }
@@ -94,7 +97,7 @@ const fn b(
     }
 }
 
-use Scope::{Detail as D, Global, Help as H, Pane as P};
+use Scope::{Detail as D, Global, Help as H, Pane as P, SearchLine as S};
 
 /// The default keymap.
 #[rustfmt::skip]
@@ -142,6 +145,10 @@ const DEFAULT: &[Row] = &[
     b(P(Pane::Tail), &[k('J')], Action::Jump, "restart from the beginning, now or an offset", Some("jump")),
     b(P(Pane::Tail), &[k('y')], Action::CopyMessage, "copy the selected message", Some("copy")),
     b(P(Pane::Tail), &[k('Y')], Action::CopyOffset, "copy the offset where the selected batch starts", None),
+    b(P(Pane::Tail), &[k('/')], Action::Search, "search the buffered messages (type; Ctrl-R regex; smart case)", Some("search")),
+    b(P(Pane::Tail), &[k('n')], Action::NextMatch, "next match (wraps)", None),
+    b(P(Pane::Tail), &[k('N')], Action::PrevMatch, "previous match (wraps; from the live end: the newest)", None),
+    b(P(Pane::Tail), &[code(KeyCode::Esc)], Action::ClearSearch, "stop a search under way; again: clear the search", None),
     b(P(Pane::Meta), &[k('y')], Action::CopyOffset, "copy the next offset (whole)", Some("copy offset")),
     b(P(Pane::Composer), &[ctrl('s')], Action::Send, "append the text", Some("send")),
     b(P(Pane::Composer), &[ctrl('x')], Action::SendAndClose, "append the text and close the stream (asks)", None),
@@ -172,6 +179,9 @@ const DEFAULT: &[Row] = &[
     b(D, &[k('?')], Action::Help, "the detail view's keys", Some("keys")),
     b(D, &[code(KeyCode::Esc)], Action::Leave, "back to the tail", Some("back")),
     b(D, &[k('q')], Action::Quit, "quit", None),
+    b(S, &[code(KeyCode::Enter)], Action::KeepSearch, "search for the query (empty: no search)", Some("search")),
+    b(S, &[ctrl('r')], Action::ToggleRegex, "plain text / regex", Some("regex")),
+    b(S, &[code(KeyCode::Esc)], Action::ClearSearch, "clear the search (and stop it)", Some("clear")),
     b(H, &[code(KeyCode::Up), k('k')], Action::Up, "scroll up", None),
     b(H, &[code(KeyCode::Down), k('j')], Action::Down, "scroll down", None),
     b(H, &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
@@ -461,7 +471,7 @@ mod tests {
     #[test]
     fn no_key_is_bound_twice_in_one_pane() {
         let map = Keymap::default();
-        for scope in [Scope::Detail, Scope::Help] {
+        for scope in [Scope::Detail, Scope::Help, Scope::SearchLine] {
             let mut seen = Vec::new();
             for b in map.in_scope(scope) {
                 for k in &b.keys {

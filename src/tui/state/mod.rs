@@ -5,6 +5,7 @@ pub mod composer;
 pub mod detail;
 pub mod dialog;
 pub mod meta;
+pub mod search;
 pub mod streams;
 pub mod tail;
 
@@ -20,6 +21,7 @@ pub use composer::Composer;
 pub use detail::DetailState;
 pub use dialog::{Dialog, DialogKind};
 pub use meta::Meta;
+pub use search::Search;
 pub use streams::Streams;
 pub use tail::{Tail, TailView};
 
@@ -153,6 +155,8 @@ pub struct State {
     pub streams: Streams,
     pub open: Option<OpenStream>,
     pub tail: Tail,
+    /// The tail's search (`/`): the line typed, the matches found.
+    pub search: Search,
     pub meta: Meta,
     pub composer: Composer,
     pub overlay: Option<Overlay>,
@@ -198,6 +202,7 @@ impl State {
             streams: Streams::default(),
             open: None,
             tail: Tail::new(ContentKind::Json, tail::Limits::default()),
+            search: Search::default(),
             meta: Meta::default(),
             composer: Composer::new(),
             overlay: None,
@@ -298,6 +303,7 @@ impl State {
             None => {
                 self.focus == Pane::Composer
                     || (self.focus == Pane::Streams && self.streams.filtering)
+                    || (self.focus == Pane::Tail && self.search.line.is_some())
             }
         }
     }

@@ -206,6 +206,10 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             settle_view(state);
         }
         Action::Detail => open_detail(state),
+        Action::Search => search::open_line(state),
+        Action::NextMatch => search::go(state, true),
+        Action::PrevMatch => search::go(state, false),
+        Action::ClearSearch => search::escape(state),
         Action::ToggleJsonStyle => {
             state.json_style = match state.json_style {
                 JsonStyle::Pretty => JsonStyle::Compact,
@@ -309,7 +313,10 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         | Action::Expand
         | Action::FoldAll
         | Action::UnfoldAll
-        | Action::CopyPath => {}
+        | Action::CopyPath
+        // The search line's own keys (`update/search.rs`).
+        | Action::KeepSearch
+        | Action::ToggleRegex => {}
     }
 }
 

@@ -6,6 +6,7 @@ mod dialogs;
 mod events;
 mod input;
 mod lifecycle;
+mod search;
 
 pub use actions::*;
 use input::input;
@@ -64,6 +65,9 @@ pub fn update(state: &mut State, message: Message) -> Vec<Effect> {
         Message::Copied(Ok(what)) => state.notify(Level::Info, what),
         Message::Copied(Err(e)) => {
             state.notify(Level::Error, format!("copy failed: {e}"));
+        }
+        Message::SearchStep { generation } => {
+            search::step(state, generation, &mut fx);
         }
     }
     fx

@@ -128,6 +128,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
                 ("Esc".into(), "clear filter"),
             ]
         }
+        None if state.search.line.is_some()
+            && state.focus == crate::tui::state::Pane::Tail =>
+        {
+            state
+                .keymap
+                .scope_hints(crate::tui::keymap::Scope::SearchLine)
+        }
         None => state.keymap.hints(state.focus),
     };
     let hint_spans = super::hint_spans(

@@ -372,6 +372,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             extra.push(Span::styled(from, dim));
         }
     }
+    extra.extend(super::search::title_spans(state));
     let block = pane_block(title("Tail", focused, extra), focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -380,10 +381,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     let body = Rect::new(inner.x, inner.y, inner.width, inner.height - 1);
     let foot = Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1);
-    frame.render_widget(
-        Paragraph::new(footer(state, usize::from(foot.width))),
-        foot,
-    );
+    let foot_line = super::search::line(state)
+        .unwrap_or_else(|| footer(state, usize::from(foot.width)));
+    frame.render_widget(Paragraph::new(foot_line), foot);
     if state.open.is_none() {
         frame.render_widget(
             Paragraph::new("open a stream: pick one in the list and press Enter, or o to type a path")
@@ -413,14 +413,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let selected = if tail.follow { None } else { tail.selected };
-    for (i, (id, line)) in rows.into_iter().enumerate() {
+    let search = state.search.active.as_ref();
+    for (i, (id, mut line)) in rows.into_iter().enumerate() {
         let y = body.y + u16::try_from(i).unwrap_or(u16::MAX);
         let r = Rect::new(body.x, y, body.width, 1);
-        frame.render_widget(line, r);
+        // The selection's background first: a match drawn over it keeps
+        // its own.
         if Some(id) == selected {
             frame
                 .buffer_mut()
                 .set_style(r, Style::new().bg(Color::DarkGray));
         }
+        // Matches found, and rows the scan has not reached yet.
+        if let Some(a) = search
+            && (a.is_match(id) || !a.scanned(id))
+            && matches!(tail.locate(id), Some(Item::Message { .. }))
+        {
+            line = super::search::highlight(line, a.matcher());
+        }
+        frame.render_widget(line, r);
     }
 }
