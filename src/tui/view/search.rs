@@ -14,7 +14,7 @@ use crate::tui::state::search::{Active, Matcher, Scan, plural};
 pub fn match_style() -> Style {
     Style::new()
         .fg(Color::Black)
-        .bg(Color::Yellow)
+        .bg(Color::LightYellow)
         .add_modifier(Modifier::BOLD)
 }
 
@@ -60,6 +60,13 @@ pub fn line(state: &State) -> Option<Line<'static>> {
         Span::raw(safe(&l.query.text)),
         Span::styled("▏", Style::new().fg(Color::Yellow)),
     ];
+    // The error first: a narrow pane cuts the end of the line.
+    if let Some(e) = &l.error {
+        spans.push(Span::styled(
+            format!("  ✗ {}", safe(e)),
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ));
+    }
     let dim = Style::new().fg(Color::DarkGray);
     let mode = if l.query.regex { "regex" } else { "text" };
     let case = if l.query.case_sensitive() {
@@ -68,12 +75,6 @@ pub fn line(state: &State) -> Option<Line<'static>> {
         "any case"
     };
     spans.push(Span::styled(format!("  {mode}, {case}"), dim));
-    if let Some(e) = &l.error {
-        spans.push(Span::styled(
-            format!("  ✗ {}", safe(e)),
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        ));
-    }
     Some(Line::from(spans))
 }
 
@@ -138,7 +139,7 @@ mod tests {
         line.spans
             .iter()
             .map(|s| {
-                if s.style.bg == Some(Color::Yellow) {
+                if s.style.bg == Some(Color::LightYellow) {
                     format!("[{}]", s.content)
                 } else {
                     s.content.to_string()

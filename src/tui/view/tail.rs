@@ -331,6 +331,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!("{} ", safe(&open.path)),
             Style::new().fg(Color::Green),
         ));
+        // The search's count before the rest: a narrow title cuts its end.
+        extra.extend(super::search::title_spans(state));
         let mut counts = if tail.kind == ContentKind::Binary {
             human_bytes(tail.total_bytes)
         } else {
@@ -372,7 +374,6 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             extra.push(Span::styled(from, dim));
         }
     }
-    extra.extend(super::search::title_spans(state));
     let block = pane_block(title("Tail", focused, extra), focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);
