@@ -25,13 +25,13 @@ fn send_step(state: &mut State, fx: &mut Vec<Effect>) {
 /// query's editing (typed characters, Backspace).
 pub(super) fn line_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     match state.keymap.lookup_in(Scope::SearchLine, &key) {
-        Some(Action::KeepSearch) => {
+        Some(Action::Submit) => {
             if state.search.keep(&state.tail) {
                 send_step(state, fx);
             }
             return;
         }
-        Some(Action::ClearSearch) => {
+        Some(Action::Leave) => {
             state.search.line = None;
             state.search.active = None;
             return;
