@@ -48,6 +48,12 @@ pub enum Action {
     ScrollLeft,
     ScrollRight,
     ToggleHeaders,
+    // Search in the tail, and its line.
+    Search,
+    NextMatch,
+    PrevMatch,
+    ClearSearch,
+    ToggleRegex,
     // Composer.
     Send,
     SendAndClose,

@@ -63,6 +63,11 @@ pub enum Effect {
     SaveBookmarks(Box<Bookmarks>),
     /// Put text on the clipboard.
     Copy(String),
+    /// Send `Message::SearchStep` back through the loop's channel, so
+    /// that input and drawing come between two steps of a search.
+    SearchStep {
+        generation: u64,
+    },
     /// Put text on the clipboard and say what it is (`note`).
     CopyNoted {
         text: String,

@@ -216,6 +216,21 @@ impl Executor {
             Effect::CopyNoted { text, note } => {
                 return Some(self.copy(&text, Some(&note)));
             }
+            Effect::SearchStep { generation } => {
+                // Through the channel, not answered at once: the loop takes
+                // input and client messages in turn with it, so a long
+                // search neither starves the keyboard (Esc stops it) nor
+                // the reader.
+                let message = Message::SearchStep { generation };
+                if let Err(mpsc::error::TrySendError::Full(message)) =
+                    self.tx.try_send(message)
+                {
+                    let tx = self.tx.clone();
+                    tokio::spawn(async move {
+                        let _ = tx.send(message).await;
+                    });
+                }
+            }
         }
         None
     }

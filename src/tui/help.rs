@@ -52,6 +52,18 @@ pub fn lines(keymap: &Keymap, focus: Pane) -> Vec<Line<'static>> {
         out.push(Line::styled("everywhere", head_style()));
         out.push(Line::from(global));
     }
+    if focus == Pane::Tail {
+        out.push(Line::styled("search line (/)", head_style()));
+        for b in keymap.in_scope(Scope::SearchLine) {
+            out.push(Line::from(vec![
+                Span::styled(format!("{:>14}  ", keys_label(b)), key_style()),
+                Span::raw(b.help),
+            ]));
+        }
+        out.push(Line::raw(
+            "  Other keys type the query: all lowercase matches any case.",
+        ));
+    }
     if focus == Pane::Composer {
         out.push(Line::default());
         out.push(Line::raw("  Other keys edit the text; ↑/↓ in an empty composer recall earlier appends."));

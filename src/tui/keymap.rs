@@ -46,6 +46,8 @@ pub enum Scope {
     Help,
     /// The protocol inspector (full screen).
     Inspector,
+    /// The tail's search line (`/`): other keys edit the query.
+    SearchLine,
     /// The stream list's filter line while it is typed (other keys type).
     FilterLine,
     /// A dialog (keys not bound here edit its text fields).
@@ -108,6 +110,7 @@ impl Scope {
             Scope::Help,
             Scope::Inspector,
             Scope::FilterLine,
+            Scope::SearchLine,
         ]);
         all.extend(Form::ALL.map(Scope::Dialog));
         all
@@ -126,6 +129,7 @@ impl Scope {
             Scope::Help => "help".into(),
             Scope::Inspector => "inspector".into(),
             Scope::FilterLine => "filter".into(),
+            Scope::SearchLine => "search".into(),
             Scope::Dialog(f) => format!("dialog.{}", snake(&format!("{f:?}"))),
         }
     }
@@ -138,6 +142,7 @@ impl Scope {
             Scope::Detail => "Detail view",
             Scope::Help => "Help",
             Scope::Inspector => "Inspector",
+            Scope::SearchLine => "Search line",
             Scope::FilterLine => "Stream filter line",
             Scope::Dialog(f) => f.title(),
         }
@@ -184,7 +189,7 @@ const fn b(
 use Form as F;
 use Scope::{
     Detail as D, Dialog as Dl, FilterLine as FL, Global, Help as H,
-    Inspector as I, Pane as P,
+    Inspector as I, Pane as P, SearchLine as S,
 };
 
 const ENTER: Key = code(KeyCode::Enter);
@@ -241,6 +246,10 @@ const DEFAULT: &[Row] = &[
     b(P(Pane::Tail), &[k('J')], Action::Jump, "restart from the beginning, now or an offset", Some("jump")),
     b(P(Pane::Tail), &[k('y')], Action::CopyMessage, "copy the selected message", Some("copy")),
     b(P(Pane::Tail), &[k('Y')], Action::CopyOffset, "copy the offset where the selected batch starts", None),
+    b(P(Pane::Tail), &[k('/')], Action::Search, "search the buffered messages (type; Ctrl-R regex; smart case)", Some("search")),
+    b(P(Pane::Tail), &[k('n')], Action::NextMatch, "next match (wraps)", None),
+    b(P(Pane::Tail), &[k('N')], Action::PrevMatch, "previous match (wraps; from the live end: the newest)", None),
+    b(P(Pane::Tail), &[code(KeyCode::Esc)], Action::ClearSearch, "stop a search under way; again: clear the search", None),
     b(P(Pane::Meta), &[k('y')], Action::CopyOffset, "copy the next offset (whole)", Some("copy offset")),
     b(P(Pane::Composer), &[ctrl('s')], Action::Send, "append the text", Some("send")),
     b(P(Pane::Composer), &[ctrl('x')], Action::SendAndClose, "append the text and close the stream (asks)", None),
@@ -282,6 +291,9 @@ const DEFAULT: &[Row] = &[
     b(I, &[k('Y')], Action::CopyCurlSecrets, "copy it as a curl command line with its secrets (asks first)", None),
     b(I, &[code(KeyCode::Esc), k('i')], Action::Leave, "back to the list, then to the panes", Some("back")),
     b(I, &[k('q')], Action::Quit, "quit", None),
+    b(S, &[ENTER], Action::Submit, "search for the query (empty: no search)", Some("search")),
+    b(S, &[ctrl('r')], Action::ToggleRegex, "plain text / regex", Some("regex")),
+    b(S, &[ESC], Action::Leave, "clear the search (and stop it)", Some("clear")),
     b(H, &[code(KeyCode::Up), k('k')], Action::Up, "scroll up", Some("scroll")),
     b(H, &[code(KeyCode::Down), k('j')], Action::Down, "scroll down", None),
     b(H, &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
@@ -921,7 +933,7 @@ global.zoom = "Z"
         for scope in Form::ALL
             .into_iter()
             .map(Scope::Dialog)
-            .chain([Scope::FilterLine])
+            .chain([Scope::FilterLine, Scope::SearchLine])
         {
             let mut seen = Vec::new();
             for b in map.in_scope(scope) {

@@ -110,6 +110,11 @@ pub enum Message {
     Saved(Result<(), String>),
     /// The clipboard took the text (or not).
     Copied(Result<String, String>),
+    /// Time for the next step of the tail's search `generation` (see
+    /// `state/search.rs`).
+    SearchStep {
+        generation: u64,
+    },
 }
 
 /// A client error as one line: what happened, with the HTTP status, and

@@ -7,6 +7,7 @@ pub mod dialog;
 pub mod inspector;
 pub mod meta;
 pub mod reader;
+pub mod search;
 pub mod streams;
 pub mod tail;
 
@@ -23,6 +24,7 @@ pub use detail::DetailState;
 pub use dialog::{Dialog, DialogKind};
 pub use meta::Meta;
 pub use reader::{Reader, Readers};
+pub use search::Search;
 pub use streams::Streams;
 pub use tail::{Tail, TailView};
 
@@ -133,6 +135,8 @@ pub struct State {
     pub streams: Streams,
     pub open: Option<OpenStream>,
     pub tail: Tail,
+    /// The tail's search (`/`): the line typed, the matches found.
+    pub search: Search,
     pub meta: Meta,
     pub composer: Composer,
     pub overlay: Option<Overlay>,
@@ -183,6 +187,7 @@ impl State {
             streams: Streams::default(),
             open: None,
             tail: Tail::new(ContentKind::Json, tail::Limits::default()),
+            search: Search::default(),
             meta: Meta::default(),
             composer: Composer::new(),
             overlay: None,
@@ -299,6 +304,7 @@ impl State {
             None => {
                 self.focus == Pane::Composer
                     || (self.focus == Pane::Streams && self.streams.filtering)
+                    || (self.focus == Pane::Tail && self.search.line.is_some())
             }
         }
     }

@@ -207,6 +207,10 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             settle_view(state);
         }
         Action::Detail => open_detail(state),
+        Action::Search => search::open_line(state),
+        Action::NextMatch => search::go(state, true),
+        Action::PrevMatch => search::go(state, false),
+        Action::ClearSearch => search::escape(state),
         Action::ToggleJsonStyle => {
             state.json_style = match state.json_style {
                 JsonStyle::Pretty => JsonStyle::Compact,
@@ -322,7 +326,9 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         | Action::Rename
         | Action::DeleteItem
         | Action::FromStart
-        | Action::FromNow => {}
+        | Action::FromNow
+        // The search line's own (`update/search.rs`).
+        | Action::ToggleRegex => {}
     }
 }
 

@@ -134,6 +134,7 @@ pub(super) fn reader(
         && let Some(fresh) = state.jump.take()
     {
         state.tail = *fresh;
+        super::search::tail_replaced(state, fx);
     }
     match event {
         ReaderEvent::Batch { incoming, info, at } => {
@@ -151,6 +152,7 @@ pub(super) fn reader(
                 head.closed |= closed;
             }
             let n = state.tail.push(incoming);
+            super::search::arrived(state, fx);
             // Catch-up is counted apart: it is not the live rate.
             if state.meta.catch_up.record(n, at, up_to_date || closed) {
                 state.meta.rate.record(n, at);

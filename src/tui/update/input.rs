@@ -159,6 +159,10 @@ pub(super) fn handle_key(
         filter_key(state, key, fx);
         return;
     }
+    if state.focus == Pane::Tail && state.search.line.is_some() {
+        search::line_key(state, key, fx);
+        return;
+    }
     let editing = state.focus == Pane::Composer;
     if let Some(action) = state.keymap.lookup(&key, state.focus, editing) {
         act(state, action, fx);
@@ -240,6 +244,7 @@ pub(super) fn paste(state: &mut State, text: &str) {
             .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
             .collect();
         state.composer.editor.insert_str(clean);
+    } else if state.focus == Pane::Tail && search::paste(state, text) {
     } else if state.focus == Pane::Streams && state.streams.filtering {
         let mut f = state.streams.filter.clone();
         f.extend(text.chars().filter(|c| !c.is_control()));

@@ -70,6 +70,7 @@ pub(super) fn jump_to_mark(
     if state.tail.batches.is_empty() {
         state.tail = fresh;
         state.jump = None;
+        super::search::tail_replaced(state, fx);
     } else {
         state.jump = Some(Box::new(fresh));
     }
@@ -214,6 +215,7 @@ pub(super) fn open_url_at(
     });
     state.tail =
         Tail::new(ContentKind::of(content_type.as_deref()), state.tail.limits);
+    super::search::tail_replaced(state, fx);
     state.meta = crate::tui::state::Meta::default();
     state.meta.loading = true;
     state.reader_mut().connection = Connection::Connecting;

@@ -7,6 +7,7 @@ mod events;
 mod input;
 pub mod inspector;
 mod lifecycle;
+mod search;
 
 pub use actions::*;
 use input::input;
@@ -68,6 +69,9 @@ pub fn update(state: &mut State, message: Message) -> Vec<Effect> {
         Message::Copied(Ok(what)) => state.notify(Level::Info, what),
         Message::Copied(Err(e)) => {
             state.notify(Level::Error, format!("copy failed: {e}"));
+        }
+        Message::SearchStep { generation } => {
+            search::step(state, generation, &mut fx);
         }
     }
     fx

@@ -9,6 +9,7 @@ mod interleave;
 mod navigation;
 mod numbers;
 mod recovery;
+mod search;
 mod tail_view;
 
 use std::time::{Duration, Instant};

@@ -8,6 +8,7 @@ pub mod help;
 pub mod inspector;
 use super::layout;
 pub mod meta;
+pub mod search;
 pub mod status_bar;
 pub mod streams;
 pub mod tail;
@@ -187,18 +188,7 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// A count with thousands separators.
-pub fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use super::format::count;
 
 #[cfg(test)]
 mod tests;

@@ -122,6 +122,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         {
             state.keymap.scope_hints(Scope::FilterLine)
         }
+        None if state.search.line.is_some()
+            && state.focus == crate::tui::state::Pane::Tail =>
+        {
+            state.keymap.scope_hints(Scope::SearchLine)
+        }
         None => state.keymap.hints(state.focus),
     };
     let hint_spans = super::hint_spans(

@@ -332,6 +332,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!("{} ", safe(&open.path)),
             Style::new().fg(Color::Green),
         ));
+        // The search's count before the rest: a narrow title cuts its end.
+        extra.extend(super::search::title_spans(state));
         let mut counts = if tail.kind == ContentKind::Binary {
             human_bytes(tail.total_bytes)
         } else {
@@ -381,10 +383,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     let body = Rect::new(inner.x, inner.y, inner.width, inner.height - 1);
     let foot = Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1);
-    frame.render_widget(
-        Paragraph::new(footer(state, usize::from(foot.width))),
-        foot,
-    );
+    let foot_line = super::search::line(state)
+        .unwrap_or_else(|| footer(state, usize::from(foot.width)));
+    frame.render_widget(Paragraph::new(foot_line), foot);
     if state.open.is_none() {
         frame.render_widget(
             Paragraph::new("open a stream: pick one in the list and press Enter, or o to type a path")
@@ -414,14 +415,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let selected = if tail.follow { None } else { tail.selected };
-    for (i, (id, line)) in rows.into_iter().enumerate() {
+    let search = state.search.active.as_ref();
+    for (i, (id, mut line)) in rows.into_iter().enumerate() {
         let y = body.y + u16::try_from(i).unwrap_or(u16::MAX);
         let r = Rect::new(body.x, y, body.width, 1);
-        frame.render_widget(line, r);
+        // The selection's background first: a match drawn over it keeps
+        // its own.
         if Some(id) == selected {
             frame
                 .buffer_mut()
                 .set_style(r, Style::new().bg(Color::DarkGray));
         }
+        // Matches found, and rows the scan has not reached yet.
+        if let Some(a) = search
+            && (a.is_match(id) || !a.scanned(id))
+            && matches!(tail.locate(id), Some(Item::Message { .. }))
+        {
+            line = super::search::highlight(line, a.matcher());
+        }
+        frame.render_widget(line, r);
     }
 }

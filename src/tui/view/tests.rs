@@ -6,6 +6,7 @@
 mod dialogs;
 mod explorer;
 mod inspector;
+mod search;
 mod tail_view;
 
 use std::time::{Duration, Instant};
