@@ -6,10 +6,12 @@ mod dialogs;
 mod events;
 mod input;
 mod lifecycle;
+mod merge;
 
 pub use actions::*;
 use input::input;
 pub use lifecycle::*;
+pub use merge::{open_glob, start as start_merge};
 
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton,

@@ -5,6 +5,7 @@
 mod composer;
 mod dialogs;
 mod interleave;
+mod merge;
 mod navigation;
 mod numbers;
 mod recovery;

@@ -6,6 +6,7 @@ pub mod detail;
 pub mod dialog;
 pub mod help;
 use super::layout;
+pub mod merge;
 pub mod meta;
 pub mod status_bar;
 pub mod streams;
