@@ -10,14 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use dsx::client::{
-    AppendOptions, Client, CreateOptions, DurableStream, RetryPolicy,
-};
+use dsx::client::{AppendOptions, Client, CreateOptions, DurableStream};
 use dsx::config::TailStart;
 use dsx::server::{ServerConfig, start};
 use dsx::tui::clipboard::MemoryClipboard;
 use dsx::tui::state::State;
-use dsx::tui::state::tail::Limits;
 use dsx::tui::{Setup, Start, StartAt, run_explorer};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -98,37 +95,22 @@ async fn create(
         .expect("create")
 }
 
-/// The explorer's setup for `base`, opening `open`, as `explore` builds it
-/// (a tail client that does not retry by itself).
+/// The explorer's setup for `base`, opening `open`, as `explore` builds it.
 fn setup(
     base: &str,
     open: &str,
     copied: &Arc<Mutex<Vec<String>>>,
     dir: &tempfile::TempDir,
 ) -> Setup {
-    let client = Client::builder().base_url(base).build().unwrap();
-    let tail_client = Client::builder()
-        .base_url(base)
-        .retry(RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        })
-        .build()
-        .unwrap();
-    Setup {
-        base_url: base.to_owned(),
-        open: Some(open.to_owned()),
-        client,
-        tail_client,
-        clipboard: Box::new(MemoryClipboard {
+    Setup::plain(
+        base,
+        Some(open),
+        Box::new(MemoryClipboard {
             copied: copied.clone(),
         }),
-        bookmarks_path: Some(dir.path().join("bookmarks.json")),
-        limits: Limits::default(),
-        batch_headers: true,
-        notices: Vec::new(),
-        start: dsx::tui::Start::default(),
-    }
+        Some(dir.path().join("bookmarks.json")),
+    )
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

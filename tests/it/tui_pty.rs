@@ -405,6 +405,7 @@ fn merged_rows(screen: &str) -> Vec<(String, u64)> {
 
 #[test]
 fn a_two_stream_merged_tail_shows_each_numbered_message_once() {
+    const EACH: u64 = 15;
     let _serial = serial();
     let fx = Fixture::new();
     let (a_url, b_url) = (
@@ -434,7 +435,7 @@ fn a_two_stream_merged_tail_shows_each_numbered_message_once() {
     pty.expect("pretty no headers", "headers off");
     pty.key(Key::Char('p'));
     pty.expect("compact", "compact JSON");
-    const EACH: u64 = 15;
+
     for n in 1..=EACH {
         fx.append(&a, format!(r#"{{"s":"a","n":{n}}}"#));
         fx.append(&b, format!(r#"{{"s":"b","n":{n}}}"#));

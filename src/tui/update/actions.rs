@@ -314,7 +314,17 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         | Action::Expand
         | Action::FoldAll
         | Action::UnfoldAll
-        | Action::CopyPath => {}
+        | Action::CopyPath
+        // Dialogs and the filter line take these (`update/dialogs.rs`,
+        // `input::filter_key`).
+        | Action::Submit
+        | Action::NextField
+        | Action::PrevField
+        | Action::ToggleField
+        | Action::Rename
+        | Action::DeleteItem
+        | Action::FromStart
+        | Action::FromNow => {}
     }
 }
 

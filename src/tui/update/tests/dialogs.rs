@@ -537,3 +537,55 @@ fn credentials_in_urls_stay_out_of_bookmarks_and_titles() {
         1
     );
 }
+
+#[test]
+fn dialog_and_filter_line_keys_come_from_the_keymap() {
+    use crate::tui::keymap::{Form, Key, Scope};
+    let mut s = new_state();
+    // Bookmarks list: `x` deletes instead of `d`; Enter in the open
+    // dialog becomes Ctrl-G; the filter line keeps on Ctrl-K.
+    s.keymap
+        .rebind(
+            Scope::Dialog(Form::Open),
+            Action::Submit,
+            vec![Key {
+                code: KeyCode::Char('g'),
+                ctrl: true,
+            }],
+        )
+        .unwrap();
+    s.keymap
+        .rebind(
+            Scope::FilterLine,
+            Action::Submit,
+            vec![Key {
+                code: KeyCode::Char('k'),
+                ctrl: true,
+            }],
+        )
+        .unwrap();
+    ch(&mut s, 'o');
+    typ(&mut s, "x/y");
+    // Enter is no longer the dialog's: nothing opens.
+    press(&mut s, KeyCode::Enter);
+    assert!(s.open.is_none());
+    assert_eq!(
+        s.keymap
+            .scope_hints(Scope::Dialog(dialog(&s).kind.form()))
+            .first()
+            .map(|(k, _)| k.clone()),
+        Some("Ctrl-G".to_owned())
+    );
+    ctrl(&mut s, 'g');
+    assert_eq!(s.open.as_ref().unwrap().path, "x/y");
+    // The filter line: Enter is no longer "keep", Ctrl-K is.
+    s.overlay = None;
+    s.focus = Pane::Streams;
+    ch(&mut s, '/');
+    typ(&mut s, "ab");
+    press(&mut s, KeyCode::Enter);
+    assert!(s.streams.filtering);
+    ctrl(&mut s, 'k');
+    assert!(!s.streams.filtering);
+    assert_eq!(s.streams.filter, "ab");
+}
