@@ -31,6 +31,10 @@ pub enum Action {
     // Stream list.
     Open,
     Filter,
+    /// Mark / unmark the selected stream for a merged tail.
+    ToggleMark,
+    /// Tail the marked streams merged.
+    TailMarked,
     OpenPath,
     Create,
     Delete,

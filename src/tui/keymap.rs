@@ -224,6 +224,8 @@ const DEFAULT: &[Row] = &[
     b(P(Pane::Streams), &[code(KeyCode::Home), k('g')], Action::Top, "first stream", None),
     b(P(Pane::Streams), &[code(KeyCode::End), k('G')], Action::Bottom, "last stream", None),
     b(P(Pane::Streams), &[code(KeyCode::Enter)], Action::Open, "open the selected stream", Some("open")),
+    b(P(Pane::Streams), &[k(' ')], Action::ToggleMark, "mark / unmark the stream for a merged tail", None),
+    b(P(Pane::Streams), &[k('T')], Action::TailMarked, "tail the marked streams merged, in arrival order", None),
     b(P(Pane::Streams), &[k('/')], Action::Filter, "filter the list (type; Enter keeps, Esc clears)", Some("filter")),
     b(P(Pane::Streams), &[k('o')], Action::OpenPath, "open a stream by path or URL", Some("open path")),
     b(P(Pane::Streams), &[k('n')], Action::Create, "create a stream", Some("new")),

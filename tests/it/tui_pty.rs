@@ -458,3 +458,79 @@ fn the_inspector_shows_the_tails_requests_with_authorization_redacted() {
     assert!(!raw.contains(&token), "the token reached the terminal");
     rt.block_on(server.shutdown());
 }
+
+/// Every `[stream] {"s":..,"n":..}` row of the screen, as (stream, n).
+fn merged_rows(screen: &str) -> Vec<(String, u64)> {
+    screen
+        .lines()
+        .filter_map(|l| {
+            let at = l.find("[merge/")?;
+            let rest = &l[at + 1..];
+            let stream = rest[..rest.find(']')?].to_owned();
+            let n = rest.split("\"n\":").nth(1)?;
+            let n: String =
+                n.chars().take_while(char::is_ascii_digit).collect();
+            Some((stream, n.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn a_two_stream_merged_tail_shows_each_numbered_message_once() {
+    const EACH: u64 = 15;
+    let _serial = serial();
+    let fx = Fixture::new();
+    let (a_url, b_url) = (
+        fx.server.stream_url("merge/a"),
+        fx.server.stream_url("merge/b"),
+    );
+    let a = fx
+        .rt
+        .block_on(create_at(&fx.client, &a_url, "application/json"));
+    let b = fx
+        .rt
+        .block_on(create_at(&fx.client, &b_url, "application/json"));
+    let mut pty = fx.explore(&a_url, 160, 60);
+    pty.expect("merge/b", "the registry lists the second stream");
+    // To the stream list (Tail → Metadata → Append → Streams), then `o`
+    // with a glob.
+    for _ in 0..3 {
+        pty.key(Key::Tab);
+    }
+    pty.key(Key::Char('o'));
+    pty.expect("Open", "open dialog");
+    pty.type_text("merge/*");
+    pty.key(Key::Enter);
+    pty.expect("merged 2/2 live", "both streams live");
+    // One row per message: no batch headers, compact JSON.
+    pty.key(Key::Char('b'));
+    pty.expect("pretty no headers", "headers off");
+    pty.key(Key::Char('p'));
+    pty.expect("compact", "compact JSON");
+
+    for n in 1..=EACH {
+        fx.append(&a, format!(r#"{{"s":"a","n":{n}}}"#));
+        fx.append(&b, format!(r#"{{"s":"b","n":{n}}}"#));
+    }
+    let status = format!("merge/a: live, {EACH} · merge/b: live, {EACH}");
+    let screen = pty
+        .wait_for(|s| s.contains(&status) && merged_rows(s).len() >= 30)
+        .unwrap_or_else(|l| panic!("never showed {EACH} of each:\n{l}"));
+    assert_eq!(msgs_in(&status_row(&pty)), Some(2 * EACH), "{screen}");
+    let mut rows = merged_rows(&screen);
+    assert_eq!(rows.len(), 30, "{screen}");
+    // Each stream's messages in the order they were written, each once.
+    for s in ["a", "b"] {
+        let ns: Vec<u64> = rows
+            .iter()
+            .filter(|(stream, _)| *stream == format!("merge/{s}"))
+            .map(|(_, n)| *n)
+            .collect();
+        assert_eq!(ns, (1..=EACH).collect::<Vec<_>>(), "{s}:\n{screen}");
+    }
+    rows.sort();
+    rows.dedup();
+    assert_eq!(rows.len(), 30, "a message shown twice:\n{screen}");
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("merged tail");
+}

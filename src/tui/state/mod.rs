@@ -5,6 +5,7 @@ pub mod composer;
 pub mod detail;
 pub mod dialog;
 pub mod inspector;
+pub mod merge;
 pub mod meta;
 pub mod reader;
 pub mod search;
@@ -143,6 +144,9 @@ pub struct State {
     /// The tail's readers by stream URL (the open stream's is
     /// [`State::reader`]): each one's mode, connection and reconnects.
     pub readers: Readers,
+    /// A merged tail of several streams (then `open` is `None` and `tail`
+    /// holds every stream's batches, tagged).
+    pub merge: Option<merge::Merge>,
     pub json_style: JsonStyle,
     /// How the tail is shown (wrap, scroll, headers, layout choice).
     pub tail_view: TailView,
@@ -192,6 +196,7 @@ impl State {
             composer: Composer::new(),
             overlay: None,
             readers: Readers::default(),
+            merge: None,
             json_style: JsonStyle::Pretty,
             tail_view: TailView::default(),
             colours: Colours::Ansi,

@@ -46,6 +46,8 @@ pub struct Streams {
     /// Index into `visible()`.
     pub selected: usize,
     pub registry: Registry,
+    /// Paths marked with Space, for a merged tail (`T`).
+    pub marked: std::collections::BTreeSet<String>,
 }
 
 impl Streams {
@@ -84,6 +86,17 @@ impl Streams {
         let i =
             *visible.get(self.selected.min(visible.len().checked_sub(1)?))?;
         self.entries.get(i)
+    }
+
+    /// Marks the selected stream, or unmarks it if marked; returns whether
+    /// it is marked now.
+    pub fn toggle_mark(&mut self) -> Option<bool> {
+        let path = self.selected_path()?;
+        if self.marked.remove(&path) {
+            return Some(false);
+        }
+        self.marked.insert(path);
+        Some(true)
     }
 
     /// Adds or updates a stream; returns its entry.

@@ -49,6 +49,9 @@ pub struct Batch {
     /// message's place in the batch comes back to exactly that message.
     pub response_offset: String,
     pub response_before: u64,
+    /// In a merged tail, the stream it came from (an index into
+    /// [`Tail::tags`]); `None` in a tail of one stream.
+    pub source: Option<u16>,
 }
 
 /// Where one message is, as a server offset and how many to skip after it
@@ -223,6 +226,9 @@ pub struct Tail {
     skip_bytes: u64,
     /// Text: the start of a line whose end has not arrived yet.
     held: Vec<u8>,
+    /// A merged tail's stream names, by [`Batch::source`] (shown as each
+    /// message's tag).
+    pub tags: Vec<String>,
 }
 
 impl Tail {
@@ -251,7 +257,39 @@ impl Tail {
             skip_messages: 0,
             skip_bytes: 0,
             held: Vec::new(),
+            tags: Vec::new(),
         }
+    }
+
+    /// Takes the newest batch back out (a merged tail's stream keeps none:
+    /// the merged tail holds them).
+    pub fn take_newest(&mut self) -> Option<Batch> {
+        let b = self.batches.pop_back()?;
+        self.buffered_messages -= b.len();
+        self.buffered_bytes -= b.data.len() as u64;
+        Some(b)
+    }
+
+    /// A merged tail: adds a batch that another stream's own tail already
+    /// took in (skips done, its marks naming that stream's offsets), as
+    /// coming from `source`. Returns the number of messages added.
+    pub fn append(&mut self, mut batch: Batch, source: u16) -> u64 {
+        let messages = batch.len() as u64;
+        if messages == 0 {
+            return 0;
+        }
+        let bytes = batch.data.len() as u64;
+        batch.first_item = self.next_item;
+        batch.received_before = self.total_bytes;
+        batch.source = Some(source);
+        self.next_item += batch.items();
+        self.total_messages += messages;
+        self.total_bytes += bytes;
+        self.buffered_messages += batch.len();
+        self.buffered_bytes += bytes;
+        self.batches.push_back(batch);
+        self.evict();
+        messages
     }
 
     /// Prepares a restart of the reader: returns the offset to read from,
@@ -402,6 +440,7 @@ impl Tail {
             received_before: self.total_bytes,
             response_offset,
             response_before,
+            source: None,
         };
         self.next_item += batch.items();
         self.total_messages += messages;

@@ -54,6 +54,9 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 });
             }
         }
+        Action::RetryNow if state.merge.is_some() => {
+            super::merge::retry_now(state, fx);
+        }
         Action::RetryNow => {
             if matches!(
                 state.reader().connection,
@@ -125,6 +128,8 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::Filter => state.streams.filtering = true,
+        Action::ToggleMark => super::merge::toggle_mark(state),
+        Action::TailMarked => super::merge::tail_marked(state, fx),
         Action::OpenPath => {
             state.overlay = Some(Overlay::Dialog(Dialog::new(
                 DialogKind::Open(LineInput::default()),
@@ -440,6 +445,10 @@ pub(super) fn set_mode(
     mode: LiveMode,
     fx: &mut Vec<Effect>,
 ) {
+    if state.merge.is_some() {
+        super::merge::set_mode(state, mode, fx);
+        return;
+    }
     state.reader_mut().mode = mode;
     state.readers.idle.mode = mode;
     state.notify(Level::Info, format!("live mode: {mode}"));

@@ -30,6 +30,11 @@ pub(super) fn start_bookmark(state: &mut State) {
         );
         return;
     };
+    // A merged tail's message belongs to its own stream.
+    let source = state.tail.current_batch().and_then(|b| b.source);
+    if let Some(m) = &mut state.merge {
+        m.bookmarking = m.url_of_source(source).map(str::to_owned);
+    }
     // The default name is the time, to the second.
     let name = state
         .wall
@@ -107,6 +112,9 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 let path = input.value.trim().to_owned();
                 if path.is_empty() {
                     set_error(state, "type a stream path or URL");
+                } else if path.contains('*') {
+                    close(state);
+                    super::open_glob(state, &path, fx);
                 } else {
                     open_typed(state, &path, fx);
                 }
@@ -297,7 +305,11 @@ fn add_bookmark(
     name: &str,
     fx: &mut Vec<Effect>,
 ) {
-    let Some(url) = state.open.as_ref().map(|o| o.url.clone()) else {
+    let url = match &mut state.merge {
+        Some(m) => m.bookmarking.take(),
+        None => state.open.as_ref().map(|o| o.url.clone()),
+    };
+    let Some(url) = url else {
         close(state);
         return;
     };

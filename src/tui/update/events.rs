@@ -35,6 +35,9 @@ pub(super) fn tick(
     if state.notice.as_ref().is_some_and(|n| n.until <= now) {
         state.notice = None;
     }
+    if state.merge.is_some() {
+        super::merge::tick(state, fx);
+    }
     if state.reader().retry_at.is_some_and(|at| at <= now) {
         retry_now(state, fx);
     }
@@ -103,7 +106,7 @@ fn back_off(state: &mut State, error: String) {
 
 /// Reads in a row that met a response that did not decode, with no
 /// progress between them, before the reader is given up as failed.
-const CORRUPT_TRIES: u32 = 3;
+pub(super) const CORRUPT_TRIES: u32 = 3;
 
 /// Whether the tail got further since the reader last failed (then a
 /// failure is not a failure in a row); records where it is now.
@@ -125,6 +128,10 @@ pub(super) fn reader(
     event: ReaderEvent,
     fx: &mut Vec<Effect>,
 ) {
+    if state.merge.is_some() {
+        super::merge::reader(state, reader, event, fx);
+        return;
+    }
     // Reports from a reader that was replaced are stale.
     if state.open.is_none() || state.reader().id != reader {
         return;
@@ -269,6 +276,14 @@ pub(super) fn head(
                 e.closed = Some(meta.closed);
                 e.missing = None;
             }
+            if state.merge.is_some() {
+                super::merge::head_answered(
+                    state,
+                    url,
+                    meta.content_type.as_deref(),
+                    fx,
+                );
+            }
             if is_open {
                 if let Some(open) = &mut state.open {
                     open.content_type.clone_from(&meta.content_type);
@@ -302,6 +317,12 @@ pub(super) fn head(
                     // unless bookmarked or listed by the registry.
                     state.streams.forget_missing(path, status);
                 }
+            }
+            if state.merge.is_some()
+                && let Some(r) = state.readers.get_mut(url)
+                && r.pending_start.is_some()
+            {
+                r.connection = Connection::Failed(explain(&e));
             }
             if is_open {
                 let text = explain(&e);
@@ -473,6 +494,7 @@ pub(super) fn registry(
                 let url = state.url_of(&path);
                 fx.push(Effect::Head { url });
             }
+            super::merge::registry_created(state, &path, fx);
         }
         RegistryEvent::Deleted { path } => {
             state.streams.remove_from_registry(&path);

@@ -208,6 +208,7 @@ pub(super) fn open_url_at(
     // chosen (a reader it had before starts over).
     state.readers.idle.mode = state.reader().mode;
     state.readers.clear();
+    state.merge = None;
     state.open = Some(OpenStream {
         path,
         url: url.to_owned(),

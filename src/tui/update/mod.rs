@@ -8,10 +8,12 @@ mod input;
 pub mod inspector;
 mod lifecycle;
 mod search;
+mod merge;
 
 pub use actions::*;
 use input::input;
 pub use lifecycle::*;
+pub use merge::{open_glob, start as start_merge};
 
 use crossterm::event::{
     Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton,

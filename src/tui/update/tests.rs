@@ -6,6 +6,7 @@ mod composer;
 mod dialogs;
 mod inspector;
 mod interleave;
+mod merge;
 mod navigation;
 mod numbers;
 mod recovery;

@@ -7,6 +7,7 @@ pub mod dialog;
 pub mod help;
 pub mod inspector;
 use super::layout;
+pub mod merge;
 pub mod meta;
 pub mod search;
 pub mod status_bar;

@@ -49,20 +49,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     }
     let (conn, color) = connection_label(state);
     let dim = Style::new().fg(Color::DarkGray);
-    let mut spans = vec![
-        Span::styled(
-            format!(" ● {conn} "),
-            Style::new()
-                .fg(Color::Black)
-                .bg(color)
-                .add_modifier(Modifier::BOLD),
-        ),
-        Span::raw(" "),
-        Span::styled(
-            state.reader().mode.to_string(),
-            Style::new().fg(Color::Cyan),
-        ),
-    ];
+    let mut spans = if let Some(m) = &state.merge {
+        super::merge::status_spans(state, m)
+    } else {
+        vec![
+            Span::styled(
+                format!(" ● {conn} "),
+                Style::new()
+                    .fg(Color::Black)
+                    .bg(color)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(" "),
+            Span::styled(
+                state.reader().mode.to_string(),
+                Style::new().fg(Color::Cyan),
+            ),
+        ]
+    };
     if let Some(o) = &state.tail.last_offset {
         spans.push(Span::styled(" · offset ", dim));
         spans.push(Span::styled(safe(o), Style::new().fg(Color::Magenta)));

@@ -31,8 +31,20 @@ pub fn short_type(ct: Option<&str>) -> &'static str {
     }
 }
 
-fn row(e: &Entry, open: bool, selected: bool, width: usize) -> Line<'static> {
-    let marker = if open { "▶ " } else { "  " };
+fn row(
+    e: &Entry,
+    open: bool,
+    marked: bool,
+    selected: bool,
+    width: usize,
+) -> Line<'static> {
+    // `▶` the stream (or a stream) the tail shows, `*` marked for a merge.
+    let lead = match (open, marked) {
+        (true, true) => "▶*",
+        (true, false) => "▶ ",
+        (false, true) => " *",
+        (false, false) => "  ",
+    };
     let kind = short_type(e.content_type.as_deref());
     let flag = match (e.missing, e.closed) {
         (Some(404 | 410), _) => "gone",
@@ -48,7 +60,7 @@ fn row(e: &Entry, open: bool, selected: bool, width: usize) -> Line<'static> {
         }
     );
     let name_width =
-        width.saturating_sub(marker.chars().count() + tail.chars().count());
+        width.saturating_sub(lead.chars().count() + tail.chars().count());
     let mut name = safe(&e.path);
     if name.chars().count() > name_width {
         let keep = name_width.saturating_sub(1);
@@ -68,7 +80,7 @@ fn row(e: &Entry, open: bool, selected: bool, width: usize) -> Line<'static> {
         _ => base.fg(Color::DarkGray),
     };
     Line::from(vec![
-        Span::styled(marker, base.fg(Color::Green)),
+        Span::styled(lead, base.fg(Color::Green)),
         Span::styled(format!("{name}{}", " ".repeat(pad)), base),
         Span::styled(tail, flag_style),
     ])
@@ -161,9 +173,12 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         .take(rows)
         .map(|(i, &idx)| {
             let e = &s.entries[idx];
+            let merged =
+                state.merge.as_ref().is_some_and(|m| m.has_path(&e.path));
             row(
                 e,
-                open == Some(e.path.as_str()),
+                merged || open == Some(e.path.as_str()),
+                s.marked.contains(&e.path),
                 i == s.selected,
                 usize::from(inner.width),
             )

@@ -228,37 +228,45 @@ fn footer(state: &State, width: usize) -> Line<'static> {
         }
         None => vec![format!("caught up at {offset}"), "caught up".to_owned()],
     };
-    let (lines, style): (Vec<String>, Style) = match &state.reader().connection
+    let merged = state
+        .merge
+        .as_ref()
+        .map(|m| super::merge::footer_text(state, m));
+    let (lines, style): (Vec<String>, Style) = if let Some((lines, style)) =
+        merged
     {
-        Connection::Closed => (
-            vec![
-                format!(
-                    "■■ END OF STREAM · closed at {offset} · nothing more will arrive ■■"
-                ),
-                "■■ END OF STREAM · nothing more will arrive ■■".to_owned(),
-                "■■ END OF STREAM ■■".to_owned(),
-            ],
-            Style::new()
-                .fg(Color::White)
-                .bg(Color::Red)
-                .add_modifier(Modifier::BOLD),
-        ),
-        Connection::Live => {
-            let mode = state.reader().mode;
-            let mut v: Vec<String> = caught
-                .iter()
-                .flat_map(|c| {
-                    [
-                        format!("── {c} · live ({mode}) ──"),
-                        format!("{c} · live ({mode})"),
-                    ]
-                })
-                .collect();
-            v.push(format!("live ({mode})"));
-            (v, Style::new().fg(Color::Green))
-        }
-        Connection::CaughtUp => {
-            let mut v: Vec<String> = caught
+        (lines, style)
+    } else {
+        match &state.reader().connection {
+            Connection::Closed => (
+                vec![
+                    format!(
+                        "■■ END OF STREAM · closed at {offset} · nothing more will arrive ■■"
+                    ),
+                    "■■ END OF STREAM · nothing more will arrive ■■".to_owned(),
+                    "■■ END OF STREAM ■■".to_owned(),
+                ],
+                Style::new()
+                    .fg(Color::White)
+                    .bg(Color::Red)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Connection::Live => {
+                let mode = state.reader().mode;
+                let mut v: Vec<String> = caught
+                    .iter()
+                    .flat_map(|c| {
+                        [
+                            format!("── {c} · live ({mode}) ──"),
+                            format!("{c} · live ({mode})"),
+                        ]
+                    })
+                    .collect();
+                v.push(format!("live ({mode})"));
+                (v, Style::new().fg(Color::Green))
+            }
+            Connection::CaughtUp => {
+                let mut v: Vec<String> = caught
                 .iter()
                 .flat_map(|c| {
                     [
@@ -269,29 +277,33 @@ fn footer(state: &State, width: usize) -> Line<'static> {
                     ]
                 })
                 .collect();
-            v.push(format!("{} · not live", caught[caught.len() - 1]));
-            (v, Style::new().fg(Color::Yellow))
+                v.push(format!("{} · not live", caught[caught.len() - 1]));
+                (v, Style::new().fg(Color::Yellow))
+            }
+            Connection::CatchingUp | Connection::Connecting => (
+                vec![if c.messages == 0 {
+                    "… catching up".to_owned()
+                } else {
+                    format!(
+                        "… catching up: {} so far",
+                        unit(tail.kind, c.messages)
+                    )
+                }],
+                Style::new().fg(Color::DarkGray),
+            ),
+            Connection::Reconnecting { attempt, error, .. } => (
+                vec![format!(
+                    "… reconnecting (attempt {attempt}; R retries now): {}",
+                    safe(error)
+                )],
+                Style::new().fg(Color::Yellow),
+            ),
+            Connection::Failed(e) => (
+                vec![format!("✗ {} · R retries", safe(e))],
+                Style::new().fg(Color::Red),
+            ),
+            Connection::Idle => (vec![String::new()], Style::new()),
         }
-        Connection::CatchingUp | Connection::Connecting => (
-            vec![if c.messages == 0 {
-                "… catching up".to_owned()
-            } else {
-                format!("… catching up: {} so far", unit(tail.kind, c.messages))
-            }],
-            Style::new().fg(Color::DarkGray),
-        ),
-        Connection::Reconnecting { attempt, error, .. } => (
-            vec![format!(
-                "… reconnecting (attempt {attempt}; R retries now): {}",
-                safe(error)
-            )],
-            Style::new().fg(Color::Yellow),
-        ),
-        Connection::Failed(e) => (
-            vec![format!("✗ {} · R retries", safe(e))],
-            Style::new().fg(Color::Red),
-        ),
-        Connection::Idle => (vec![String::new()], Style::new()),
     };
     let gap = if tail.follow { "" } else { " " };
     let fits =
@@ -327,9 +339,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let tail = &state.tail;
     let dim = Style::new().fg(Color::DarkGray);
     let mut extra = Vec::new();
-    if let Some(open) = &state.open {
+    let shown = match (&state.open, &state.merge) {
+        (Some(open), _) => Some(safe(&open.path)),
+        (None, Some(m)) => Some(format!("merged: {}", safe(&m.label()))),
+        (None, None) => None,
+    };
+    if let Some(shown) = shown {
         extra.push(Span::styled(
-            format!("{} ", safe(&open.path)),
+            format!("{shown} "),
             Style::new().fg(Color::Green),
         ));
         // The search's count before the rest: a narrow title cuts its end.
@@ -386,7 +403,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let foot_line = super::search::line(state)
         .unwrap_or_else(|| footer(state, usize::from(foot.width)));
     frame.render_widget(Paragraph::new(foot_line), foot);
-    if state.open.is_none() {
+    if state.open.is_none() && state.merge.is_none() {
         frame.render_widget(
             Paragraph::new("open a stream: pick one in the list and press Enter, or o to type a path")
                 .style(dim)

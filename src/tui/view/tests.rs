@@ -7,6 +7,7 @@ mod dialogs;
 mod explorer;
 mod inspector;
 mod search;
+mod merge;
 mod tail_view;
 
 use std::time::{Duration, Instant};

@@ -38,13 +38,21 @@ pub fn message_rows(
 ) -> Vec<Line<'static>> {
     let b = &tail.batches[batch];
     let raw = b.message(message);
-    let lines = match tail.kind {
+    let mut lines = match tail.kind {
         ContentKind::Json => format::json_lines(raw, shape.style, theme),
         ContentKind::Text => format::text_message_lines(raw, theme),
         ContentKind::Binary => {
             format::hex_lines(raw, b.message_position(message), theme)
         }
     };
+    // A merged tail tags each message with its stream, in its colour (the
+    // name stays when colours are off).
+    if let Some(tag) = b.source.and_then(|i| tail.tags.get(usize::from(i)))
+        && let Some(first) = lines.first_mut()
+    {
+        let span = crate::tui::state::merge::tag_span(tag);
+        first.spans.insert(0, span);
+    }
     match shape.wrap {
         Some(width) if tail.kind != ContentKind::Binary => lines
             .into_iter()
