@@ -178,8 +178,10 @@ impl JqError {
             return None;
         };
         let at = text.find("at character ")? + "at character ".len();
-        let digits: String =
-            text[at..].chars().take_while(char::is_ascii_digit).collect();
+        let digits: String = text[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         digits.parse().ok()
     }
 }

@@ -46,6 +46,10 @@ pub enum Action {
     ScrollLeft,
     ScrollRight,
     ToggleHeaders,
+    /// Open the tail's filter line (jq on JSON, lines on text).
+    FilterTail,
+    /// Clear the tail's filter.
+    ClearFilter,
     // Composer.
     Send,
     SendAndClose,

@@ -62,6 +62,11 @@ pub enum Effect {
     SaveBookmarks(Box<Bookmarks>),
     /// Put text on the clipboard.
     Copy(String),
+    /// Come back with `Message::FilterStep` through the message channel,
+    /// so that input and frames take turns with a long re-filter.
+    FilterStep,
+    /// Write the filter history (the newest pending one wins).
+    SaveFilterHistory(Vec<String>),
     /// Put text on the clipboard and say what it is (`note`).
     CopyNoted {
         text: String,

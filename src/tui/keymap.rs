@@ -139,6 +139,8 @@ const DEFAULT: &[Row] = &[
     b(P(Pane::Tail), &[k('p')], Action::ToggleJsonStyle, "JSON: pretty / compact", Some("pretty")),
     b(P(Pane::Tail), &[k('m')], Action::Bookmark, "bookmark the selected message", Some("mark")),
     b(P(Pane::Tail), &[k('\'')], Action::Bookmarks, "bookmarks: jump, rename, delete", Some("marks")),
+    b(P(Pane::Tail), &[k('|')], Action::FilterTail, "filter the tail: jq on JSON, lines on text", None),
+    b(P(Pane::Tail), &[code(KeyCode::Esc)], Action::ClearFilter, "clear the tail's filter (everything shows again)", None),
     b(P(Pane::Tail), &[k('J')], Action::Jump, "restart from the beginning, now or an offset", Some("jump")),
     b(P(Pane::Tail), &[k('y')], Action::CopyMessage, "copy the selected message", Some("copy")),
     b(P(Pane::Tail), &[k('Y')], Action::CopyOffset, "copy the offset where the selected batch starts", None),

@@ -104,6 +104,8 @@ pub enum Message {
     Saved(Result<(), String>),
     /// The clipboard took the text (or not).
     Copied(Result<String, String>),
+    /// Evaluate the next step of the tail's filter.
+    FilterStep,
 }
 
 /// A client error as one line: what happened, with the HTTP status, and

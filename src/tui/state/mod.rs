@@ -4,6 +4,7 @@
 pub mod composer;
 pub mod detail;
 pub mod dialog;
+pub mod filter;
 pub mod meta;
 pub mod streams;
 pub mod tail;
@@ -19,6 +20,7 @@ use crate::tui::keymap::Keymap;
 pub use composer::Composer;
 pub use detail::DetailState;
 pub use dialog::{Dialog, DialogKind};
+pub use filter::Filter;
 pub use meta::Meta;
 pub use streams::Streams;
 pub use tail::{Tail, TailView};
@@ -153,6 +155,8 @@ pub struct State {
     pub streams: Streams,
     pub open: Option<OpenStream>,
     pub tail: Tail,
+    /// The tail's live filter (`|`): what of the tail is shown.
+    pub filter: Filter,
     pub meta: Meta,
     pub composer: Composer,
     pub overlay: Option<Overlay>,
@@ -198,6 +202,7 @@ impl State {
             streams: Streams::default(),
             open: None,
             tail: Tail::new(ContentKind::Json, tail::Limits::default()),
+            filter: Filter::default(),
             meta: Meta::default(),
             composer: Composer::new(),
             overlay: None,
@@ -298,6 +303,7 @@ impl State {
             None => {
                 self.focus == Pane::Composer
                     || (self.focus == Pane::Streams && self.streams.filtering)
+                    || (self.focus == Pane::Tail && self.filter.line.is_some())
             }
         }
     }

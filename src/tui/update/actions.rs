@@ -9,6 +9,12 @@ use super::*;
 
 /// Carries out a keymap action.
 pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    if state.focus == Pane::Tail
+        && state.filter.active.is_some()
+        && filter::act(state, action)
+    {
+        return;
+    }
     let height = tail_height(state);
     let shape = tail_shape(state);
     match action {
@@ -206,6 +212,10 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             settle_view(state);
         }
         Action::Detail => open_detail(state),
+        Action::FilterTail => filter::open_line(state),
+        Action::ClearFilter => {
+            state.notify(Level::Info, "no filter to clear (| sets one)");
+        }
         Action::ToggleJsonStyle => {
             state.json_style = match state.json_style {
                 JsonStyle::Pretty => JsonStyle::Compact,

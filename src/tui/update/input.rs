@@ -154,6 +154,10 @@ pub(super) fn handle_key(
         filter_key(state, key, fx);
         return;
     }
+    if state.focus == Pane::Tail && state.filter.line.is_some() {
+        filter::line_key(state, key, fx);
+        return;
+    }
     let editing = state.focus == Pane::Composer;
     if let Some(action) = state.keymap.lookup(&key, state.focus, editing) {
         act(state, action, fx);
@@ -227,6 +231,8 @@ pub(super) fn paste(state: &mut State, text: &str) {
             .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
             .collect();
         state.composer.editor.insert_str(clean);
+    } else if state.focus == Pane::Tail && state.filter.line.is_some() {
+        filter::paste(state, text);
     } else if state.focus == Pane::Streams && state.streams.filtering {
         let mut f = state.streams.filter.clone();
         f.extend(text.chars().filter(|c| !c.is_control()));
@@ -274,6 +280,9 @@ pub(super) fn mouse_input(
         MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
             let up = mouse.kind == MouseEventKind::ScrollUp;
             match pane {
+                Pane::Tail if state.filter.active.is_some() => {
+                    filter::wheel(state, up);
+                }
                 Pane::Tail => {
                     let (h, shape) = (tail_height(state), tail_shape(state));
                     scroll::move_by(

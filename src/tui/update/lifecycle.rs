@@ -67,6 +67,7 @@ pub(super) fn jump_to_mark(
     if state.tail.batches.is_empty() {
         state.tail = fresh;
         state.jump = None;
+        filter::restart(state, fx);
     } else {
         state.jump = Some(Box::new(fresh));
     }
@@ -208,6 +209,9 @@ pub(super) fn open_url_at(
     });
     state.tail =
         Tail::new(ContentKind::of(content_type.as_deref()), state.tail.limits);
+    // A filter belongs to the stream it was typed for.
+    state.filter.active = None;
+    state.filter.line = None;
     state.meta = crate::tui::state::Meta::default();
     state.meta.loading = true;
     state.reader.connection = Connection::Connecting;

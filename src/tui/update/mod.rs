@@ -4,6 +4,7 @@
 mod actions;
 mod dialogs;
 mod events;
+mod filter;
 mod input;
 mod lifecycle;
 
@@ -61,6 +62,7 @@ pub fn update(state: &mut State, message: Message) -> Vec<Effect> {
         Message::Saved(Err(e)) => {
             state.notify(Level::Error, format!("bookmarks not saved: {e}"));
         }
+        Message::FilterStep => filter::step(state, &mut fx),
         Message::Copied(Ok(what)) => state.notify(Level::Info, what),
         Message::Copied(Err(e)) => {
             state.notify(Level::Error, format!("copy failed: {e}"));

@@ -4,6 +4,7 @@
 
 mod composer;
 mod dialogs;
+mod filter;
 mod interleave;
 mod navigation;
 mod numbers;

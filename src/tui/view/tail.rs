@@ -331,6 +331,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!("{} ", safe(&open.path)),
             Style::new().fg(Color::Green),
         ));
+        if let Some(active) = &state.filter.active {
+            extra.extend(super::filter::title_spans(state, active));
+        }
         let mut counts = if tail.kind == ContentKind::Binary {
             human_bytes(tail.total_bytes)
         } else {
@@ -378,12 +381,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if inner.height == 0 {
         return;
     }
-    let body = Rect::new(inner.x, inner.y, inner.width, inner.height - 1);
-    let foot = Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1);
-    frame.render_widget(
-        Paragraph::new(footer(state, usize::from(foot.width))),
-        foot,
-    );
+    let active = state.filter.active.as_ref();
+    let line = super::filter::line_rows(state, usize::from(inner.width));
+    let below = u16::try_from(line.len()).unwrap_or(0).max(1);
+    let below = below.min(inner.height);
+    let body = Rect::new(inner.x, inner.y, inner.width, inner.height - below);
+    let foot =
+        Rect::new(inner.x, inner.y + inner.height - below, inner.width, below);
+    if line.is_empty() {
+        let own = active.and_then(|a| super::filter::footer(state, a));
+        let text =
+            own.unwrap_or_else(|| footer(state, usize::from(foot.width)));
+        frame.render_widget(Paragraph::new(text), foot);
+    } else {
+        frame.render_widget(Paragraph::new(line), foot);
+    }
     if state.open.is_none() {
         frame.render_widget(
             Paragraph::new("open a stream: pick one in the list and press Enter, or o to type a path")
@@ -393,16 +405,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     }
-    let rows = visible_rows(
-        state,
-        usize::from(body.height),
-        usize::from(body.width),
-        theme,
-    );
+    let rows = match active {
+        Some(a) => {
+            super::filter::rows(state, a, usize::from(body.height), theme)
+        }
+        None => visible_rows(
+            state,
+            usize::from(body.height),
+            usize::from(body.width),
+            theme,
+        ),
+    };
     if rows.is_empty() {
-        let text = match &state.meta.head_error {
-            Some(e) => e.clone(),
-            None => "waiting for data…".to_owned(),
+        let text = match (&state.meta.head_error, active) {
+            (Some(e), _) => e.clone(),
+            (None, Some(_)) if state.tail.last_item().is_some() => {
+                "no message matches the filter".to_owned()
+            }
+            (None, _) => "waiting for data…".to_owned(),
         };
         frame.render_widget(
             Paragraph::new(text)
@@ -412,7 +432,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     }
-    let selected = if tail.follow { None } else { tail.selected };
+    let selected = match active {
+        Some(a) => a.selected,
+        None if tail.follow => None,
+        None => tail.selected,
+    };
     for (i, (id, line)) in rows.into_iter().enumerate() {
         let y = body.y + u16::try_from(i).unwrap_or(u16::MAX);
         let r = Rect::new(body.x, y, body.width, 1);
