@@ -27,17 +27,17 @@ pub fn title_spans(state: &State, active: &Active) -> Vec<Span<'static>> {
     vec![
         Span::styled(
             format!(
-                "| {}: {} ",
-                label(state.tail.kind, active.line),
-                safe(&active.source)
+                "| {} of {} shown ",
+                count(active.shown.len() as u64),
+                count(buffered)
             ),
             accent.add_modifier(Modifier::BOLD),
         ),
         Span::styled(
             format!(
-                "{} of {} shown ",
-                count(active.shown.len() as u64),
-                count(buffered)
+                "{}: {} ",
+                label(state.tail.kind, active.line),
+                safe(&active.source)
             ),
             accent,
         ),
@@ -128,42 +128,47 @@ pub fn footer(state: &State, active: &Active) -> Option<Line<'static>> {
 
 /// The filter line being typed, and the line above it: the compile error
 /// (the previous filter stays applied) with a mark under its column.
-pub fn line_rows(state: &State, width: usize) -> Vec<Line<'static>> {
+pub fn line_rows(state: &State) -> Vec<Line<'static>> {
     let Some(line) = &state.filter.line else {
         return Vec::new();
     };
     let prompt = format!("| {}: ", label(state.tail.kind, line.kind));
-    let value = safe(&line.input.value);
-    let cursor = line.input.cursor.min(value.chars().count());
-    let before: String = value.chars().take(cursor).collect();
-    let after: String = value.chars().skip(cursor).collect();
+    let chars: Vec<char> = line.input.value.chars().collect();
+    let cursor = line.input.cursor.min(chars.len());
+    // The character where a compile error is, marked in red.
+    let bad = line.error.as_ref().and_then(|e| e.column).map(|c| c - 1);
     let accent = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
-    let input = Line::from(vec![
-        Span::styled(prompt.clone(), accent),
-        Span::raw(before),
-        Span::styled("▏", Style::new().fg(Color::Cyan)),
-        Span::raw(after),
-    ]);
+    let mut spans = vec![Span::styled(prompt, accent)];
+    for i in 0..=chars.len() {
+        if i == cursor {
+            spans.push(Span::styled("▏", Style::new().fg(Color::Cyan)));
+        }
+        let Some(c) = chars.get(i) else { break };
+        let text = safe(&c.to_string());
+        if Some(i) == bad {
+            spans.push(Span::styled(
+                text,
+                Style::new().fg(Color::White).bg(Color::Red),
+            ));
+        } else {
+            spans.push(Span::raw(text));
+        }
+    }
+    if bad.is_some_and(|b| b >= chars.len()) {
+        spans.push(Span::styled(" ", Style::new().bg(Color::Red)));
+    }
+    let input = Line::from(spans);
     let hint = if state.tail.kind == ContentKind::Json {
         "Enter applies · Esc clears · ↑/↓ history"
     } else {
         "Enter applies · Esc clears · ↑/↓ history · Ctrl-R regex / substring"
     };
     let above = match &line.error {
-        Some(e) => {
-            let mark = e.column.map_or(String::new(), |c| {
-                format!("{}^ ", " ".repeat(prompt.chars().count() + c - 1))
-            });
-            Line::from(vec![
-                Span::styled(mark, Style::new().fg(Color::Red)),
-                Span::styled(
-                    format!("{} (the filter applied stays)", safe(&e.text)),
-                    Style::new().fg(Color::Red),
-                ),
-            ])
-        }
+        Some(e) => Line::styled(
+            format!("✗ {} (the filter applied stays)", safe(&e.text)),
+            Style::new().fg(Color::Red),
+        ),
         None => Line::styled(hint, Style::new().fg(Color::DarkGray)),
     };
-    let _ = width;
     vec![above, input]
 }

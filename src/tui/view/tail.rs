@@ -203,9 +203,12 @@ fn visible_rows(
 fn footer(state: &State, width: usize) -> Line<'static> {
     let tail = &state.tail;
     let offset = tail.last_offset.as_deref().map(safe).unwrap_or_default();
+    // A filter keeps the tail's selection on its cursor; its own footer
+    // says when it is paused.
+    let follow = tail.follow || state.filter.active.is_some();
     let below = tail.new_below();
     let marker_style = Style::new().fg(Color::Black).bg(Color::Yellow);
-    let markers: Vec<String> = if tail.follow {
+    let markers: Vec<String> = if follow {
         vec![String::new()]
     } else {
         vec![
@@ -292,7 +295,7 @@ fn footer(state: &State, width: usize) -> Line<'static> {
         ),
         Connection::Idle => (vec![String::new()], Style::new()),
     };
-    let gap = if tail.follow { "" } else { " " };
+    let gap = if follow { "" } else { " " };
     let fits =
         |m: &str, l: &str| Line::raw(format!("{m}{gap}{l}")).width() <= width;
     // The line whole first, with the longest marker that leaves it so.
@@ -382,7 +385,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let active = state.filter.active.as_ref();
-    let line = super::filter::line_rows(state, usize::from(inner.width));
+    let line = super::filter::line_rows(state);
     let below = u16::try_from(line.len()).unwrap_or(0).max(1);
     let below = below.min(inner.height);
     let body = Rect::new(inner.x, inner.y, inner.width, inner.height - below);
