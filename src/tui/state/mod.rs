@@ -145,8 +145,10 @@ pub struct State {
     pub tail_view: TailView,
     /// Whether the screen shows colours (`NO_COLOR` turns them off).
     pub colours: Colours,
-    /// What every key does (the defaults; the config's `[keys]` later).
+    /// What every key does (the defaults with the config's `[keys]`).
     pub keymap: Keymap,
+    /// The colours of the theme (unused when `colours` is off).
+    pub palette: crate::tui::palette::Palette,
     pub notice: Option<Notice>,
     pub bookmarks: Bookmarks,
     /// Where a stream opened starts reading (the config's `tail.start`).
@@ -189,6 +191,7 @@ impl State {
             tail_view: TailView::default(),
             colours: Colours::Ansi,
             keymap: Keymap::default(),
+            palette: crate::tui::palette::Palette::default(),
             notice: None,
             bookmarks: Bookmarks::default(),
             start_default: crate::config::TailStart::default(),

@@ -56,6 +56,8 @@ pub fn draw(frame: &mut Frame, state: &State) {
     }
     if no_color {
         strip_colours(frame.buffer_mut());
+    } else {
+        state.palette.apply(frame.buffer_mut());
     }
 }
 
