@@ -116,6 +116,76 @@ impl Filter {
     }
 }
 
+/// What a filter makes of one message, as the explorer's live filter
+/// shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// No output was truthy (none at all, or only `false` / `null`).
+    Hidden,
+    /// Shown as it is: every output was a boolean or the message itself
+    /// (`select(...)`, a predicate such as `.level == "error"`).
+    Raw,
+    /// Shown as what the filter yields instead (a projection), each
+    /// output as compact JSON.
+    Projected(Vec<String>),
+}
+
+impl Filter {
+    /// Runs the filter on one message for the explorer: shown when some
+    /// output is truthy, as itself or as the outputs (see [`Outcome`]).
+    pub fn eval(&self, message: &[u8]) -> Result<Outcome, JqError> {
+        if nests_deeper_than(message, MAX_DEPTH) {
+            return Err(JqError::TooDeep);
+        }
+        let input = jaq_json::read::parse_single(message)
+            .map_err(|e| JqError::Input(e.to_string()))?;
+        let ctx =
+            Ctx::<data::JustLut<Val>>::new(&self.program.lut, Vars::new([]));
+        let mut outputs = Vec::new();
+        for value in self.program.id.run((ctx, input.clone())).map(unwrap_valr)
+        {
+            outputs.push(value.map_err(|e| JqError::Run(e.to_string()))?);
+        }
+        if !outputs.iter().any(jaq_core::ValT::as_bool) {
+            return Ok(Outcome::Hidden);
+        }
+        if outputs
+            .iter()
+            .all(|v| matches!(v, Val::Bool(_)) || *v == input)
+        {
+            return Ok(Outcome::Raw);
+        }
+        let compact = jaq_json::write::Pp::default();
+        let mut buf = Vec::new();
+        let texts = outputs
+            .iter()
+            .map(|v| {
+                buf.clear();
+                jaq_json::write::write(&mut buf, &compact, 0, v)
+                    .expect("writing to a Vec cannot fail");
+                String::from_utf8_lossy(&buf).into_owned()
+            })
+            .collect();
+        Ok(Outcome::Projected(texts))
+    }
+}
+
+impl JqError {
+    /// Where a compile error is, as a 1-based character column of the
+    /// filter, when the error names one.
+    pub fn column(&self) -> Option<usize> {
+        let JqError::Compile(text) = self else {
+            return None;
+        };
+        let at = text.find("at character ")? + "at character ".len();
+        let digits: String = text[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    }
+}
+
 /// Whether `json` has more than `limit` arrays and objects open at once
 /// (brackets inside strings do not count). One pass, no recursion.
 fn nests_deeper_than(json: &[u8], limit: usize) -> bool {
@@ -266,6 +336,43 @@ mod tests {
         assert!(!nests_deeper_than(b"[[1],[2],{\"a\":[3]}]", 3));
         let filter = Filter::compile("length").unwrap();
         assert_eq!(filter.run(text.as_bytes()).unwrap(), ["2"]);
+    }
+
+    #[test]
+    fn outcomes_of_selects_predicates_and_projections() {
+        let eval = |f: &str, m: &str| {
+            Filter::compile(f).unwrap().eval(m.as_bytes()).unwrap()
+        };
+        let err = r#"{"level":"error","id":1,"status":"x"}"#;
+        let info = r#"{"level":"info","id":2}"#;
+        let sel = r#"select(.level == "error")"#;
+        assert_eq!(eval(sel, err), Outcome::Raw);
+        assert_eq!(eval(sel, info), Outcome::Hidden);
+        assert_eq!(eval(r#".level == "error""#, err), Outcome::Raw);
+        assert_eq!(eval(r#".level == "error""#, info), Outcome::Hidden);
+        assert_eq!(
+            eval("{id, status}", err),
+            Outcome::Projected(vec![r#"{"id":1,"status":"x"}"#.into()])
+        );
+        assert_eq!(eval(".missing", info), Outcome::Hidden);
+        assert_eq!(
+            eval(".id, .level", info),
+            Outcome::Projected(vec!["2".into(), r#""info""#.into()])
+        );
+        assert_eq!(eval("empty", info), Outcome::Hidden);
+        assert!(matches!(
+            Filter::compile(".a").unwrap().eval(b"[1]"),
+            Err(JqError::Run(_))
+        ));
+    }
+
+    #[test]
+    fn compile_errors_tell_the_column() {
+        let err = Filter::compile("select(.a ==)").unwrap_err();
+        assert_eq!(err.column(), Some(13), "{err}");
+        let err = Filter::compile(".a | nosuch").unwrap_err();
+        assert_eq!(err.column(), Some(6), "{err}");
+        assert_eq!(JqError::TooDeep.column(), None);
     }
 
     #[test]

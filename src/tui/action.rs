@@ -58,6 +58,8 @@ pub enum Action {
     PrevMatch,
     ClearSearch,
     ToggleRegex,
+    /// Open the tail's filter line (jq on JSON, lines on text).
+    FilterTail,
     // Composer.
     Send,
     SendAndClose,

@@ -68,6 +68,11 @@ pub enum Effect {
     SearchStep {
         generation: u64,
     },
+    /// Come back with `Message::FilterStep` through the message channel,
+    /// so that input and frames take turns with a long re-filter.
+    FilterStep,
+    /// Write the filter history (the newest pending one wins).
+    SaveFilterHistory(Vec<String>),
     /// Put text on the clipboard and say what it is (`note`).
     CopyNoted {
         text: String,

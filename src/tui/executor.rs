@@ -59,6 +59,10 @@ pub struct Executor {
     all: CancellationToken,
     clipboard: Box<dyn Clipboard>,
     bookmarks_path: Option<PathBuf>,
+    /// Where the tail filter's history is kept (beside the bookmarks).
+    filters_path: Option<PathBuf>,
+    /// The newest filter history not yet written.
+    newest_filters: Arc<std::sync::Mutex<Option<Vec<String>>>>,
     saves: Arc<Mutex<()>>,
     /// The newest bookmarks snapshot not yet written: a save that finds it
     /// taken by a later one writes nothing (only the newest pending save
@@ -92,6 +96,8 @@ impl Executor {
             all,
             clipboard,
             bookmarks_path,
+            filters_path: None,
+            newest_filters: Arc::new(std::sync::Mutex::new(None)),
             saves: Arc::new(Mutex::new(())),
             newest_save: Arc::new(std::sync::Mutex::new(None)),
             heads: Arc::new(Semaphore::new(HEADS_AT_ONCE)),
@@ -213,6 +219,15 @@ impl Executor {
             }
             Effect::SaveBookmarks(bookmarks) => self.save(*bookmarks),
             Effect::Copy(text) => return Some(self.copy(&text, None)),
+            Effect::FilterStep => {
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(Message::FilterStep).await;
+                });
+            }
+            Effect::SaveFilterHistory(history) => {
+                self.save_filter_history(history);
+            }
             Effect::CopyNoted { text, note } => {
                 return Some(self.copy(&text, Some(&note)));
             }
@@ -265,6 +280,42 @@ impl Executor {
         for (_, c) in self.readers.drain() {
             c.cancel();
         }
+    }
+
+    /// Keeps the filter history in `path` (written atomically).
+    #[must_use]
+    pub fn with_filter_history(mut self, path: Option<PathBuf>) -> Self {
+        self.filters_path = path;
+        self
+    }
+
+    /// Writes the filter history as the bookmarks are written: one at a
+    /// time, the newest pending one, atomically.
+    fn save_filter_history(&mut self, history: Vec<String>) {
+        let Some(path) = self.filters_path.clone() else {
+            return;
+        };
+        let order = self.saves.clone();
+        let newest = self.newest_filters.clone();
+        *lock(&newest) = Some(history);
+        let tx = self.tx.clone();
+        self.pending.spawn(async move {
+            let _guard = order.lock().await;
+            let Some(history) = lock(&newest).take() else {
+                return;
+            };
+            let result = tokio::task::spawn_blocking(move || {
+                save_filter_history(&path, &history)
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+            if let Err(e) = result {
+                let _ = tx.try_send(Message::Saved(Err(format!(
+                    "filter history: {e}"
+                ))));
+            }
+        });
     }
 
     fn save(&mut self, bookmarks: Bookmarks) {
@@ -669,6 +720,29 @@ fn registry_event(v: &serde_json::Value) -> Option<RegistryEvent> {
                 .map(str::to_owned),
         },
     })
+}
+
+/// The filter history file beside the bookmarks file.
+pub fn filter_history_path(bookmarks: &std::path::Path) -> PathBuf {
+    bookmarks.with_file_name("filters.json")
+}
+
+/// Reads the filter history (a JSON array of strings); a missing or
+/// unreadable file is an empty history (it is only a convenience).
+pub fn load_filter_history(path: &std::path::Path) -> Vec<String> {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Vec<String>>(&b).ok())
+        .unwrap_or_default()
+}
+
+/// Writes the filter history atomically (temp file, then rename).
+pub fn save_filter_history(
+    path: &std::path::Path,
+    history: &[String],
+) -> std::io::Result<()> {
+    let bytes = serde_json::to_vec_pretty(history)?;
+    crate::bookmarks::write_atomically(path, &bytes)
 }
 
 #[cfg(test)]

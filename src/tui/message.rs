@@ -115,6 +115,8 @@ pub enum Message {
     SearchStep {
         generation: u64,
     },
+    /// Evaluate the next step of the tail's filter.
+    FilterStep,
 }
 
 /// A client error as one line: what happened, with the HTTP status, and

@@ -275,6 +275,11 @@ where
     // the stream given clears what the status bar said before).
     let mut problems = setup.notices;
     let mut bookmarks_path = setup.bookmarks_path;
+    let filters_path =
+        bookmarks_path.as_deref().map(executor::filter_history_path);
+    if let Some(path) = &filters_path {
+        state.filter.history = executor::load_filter_history(path);
+    }
     if let Some(path) = &bookmarks_path {
         match Bookmarks::load(path) {
             Ok(b) => state.bookmarks = b,
@@ -325,7 +330,8 @@ where
         tx,
         setup.clipboard,
         bookmarks_path,
-    );
+    )
+    .with_filter_history(filters_path);
     app::run(terminal, input, state, executor, rx, initial, stop).await
 }
 

@@ -4,6 +4,7 @@
 pub mod composer;
 pub mod detail;
 pub mod dialog;
+pub mod filter;
 pub mod inspector;
 pub mod merge;
 pub mod meta;
@@ -23,6 +24,7 @@ use crate::tui::keymap::Keymap;
 pub use composer::Composer;
 pub use detail::DetailState;
 pub use dialog::{Dialog, DialogKind};
+pub use filter::Filter;
 pub use meta::Meta;
 pub use reader::{Reader, Readers};
 pub use search::Search;
@@ -138,6 +140,8 @@ pub struct State {
     pub tail: Tail,
     /// The tail's search (`/`): the line typed, the matches found.
     pub search: Search,
+    /// The tail's live filter (`|`): what of the tail is shown.
+    pub filter: Filter,
     pub meta: Meta,
     pub composer: Composer,
     pub overlay: Option<Overlay>,
@@ -192,6 +196,7 @@ impl State {
             open: None,
             tail: Tail::new(ContentKind::Json, tail::Limits::default()),
             search: Search::default(),
+            filter: Filter::default(),
             meta: Meta::default(),
             composer: Composer::new(),
             overlay: None,
@@ -309,7 +314,9 @@ impl State {
             None => {
                 self.focus == Pane::Composer
                     || (self.focus == Pane::Streams && self.streams.filtering)
-                    || (self.focus == Pane::Tail && self.search.line.is_some())
+                    || (self.focus == Pane::Tail
+                        && (self.search.line.is_some()
+                            || self.filter.line.is_some()))
             }
         }
     }

@@ -9,6 +9,12 @@ use super::*;
 
 /// Carries out a keymap action.
 pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    if state.focus == Pane::Tail
+        && state.filter.active.is_some()
+        && filter::act(state, action)
+    {
+        return;
+    }
     let height = tail_height(state);
     let shape = tail_shape(state);
     match action {
@@ -216,6 +222,7 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::NextMatch => search::go(state, true),
         Action::PrevMatch => search::go(state, false),
         Action::ClearSearch => search::escape(state),
+        Action::FilterTail => filter::open_line(state),
         Action::ToggleJsonStyle => {
             state.json_style = match state.json_style {
                 JsonStyle::Pretty => JsonStyle::Compact,

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{jump_to_mark, restart_reader};
+use super::{filter, jump_to_mark, restart_reader};
 use crate::client::LiveMode;
 use crate::client::{Error, StreamMetadata};
 use crate::tui::effect::Effect;
@@ -142,6 +142,7 @@ pub(super) fn reader(
     {
         state.tail = *fresh;
         super::search::tail_replaced(state, fx);
+        filter::restart(state, fx);
     }
     match event {
         ReaderEvent::Batch { incoming, info, at } => {
@@ -160,6 +161,7 @@ pub(super) fn reader(
             }
             let n = state.tail.push(incoming);
             super::search::arrived(state, fx);
+            filter::on_batch(state, fx);
             // Catch-up is counted apart: it is not the live rate.
             if state.meta.catch_up.record(n, at, up_to_date || closed) {
                 state.meta.rate.record(n, at);

@@ -159,6 +159,10 @@ pub(super) fn handle_key(
         filter_key(state, key, fx);
         return;
     }
+    if state.focus == Pane::Tail && state.filter.line.is_some() {
+        filter::line_key(state, key, fx);
+        return;
+    }
     if state.focus == Pane::Tail && state.search.line.is_some() {
         search::line_key(state, key, fx);
         return;
@@ -244,6 +248,8 @@ pub(super) fn paste(state: &mut State, text: &str) {
             .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
             .collect();
         state.composer.editor.insert_str(clean);
+    } else if state.focus == Pane::Tail && state.filter.line.is_some() {
+        filter::paste(state, text);
     } else if state.focus == Pane::Tail && search::paste(state, text) {
     } else if state.focus == Pane::Streams && state.streams.filtering {
         let mut f = state.streams.filter.clone();
@@ -292,6 +298,9 @@ pub(super) fn mouse_input(
         MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
             let up = mouse.kind == MouseEventKind::ScrollUp;
             match pane {
+                Pane::Tail if state.filter.active.is_some() => {
+                    filter::wheel(state, up);
+                }
                 Pane::Tail => {
                     let (h, shape) = (tail_height(state), tail_shape(state));
                     scroll::move_by(

@@ -71,6 +71,7 @@ pub(super) fn jump_to_mark(
         state.tail = fresh;
         state.jump = None;
         super::search::tail_replaced(state, fx);
+        filter::restart(state, fx);
     } else {
         state.jump = Some(Box::new(fresh));
     }
@@ -217,6 +218,9 @@ pub(super) fn open_url_at(
     state.tail =
         Tail::new(ContentKind::of(content_type.as_deref()), state.tail.limits);
     super::search::tail_replaced(state, fx);
+    // A filter belongs to the stream it was typed for.
+    state.filter.active = None;
+    state.filter.line = None;
     state.meta = crate::tui::state::Meta::default();
     state.meta.loading = true;
     state.reader_mut().connection = Connection::Connecting;

@@ -4,11 +4,12 @@
 mod actions;
 mod dialogs;
 mod events;
+mod filter;
 mod input;
 pub mod inspector;
 mod lifecycle;
-mod search;
 mod merge;
+mod search;
 
 pub use actions::*;
 use input::input;
@@ -68,6 +69,7 @@ pub fn update(state: &mut State, message: Message) -> Vec<Effect> {
         Message::Requests { events, dropped } => {
             state.inspector.record(events, dropped);
         }
+        Message::FilterStep => filter::step(state, &mut fx),
         Message::Copied(Ok(what)) => state.notify(Level::Info, what),
         Message::Copied(Err(e)) => {
             state.notify(Level::Error, format!("copy failed: {e}"));

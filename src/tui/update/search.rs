@@ -121,6 +121,8 @@ pub(super) fn go(state: &mut State, forward: bool) {
 /// Esc in the tail: a search under way stops; a finished one is cleared.
 pub(super) fn escape(state: &mut State) {
     let Some(a) = &state.search.active else {
+        // No search: Esc clears the tail's filter, if one is set.
+        super::filter::clear(state);
         return;
     };
     let text = if a.scan == Scan::Running {

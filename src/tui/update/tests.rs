@@ -4,6 +4,7 @@
 
 mod composer;
 mod dialogs;
+mod filter;
 mod inspector;
 mod interleave;
 mod merge;

@@ -203,9 +203,12 @@ fn visible_rows(
 fn footer(state: &State, width: usize) -> Line<'static> {
     let tail = &state.tail;
     let offset = tail.last_offset.as_deref().map(safe).unwrap_or_default();
+    // A filter keeps the tail's selection on its cursor; its own footer
+    // says when it is paused.
+    let follow = tail.follow || state.filter.active.is_some();
     let below = tail.new_below();
     let marker_style = Style::new().fg(Color::Black).bg(Color::Yellow);
-    let markers: Vec<String> = if tail.follow {
+    let markers: Vec<String> = if follow {
         vec![String::new()]
     } else {
         vec![
@@ -305,7 +308,7 @@ fn footer(state: &State, width: usize) -> Line<'static> {
             Connection::Idle => (vec![String::new()], Style::new()),
         }
     };
-    let gap = if tail.follow { "" } else { " " };
+    let gap = if follow { "" } else { " " };
     let fits =
         |m: &str, l: &str| Line::raw(format!("{m}{gap}{l}")).width() <= width;
     // The line whole first, with the longest marker that leaves it so.
@@ -351,6 +354,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ));
         // The search's count before the rest: a narrow title cuts its end.
         extra.extend(super::search::title_spans(state));
+        if let Some(active) = &state.filter.active {
+            extra.extend(super::filter::title_spans(state, active));
+        }
         let mut counts = if tail.kind == ContentKind::Binary {
             human_bytes(tail.total_bytes)
         } else {
@@ -398,11 +404,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if inner.height == 0 {
         return;
     }
-    let body = Rect::new(inner.x, inner.y, inner.width, inner.height - 1);
-    let foot = Rect::new(inner.x, inner.y + inner.height - 1, inner.width, 1);
-    let foot_line = super::search::line(state)
-        .unwrap_or_else(|| footer(state, usize::from(foot.width)));
-    frame.render_widget(Paragraph::new(foot_line), foot);
+    let active = state.filter.active.as_ref();
+    let line = super::filter::line_rows(state);
+    let below = u16::try_from(line.len()).unwrap_or(0).max(1);
+    let below = below.min(inner.height);
+    let body = Rect::new(inner.x, inner.y, inner.width, inner.height - below);
+    let foot =
+        Rect::new(inner.x, inner.y + inner.height - below, inner.width, below);
+    if line.is_empty() {
+        let own = super::search::line(state)
+            .or_else(|| active.and_then(|a| super::filter::footer(state, a)));
+        let text =
+            own.unwrap_or_else(|| footer(state, usize::from(foot.width)));
+        frame.render_widget(Paragraph::new(text), foot);
+    } else {
+        frame.render_widget(Paragraph::new(line), foot);
+    }
     if state.open.is_none() && state.merge.is_none() {
         frame.render_widget(
             Paragraph::new("open a stream: pick one in the list and press Enter, or o to type a path")
@@ -412,16 +429,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     }
-    let rows = visible_rows(
-        state,
-        usize::from(body.height),
-        usize::from(body.width),
-        theme,
-    );
+    let rows = match active {
+        Some(a) => {
+            super::filter::rows(state, a, usize::from(body.height), theme)
+        }
+        None => visible_rows(
+            state,
+            usize::from(body.height),
+            usize::from(body.width),
+            theme,
+        ),
+    };
     if rows.is_empty() {
-        let text = match &state.meta.head_error {
-            Some(e) => e.clone(),
-            None => "waiting for data…".to_owned(),
+        let text = match (&state.meta.head_error, active) {
+            (Some(e), _) => e.clone(),
+            (None, Some(_)) if state.tail.last_item().is_some() => {
+                "no message matches the filter".to_owned()
+            }
+            (None, _) => "waiting for data…".to_owned(),
         };
         frame.render_widget(
             Paragraph::new(text)
@@ -431,7 +456,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         );
         return;
     }
-    let selected = if tail.follow { None } else { tail.selected };
+    let selected = match active {
+        Some(a) => a.selected,
+        None if tail.follow => None,
+        None => tail.selected,
+    };
     let search = state.search.active.as_ref();
     for (i, (id, mut line)) in rows.into_iter().enumerate() {
         let y = body.y + u16::try_from(i).unwrap_or(u16::MAX);

@@ -5,9 +5,10 @@
 
 mod dialogs;
 mod explorer;
+mod filter;
 mod inspector;
-mod search;
 mod merge;
+mod search;
 mod tail_view;
 
 use std::time::{Duration, Instant};
