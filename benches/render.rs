@@ -35,10 +35,10 @@ fn full_state() -> State {
         path: "bench".into(),
         url: "http://127.0.0.1:1/v1/stream/bench".into(),
         content_type: Some("application/json".into()),
-        reader: 1,
     });
     state.tail.reset("-1");
-    state.reader.connection = Connection::Live;
+    state.reader_mut().id = 1;
+    state.reader_mut().connection = Connection::Live;
     for b in 0..MESSAGES / PER_BATCH {
         let messages: Vec<String> = (0..PER_BATCH)
             .map(|m| event_100((b * PER_BATCH + m) as u64))

@@ -9,6 +9,7 @@ use anyhow::Context as _;
 
 use super::exit::usage;
 use crate::config::{Config, ConfigError};
+use crate::tui::keymap::Keymap;
 
 /// The commented default config, every key at its default value.
 pub const DEFAULT: &str = include_str!("../../assets/config.toml");
@@ -128,6 +129,20 @@ fn check(path: &Path, named: bool) -> anyhow::Result<()> {
     }
     match Config::load(path) {
         Ok(config) => {
+            // The names in `[keys]` are the explorer's to know.
+            let problems = Keymap::default().apply(&config.keys);
+            if !problems.is_empty() {
+                let text = crate::config::describe(path, &problems);
+                for line in text.lines() {
+                    eprintln!("{}", crate::sanitize::escape_line(line));
+                }
+                return Err(usage(format!(
+                    "{} problem{} in {}",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" },
+                    path.display()
+                )));
+            }
             let profiles = config.servers.len();
             println!("{}: ok ({profiles} profiles)", path.display());
             Ok(())

@@ -19,14 +19,21 @@ mod schema;
 pub use schema::Problem;
 
 /// The whole config file; every table is optional.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub tail: TailLimits,
     /// Extra request headers, each `"Name: value"`.
     pub headers: Vec<String>,
-    /// Key overrides, `action = "key"`; interpreted by the explorer.
-    pub keys: BTreeMap<String, String>,
+    /// `[keys]`: the explorer's key overrides (`tail.bookmark = "M"`),
+    /// read with their place in the file by [`Config::parse`]; the
+    /// explorer's keymap checks the names (`Keymap::apply`).
+    #[serde(skip)]
+    pub keys: Vec<KeyOverride>,
+    /// What serde sees of `[keys]`: nothing (the walk has read it).
+    #[serde(rename = "keys")]
+    #[doc(hidden)]
+    pub keys_table: Ignored,
     /// Theme overrides, `element = "style"`; interpreted by the explorer.
     pub theme: BTreeMap<String, String>,
     /// Named server profiles, `[servers.NAME]`.
@@ -34,6 +41,56 @@ pub struct Config {
     /// The profile used when neither `--profile`, `STREAM_PROFILE` nor a
     /// URL says otherwise.
     pub default_server: Option<String>,
+}
+
+/// One `[keys]` entry: `tail.bookmark = "M"` or
+/// `global.quit = ["q", "ctrl-c"]` binds an action of a scope to keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyOverride {
+    /// Where it applies, dotted: `global`, `tail`, `dialog.bookmarks`, ...
+    pub scope: String,
+    /// The action's name, such as `bookmark` or `copy_message`.
+    pub action: String,
+    /// The keys as written: `"q"`, `"ctrl-c"`, `"enter"`, ...
+    pub keys: Vec<String>,
+    /// Where the entry is in the file (1-based).
+    pub line: usize,
+    pub column: usize,
+}
+
+impl KeyOverride {
+    /// The dotted key as the file spells it (`keys.tail.bookmark`).
+    pub fn key(&self) -> String {
+        format!("keys.{}.{}", self.scope, self.action)
+    }
+
+    /// A problem with this entry, placed where it is in the file.
+    pub fn problem(&self, message: impl Into<String>) -> Problem {
+        Problem {
+            line: self.line,
+            column: self.column,
+            key: self.key(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A table serde skips (its content is read elsewhere).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ignored;
+
+impl<'de> Deserialize<'de> for Ignored {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Ignored)
+    }
+}
+
+/// Problems of `path`, one line each, as every command and the explorer
+/// say them: `config PATH:LINE:COLUMN: KEY: MESSAGE`.
+pub fn describe(path: &Path, problems: &[Problem]) -> String {
+    show_problems(path, problems)
 }
 
 /// Bounds of the explorer's tail buffer; past either, the oldest messages
@@ -201,7 +258,9 @@ impl Config {
             });
         }
         // The walk above accepts only what this can read.
-        toml::from_str(text).map_err(syntax)
+        let mut config: Config = toml::from_str(text).map_err(syntax)?;
+        config.keys = schema::key_overrides(text, doc.get_ref());
+        Ok(config)
     }
 }
 
@@ -243,7 +302,9 @@ mod tests {
                 let table = rest.starts_with('[') && rest.ends_with(']');
                 let key = rest.split_once(" = ").is_some_and(|(k, _)| {
                     !k.is_empty()
-                        && k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        && k.chars().all(|c| {
+                            c.is_ascii_lowercase() || c == '_' || c == '.'
+                        })
                 });
                 table || key
             });
@@ -269,6 +330,13 @@ mod tests {
         assert!(config.servers["local"].auth_env.is_some());
         assert!(config.servers["prod"].auth_command.is_some());
         assert!(!config.keys.is_empty() && !config.theme.is_empty());
+        assert!(
+            config.keys.iter().any(|k| k.scope == "global"
+                && k.action == "quit"
+                && k.keys == ["q", "ctrl-c"]),
+            "{:?}",
+            config.keys
+        );
         // And the walk knows no key the struct lacks: a file that sets every
         // key the walk accepts reads into the struct.
         let every = r#"
@@ -279,7 +347,10 @@ max_messages = 1
 max_bytes = 1
 start = "now"
 [keys]
-quit = "q"
+tail.bookmark = "M"
+global.quit = ["q", "ctrl-c"]
+[keys.dialog.bookmarks]
+rename = "R"
 [theme]
 offset = "dim"
 [servers.p]
@@ -312,7 +383,9 @@ headers = ["X-Team: blue"]
 [tail]
 max_messages = 10
 [keys]
-quit = "q"
+tail.bookmark = "M"
+[keys.dialog]
+open.submit = ["enter", "ctrl-o"]
 [theme]
 offset = "dim"
 [servers.prod]
@@ -324,7 +397,22 @@ auth = "Bearer t"
         assert_eq!(config.tail.max_messages, 10);
         assert_eq!(config.tail.max_bytes, TailLimits::default().max_bytes);
         assert_eq!(config.headers, ["X-Team: blue"]);
-        assert_eq!(config.keys["quit"], "q");
+        let keys: Vec<_> = config
+            .keys
+            .iter()
+            .map(|k| (k.key(), k.keys.clone(), k.line))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("keys.tail.bookmark".to_owned(), vec!["M".to_owned()], 6),
+                (
+                    "keys.dialog.open.submit".to_owned(),
+                    vec!["enter".to_owned(), "ctrl-o".to_owned()],
+                    8
+                ),
+            ]
+        );
         assert_eq!(config.theme["offset"], "dim");
         let prod = &config.servers["prod"];
         assert_eq!(prod.auth.as_deref(), Some("Bearer t"));

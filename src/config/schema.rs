@@ -32,6 +32,9 @@ enum Kind {
     Command,
     /// Any names, each with a string value.
     StringMap,
+    /// `[keys]`: scopes (nested tables) of `action = "key"` or
+    /// `action = ["key", ...]`.
+    Keys,
     Table(&'static [(&'static str, Kind)]),
     /// `[servers.NAME]` tables.
     Profiles,
@@ -42,7 +45,7 @@ const TOP: &[(&str, Kind)] = &[
     ("headers", Kind::Headers),
     ("default_server", Kind::Text),
     ("tail", Kind::Table(TAIL)),
-    ("keys", Kind::StringMap),
+    ("keys", Kind::Keys),
     ("theme", Kind::StringMap),
     ("servers", Kind::Profiles),
 ];
@@ -229,6 +232,12 @@ impl Walk<'_> {
                     }
                 }
             },
+            Kind::Keys => match v.as_table() {
+                None => {
+                    self.wrong(key, value, "a table of scope.action = \"key\"");
+                }
+                Some(table) => self.keys(key, table),
+            },
             Kind::Table(fields) => match v.as_table() {
                 None => self.wrong(key, value, "a table"),
                 Some(table) => self.table(key, fields, table),
@@ -279,6 +288,26 @@ impl Walk<'_> {
         }
     }
 
+    /// A `[keys]` table: nested scopes, keys given as a string or a
+    /// non-empty list of strings.
+    fn keys(&mut self, prefix: &str, table: &DeTable<'_>) {
+        for (name, item) in table {
+            let key = dotted(prefix, name.get_ref());
+            match item.get_ref() {
+                DeValue::Table(inner) => self.keys(&key, inner),
+                DeValue::String(_) => {}
+                DeValue::Array(items)
+                    if !items.is_empty()
+                        && items.iter().all(|i| i.get_ref().as_str().is_some()) => {}
+                _ => self.wrong(
+                    &key,
+                    item,
+                    "a key (\"q\", \"ctrl-c\", \"enter\") or a non-empty list of them",
+                ),
+            }
+        }
+    }
+
     /// A list of strings; `headers` also checks each is `"Name: value"`.
     fn strings(
         &mut self,
@@ -322,4 +351,44 @@ fn dotted(prefix: &str, name: &str) -> String {
     } else {
         format!("{prefix}.{name}")
     }
+}
+
+/// The `[keys]` entries of a checked document, in file order, each with
+/// its place: `tail.bookmark = "M"` is scope `tail`, action `bookmark`.
+pub fn key_overrides(text: &str, doc: &DeTable<'_>) -> Vec<super::KeyOverride> {
+    fn walk(
+        text: &str,
+        scope: &str,
+        table: &DeTable<'_>,
+        out: &mut Vec<super::KeyOverride>,
+    ) {
+        for (name, item) in table {
+            let keys = match item.get_ref() {
+                DeValue::Table(inner) => {
+                    walk(text, &dotted(scope, name.get_ref()), inner, out);
+                    continue;
+                }
+                DeValue::String(s) => vec![s.to_string()],
+                DeValue::Array(items) => items
+                    .iter()
+                    .filter_map(|i| i.get_ref().as_str().map(str::to_owned))
+                    .collect(),
+                _ => continue,
+            };
+            let (line, column) = super::line_column(text, name.span().start);
+            out.push(super::KeyOverride {
+                scope: scope.to_owned(),
+                action: name.get_ref().to_string(),
+                keys,
+                line,
+                column,
+            });
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(DeValue::Table(keys)) = doc.get("keys").map(Spanned::get_ref) {
+        walk(text, "", keys, &mut out);
+    }
+    out.sort_by_key(|k| (k.line, k.column));
+    out
 }

@@ -62,4 +62,18 @@ pub enum Action {
     FoldAll,
     UnfoldAll,
     CopyPath,
+    // Dialogs and the filter line.
+    /// Enter: do what the dialog is for (open, save, yes, ...).
+    Submit,
+    NextField,
+    PrevField,
+    /// Space on a form's toggle field.
+    ToggleField,
+    Rename,
+    /// Delete the selected item of a list (a bookmark).
+    DeleteItem,
+    /// The resume dialog: read from the beginning instead.
+    FromStart,
+    /// The resume dialog: read only what comes next.
+    FromNow,
 }

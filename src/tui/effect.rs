@@ -25,7 +25,8 @@ pub enum Effect {
     WatchRegistry {
         base_url: String,
     },
-    /// Start the tail reader `reader` (cancelling any other) at `from`.
+    /// Start the tail reader `reader` of `url` at `from` (cancelling the
+    /// one `url` had; other streams' readers go on).
     StartReader {
         reader: u64,
         url: String,
@@ -33,7 +34,7 @@ pub enum Effect {
         mode: LiveMode,
         kind: ContentKind,
     },
-    /// Stop the tail reader.
+    /// Stop every tail reader.
     StopReader,
     /// HEAD one stream (the open one, or a row of the list).
     Head {

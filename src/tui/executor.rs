@@ -1,7 +1,7 @@
-//! Carries out effects: client tasks (each cancellable), the bookmarks
-//! file, the clipboard. Results come back to the loop as `Message`s.
+//! Carries out effects: client tasks (each cancellable; one tail reader
+//! per stream), the bookmarks file, the clipboard. Results come back to the loop as `Message`s.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,7 +43,9 @@ pub struct Executor {
     /// reconnect attempts.
     tail_client: Client,
     tx: mpsc::Sender<Message>,
-    reader: Option<CancellationToken>,
+    /// The tail's reader tasks, one per stream URL: a new reader of a
+    /// stream replaces its old one, and leaves the others reading.
+    readers: HashMap<String, CancellationToken>,
     /// Cancels everything on quit.
     all: CancellationToken,
     clipboard: Box<dyn Clipboard>,
@@ -73,7 +75,7 @@ impl Executor {
             client,
             tail_client,
             tx,
-            reader: None,
+            readers: HashMap::new(),
             all: CancellationToken::new(),
             clipboard,
             bookmarks_path,
@@ -109,9 +111,12 @@ impl Executor {
                 mode,
                 kind,
             } => {
-                self.stop_reader();
                 let cancel = self.all.child_token();
-                self.reader = Some(cancel.clone());
+                if let Some(old) =
+                    self.readers.insert(url.clone(), cancel.clone())
+                {
+                    old.cancel();
+                }
                 let client = self.tail_client.clone();
                 let tx = self.tx.clone();
                 tokio::spawn(async move {
@@ -123,7 +128,7 @@ impl Executor {
                     }
                 });
             }
-            Effect::StopReader => self.stop_reader(),
+            Effect::StopReader => self.stop_readers(),
             Effect::WatchRegistry { base_url } => {
                 self.watch_registry(&base_url);
             }
@@ -227,8 +232,9 @@ impl Executor {
         });
     }
 
-    fn stop_reader(&mut self) {
-        if let Some(c) = self.reader.take() {
+    /// Stops every tail reader.
+    fn stop_readers(&mut self) {
+        for (_, c) in self.readers.drain() {
             c.cancel();
         }
     }
@@ -650,6 +656,34 @@ mod tests {
         let again =
             tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
         assert!(matches!(again, Ok(Some(Message::Head { .. }))), "{again:?}");
+        e.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn each_stream_has_a_reader_of_its_own() {
+        let (mut e, _rx) = executor(None);
+        let (a, b) = (
+            "http://127.0.0.1:1/v1/stream/a",
+            "http://127.0.0.1:1/v1/stream/b",
+        );
+        let start = |url: &str, reader| Effect::StartReader {
+            reader,
+            url: url.into(),
+            from: "-1".into(),
+            mode: LiveMode::Off,
+            kind: ContentKind::Json,
+        };
+        e.execute(start(a, 1));
+        let first_a = e.readers[a].clone();
+        e.execute(start(b, 2));
+        assert!(!first_a.is_cancelled(), "another stream's reader leaves it");
+        e.execute(start(a, 3));
+        assert!(first_a.is_cancelled(), "a new reader of a replaces its old");
+        let (second_a, b_reader) = (e.readers[a].clone(), e.readers[b].clone());
+        assert!(!second_a.is_cancelled() && !b_reader.is_cancelled());
+        e.execute(Effect::StopReader);
+        assert!(second_a.is_cancelled() && b_reader.is_cancelled());
+        assert!(e.readers.is_empty());
         e.shutdown().await;
     }
 

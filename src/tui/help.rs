@@ -39,6 +39,15 @@ pub fn lines(keymap: &Keymap, focus: Pane) -> Vec<Line<'static>> {
             Span::raw(b.help),
         ]));
     }
+    if focus == Pane::Streams {
+        out.push(Line::styled("while typing a filter", head_style()));
+        for b in keymap.in_scope(Scope::FilterLine) {
+            out.push(Line::from(vec![
+                Span::styled(format!("{:>14}  ", keys_label(b)), key_style()),
+                Span::raw(b.help),
+            ]));
+        }
+    }
     if !global.is_empty() {
         out.push(Line::styled("everywhere", head_style()));
         out.push(Line::from(global));

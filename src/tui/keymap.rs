@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
 use super::pane::Pane;
+use crate::config::{KeyOverride, Problem};
 
 /// A key with its modifiers (Shift is folded into the character).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,9 +44,84 @@ pub enum Scope {
     Detail,
     /// The help overlay.
     Help,
+    /// The stream list's filter line while it is typed (other keys type).
+    FilterLine,
+    /// A dialog (keys not bound here edit its text fields).
+    Dialog(Form),
+}
+
+/// The dialogs, each a scope of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    Open,
+    Jump,
+    BookmarkName,
+    Bookmarks,
+    /// Renaming a bookmark inside the bookmarks dialog.
+    Rename,
+    Create,
+    Delete,
+    Confirm,
+    Resume,
+    AppendSettings,
+}
+
+impl Form {
+    pub const ALL: [Form; 10] = [
+        Form::Open,
+        Form::Jump,
+        Form::BookmarkName,
+        Form::Bookmarks,
+        Form::Rename,
+        Form::Create,
+        Form::Delete,
+        Form::Confirm,
+        Form::Resume,
+        Form::AppendSettings,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Form::Open => "Open dialog",
+            Form::Jump => "Jump dialog",
+            Form::BookmarkName => "Bookmark-name dialog",
+            Form::Bookmarks => "Bookmarks dialog",
+            Form::Rename => "Bookmark rename",
+            Form::Create => "Create dialog",
+            Form::Delete => "Delete dialog",
+            Form::Confirm => "Confirmations",
+            Form::Resume => "Resume dialog",
+            Form::AppendSettings => "Append-settings dialog",
+        }
+    }
 }
 
 impl Scope {
+    /// Every scope, in the order the README lists them.
+    pub fn all() -> Vec<Scope> {
+        let mut all = vec![Scope::Global];
+        all.extend(Pane::ALL.map(Scope::Pane));
+        all.extend([Scope::Detail, Scope::Help, Scope::FilterLine]);
+        all.extend(Form::ALL.map(Scope::Dialog));
+        all
+    }
+
+    /// How the config file's `[keys]` names the scope (`tail`,
+    /// `dialog.bookmarks`).
+    pub fn config_name(self) -> String {
+        match self {
+            Scope::Global => "global".into(),
+            Scope::Pane(Pane::Streams) => "streams".into(),
+            Scope::Pane(Pane::Tail) => "tail".into(),
+            Scope::Pane(Pane::Meta) => "meta".into(),
+            Scope::Pane(Pane::Composer) => "composer".into(),
+            Scope::Detail => "detail".into(),
+            Scope::Help => "help".into(),
+            Scope::FilterLine => "filter".into(),
+            Scope::Dialog(f) => format!("dialog.{}", snake(&format!("{f:?}"))),
+        }
+    }
+
     /// How help and the README name the scope.
     pub fn title(self) -> &'static str {
         match self {
@@ -53,6 +129,8 @@ impl Scope {
             Scope::Pane(p) => p.title(),
             Scope::Detail => "Detail view",
             Scope::Help => "Help",
+            Scope::FilterLine => "Stream filter line",
+            Scope::Dialog(f) => f.title(),
         }
     }
 }
@@ -94,7 +172,17 @@ const fn b(
     }
 }
 
-use Scope::{Detail as D, Global, Help as H, Pane as P};
+use Form as F;
+use Scope::{
+    Detail as D, Dialog as Dl, FilterLine as FL, Global, Help as H, Pane as P,
+};
+
+const ENTER: Key = code(KeyCode::Enter);
+const ESC: Key = code(KeyCode::Esc);
+const TAB: Key = code(KeyCode::Tab);
+const BACKTAB: Key = code(KeyCode::BackTab);
+const UP: Key = code(KeyCode::Up);
+const DOWN: Key = code(KeyCode::Down);
 
 /// The default keymap.
 #[rustfmt::skip]
@@ -159,30 +247,146 @@ const DEFAULT: &[Row] = &[
     b(D, &[code(KeyCode::PageDown), k(' ')], Action::PageDown, "page down", None),
     b(D, &[code(KeyCode::Home), k('g')], Action::Top, "first line", None),
     b(D, &[code(KeyCode::End), k('G')], Action::Bottom, "last line", None),
-    b(D, &[code(KeyCode::Enter), code(KeyCode::Tab)], Action::ToggleFold, "fold / unfold the value under the cursor (JSON)", None),
-    b(D, &[code(KeyCode::Left), k('h')], Action::Collapse, "collapse, or go to the parent", None),
-    b(D, &[code(KeyCode::Right), k('l')], Action::Expand, "expand", None),
+    b(D, &[code(KeyCode::Enter), code(KeyCode::Tab)], Action::ToggleFold, "fold / unfold the value under the cursor (JSON)", Some("fold")),
+    b(D, &[code(KeyCode::Left), k('h')], Action::Collapse, "collapse, or go to the parent", Some("collapse")),
+    b(D, &[code(KeyCode::Right), k('l')], Action::Expand, "expand", Some("expand")),
     b(D, &[k('-')], Action::FoldAll, "fold everything", None),
     b(D, &[k('+')], Action::UnfoldAll, "unfold everything", None),
     b(D, &[k('w')], Action::ToggleWrap, "wrap long lines on / off", None),
     b(D, &[k('<')], Action::ScrollLeft, "scroll long lines left (wrap off)", None),
     b(D, &[k('>')], Action::ScrollRight, "scroll long lines right (turns wrap off)", None),
-    b(D, &[k('y')], Action::CopyMessage, "copy the value under the cursor", Some("copy")),
-    b(D, &[k('Y')], Action::CopyPath, "copy its path (shown at the bottom left)", None),
-    b(D, &[k('?')], Action::Help, "the detail view's keys", Some("keys")),
+    b(D, &[k('y')], Action::CopyMessage, "copy the value under the cursor", Some("copy value")),
+    b(D, &[k('Y')], Action::CopyPath, "copy its path (shown at the bottom left)", Some("copy path")),
+    b(D, &[k('?')], Action::Help, "the detail view's keys", Some("help")),
     b(D, &[code(KeyCode::Esc)], Action::Leave, "back to the tail", Some("back")),
     b(D, &[k('q')], Action::Quit, "quit", None),
-    b(H, &[code(KeyCode::Up), k('k')], Action::Up, "scroll up", None),
+    b(H, &[code(KeyCode::Up), k('k')], Action::Up, "scroll up", Some("scroll")),
     b(H, &[code(KeyCode::Down), k('j')], Action::Down, "scroll down", None),
     b(H, &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
     b(H, &[code(KeyCode::PageDown), k(' ')], Action::PageDown, "page down", None),
     b(H, &[code(KeyCode::Home), k('g')], Action::Top, "top", None),
     b(H, &[code(KeyCode::End), k('G')], Action::Bottom, "end", None),
-    b(H, &[code(KeyCode::Esc), k('?')], Action::Leave, "close the help", None),
-    b(H, &[k('q')], Action::Quit, "quit", None),
+    b(H, &[code(KeyCode::Esc), k('?')], Action::Leave, "close the help", Some("close help")),
+    b(H, &[k('q')], Action::Quit, "quit", Some("quit")),
+    b(FL, &[ENTER], Action::Submit, "keep the filter (opens the stream if only one matches)", Some("keep filter")),
+    b(FL, &[ESC], Action::Leave, "clear the filter", Some("clear filter")),
+    b(FL, &[UP], Action::Up, "previous stream", None),
+    b(FL, &[DOWN], Action::Down, "next stream", None),
+    b(Dl(F::Open), &[ENTER], Action::Submit, "open the stream typed", Some("open")),
+    b(Dl(F::Open), &[ESC], Action::Leave, "cancel", Some("cancel")),
+    b(Dl(F::Jump), &[ENTER], Action::Submit, "restart the tail there", Some("the tail restarts there")),
+    b(Dl(F::Jump), &[ESC], Action::Leave, "cancel (the tail stays)", Some("cancel")),
+    b(Dl(F::BookmarkName), &[ENTER], Action::Submit, "save the bookmark", Some("save")),
+    b(Dl(F::BookmarkName), &[ESC], Action::Leave, "cancel", Some("cancel")),
+    b(Dl(F::Bookmarks), &[UP, k('k')], Action::Up, "previous bookmark", None),
+    b(Dl(F::Bookmarks), &[DOWN, k('j')], Action::Down, "next bookmark", None),
+    b(Dl(F::Bookmarks), &[ENTER], Action::Submit, "jump there (the tail restarts there)", Some("jump")),
+    b(Dl(F::Bookmarks), &[k('r')], Action::Rename, "rename the bookmark", Some("rename")),
+    b(Dl(F::Bookmarks), &[k('d'), code(KeyCode::Delete)], Action::DeleteItem, "delete the bookmark", Some("delete")),
+    b(Dl(F::Bookmarks), &[ESC, k('q')], Action::Leave, "close the list", Some("close")),
+    b(Dl(F::Rename), &[ENTER], Action::Submit, "save the new name", Some("save")),
+    b(Dl(F::Rename), &[ESC], Action::Leave, "stop renaming (the name stays)", Some("cancel")),
+    b(Dl(F::Create), &[TAB, DOWN], Action::NextField, "next field", Some("next field")),
+    b(Dl(F::Create), &[BACKTAB, UP], Action::PrevField, "previous field", None),
+    b(Dl(F::Create), &[k(' ')], Action::ToggleField, "toggle `closed` (on that field; elsewhere Space is text)", None),
+    b(Dl(F::Create), &[ENTER], Action::Submit, "create the stream", Some("create")),
+    b(Dl(F::Create), &[ESC], Action::Leave, "cancel", Some("cancel")),
+    b(Dl(F::Delete), &[ENTER], Action::Submit, "delete, once the name typed matches", Some("delete")),
+    b(Dl(F::Delete), &[ESC], Action::Leave, "cancel", Some("cancel")),
+    b(Dl(F::Confirm), &[k('y'), ENTER, k('Y')], Action::Submit, "yes", Some("yes")),
+    b(Dl(F::Confirm), &[k('n'), ESC, k('N'), k('q')], Action::Leave, "no", Some("no")),
+    b(Dl(F::Resume), &[k('y'), ENTER, k('r')], Action::Submit, "resume where you left", Some("resume there")),
+    b(Dl(F::Resume), &[k('b')], Action::FromStart, "read from the beginning", Some("from the beginning")),
+    b(Dl(F::Resume), &[k('t'), k('n')], Action::FromNow, "from now (new messages only)", Some("from now")),
+    b(Dl(F::Resume), &[ESC], Action::Leave, "close without reading (J starts the tail)", None),
+    b(Dl(F::AppendSettings), &[TAB, DOWN], Action::NextField, "next field", Some("next field")),
+    b(Dl(F::AppendSettings), &[BACKTAB, UP], Action::PrevField, "previous field", None),
+    b(Dl(F::AppendSettings), &[ENTER], Action::Submit, "save the settings", Some("save")),
+    b(Dl(F::AppendSettings), &[ESC], Action::Leave, "cancel", Some("cancel")),
+];
+
+/// `CopyMessage` → `copy_message`.
+fn snake(camel: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// How the config file's `[keys]` names an action (`copy_message`).
+pub fn action_name(action: Action) -> String {
+    snake(&format!("{action:?}"))
+}
+
+/// Named keys as the config file spells them (any case).
+const NAMED: &[(&str, KeyCode)] = &[
+    ("enter", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("escape", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("backtab", KeyCode::BackTab),
+    ("shift-tab", KeyCode::BackTab),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("pageup", KeyCode::PageUp),
+    ("pgup", KeyCode::PageUp),
+    ("pagedown", KeyCode::PageDown),
+    ("pgdn", KeyCode::PageDown),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+    ("delete", KeyCode::Delete),
+    ("del", KeyCode::Delete),
+    ("backspace", KeyCode::Backspace),
+    ("space", KeyCode::Char(' ')),
 ];
 
 impl Key {
+    /// Reads a key as the config file writes it: one character (`"m"`,
+    /// `"G"`, `"/"`), a name (`"enter"`, `"pageup"`, `"f5"`, `"space"`)
+    /// or `"ctrl-"` and a character (`"ctrl-c"`).
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let lower = text.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("ctrl-")
+            && let [c] = rest.chars().collect::<Vec<_>>()[..]
+            && c.is_ascii_graphic()
+        {
+            return Ok(ctrl(c));
+        }
+        let mut chars = text.chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && !c.is_control()
+        {
+            return Ok(k(c));
+        }
+        if let Some((_, code)) = NAMED.iter().find(|(n, _)| *n == lower) {
+            return Ok(Key {
+                code: *code,
+                ctrl: false,
+            });
+        }
+        if let Some(n) = lower.strip_prefix('f').and_then(|n| n.parse().ok())
+            && (1..=12).contains(&n)
+        {
+            return Ok(code(KeyCode::F(n)));
+        }
+        Err(format!(
+            "{text:?} is not a key; write one character (\"m\", \"G\"), \
+             ctrl-X, or one of enter, esc, tab, backtab, up, down, left, \
+             right, pageup, pagedown, home, end, delete, backspace, space, \
+             f1 to f12"
+        ))
+    }
+
     /// The key as a crossterm event would carry it.
     pub fn from_event(ev: &KeyEvent) -> Key {
         Key {
@@ -316,33 +520,109 @@ impl Keymap {
         else {
             return Err(format!("{}: no action {action:?}", scope.title()));
         };
-        let clashes = |b: &Binding| {
-            let shared = b.scope == scope
-                || (matches!(scope, Scope::Pane(_))
-                    && b.scope == Scope::Global)
-                || (scope == Scope::Global
-                    && matches!(b.scope, Scope::Pane(_)));
-            shared
-                && b.action != action
-                && b.keys.iter().any(|k| keys.contains(k))
-        };
-        if let Some(other) = self.bindings.iter().find(|b| clashes(b)) {
-            return Err(format!(
-                "{}: {} is already {:?} ({})",
-                scope.title(),
-                keys_label(&Binding {
-                    keys: keys.clone(),
-                    ..other.clone()
-                }),
-                other.action,
-                other.scope.title()
-            ));
+        let mut candidate = self.bindings[i].clone();
+        candidate.keys = keys;
+        if let Some(other) = self.clash(i, &candidate) {
+            return Err(clash_text(&candidate, other));
         }
-        self.bindings[i].keys = keys;
+        self.bindings[i] = candidate;
         Ok(())
     }
 
-    /// The keymap as markdown table rows (`| where | key | does |`), for the
+    /// Another binding that shares a key of `binding` (put at `index`)
+    /// where both apply.
+    fn clash(&self, index: usize, binding: &Binding) -> Option<&Binding> {
+        self.bindings.iter().enumerate().find_map(|(j, b)| {
+            let shared = b.scope == binding.scope
+                || (matches!(binding.scope, Scope::Pane(_))
+                    && b.scope == Scope::Global)
+                || (binding.scope == Scope::Global
+                    && matches!(b.scope, Scope::Pane(_)));
+            (j != index
+                && shared
+                && b.action != binding.action
+                && b.keys.iter().any(|k| binding.keys.contains(k)))
+            .then_some(b)
+        })
+    }
+
+    /// Applies the config's `[keys]`: every entry whose scope, action and
+    /// keys are known and that takes no key from another action is bound;
+    /// each other one is a problem (with its line) and keeps its default.
+    /// Entries are applied together, so two actions may swap keys.
+    pub fn apply(&mut self, overrides: &[KeyOverride]) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut changed: Vec<(usize, &KeyOverride)> = Vec::new();
+        for o in overrides {
+            let Some(scope) = Scope::all()
+                .into_iter()
+                .find(|s| s.config_name() == o.scope)
+            else {
+                let names: Vec<String> =
+                    Scope::all().iter().map(|s| s.config_name()).collect();
+                problems.push(o.problem(format!(
+                    "no scope {:?}; the scopes are {}",
+                    o.scope,
+                    names.join(", ")
+                )));
+                continue;
+            };
+            let Some(i) = self.bindings.iter().position(|b| {
+                b.scope == scope && action_name(b.action) == o.action
+            }) else {
+                let names: Vec<String> = self
+                    .in_scope(scope)
+                    .map(|b| action_name(b.action))
+                    .collect();
+                problems.push(o.problem(format!(
+                    "no action {:?} in {}; it has {}",
+                    o.action,
+                    o.scope,
+                    names.join(", ")
+                )));
+                continue;
+            };
+            let keys: Result<Vec<Key>, String> =
+                o.keys.iter().map(|k| Key::parse(k)).collect();
+            match keys {
+                Err(e) => problems.push(o.problem(e)),
+                Ok(keys) if keys.is_empty() => {
+                    problems.push(o.problem("no key given"));
+                }
+                Ok(keys) => {
+                    if changed.iter().any(|(j, _)| *j == i) {
+                        problems
+                            .push(o.problem("given twice; the first is kept"));
+                        continue;
+                    }
+                    self.bindings[i].keys = keys;
+                    changed.push((i, o));
+                }
+            }
+        }
+        // A changed binding that shares a key with another action goes
+        // back to its defaults, until none does (each round undoes one).
+        let defaults = Keymap::default();
+        for _ in 0..=changed.len() {
+            let Some(pos) = changed.iter().position(|(i, _)| {
+                self.clash(*i, &self.bindings[*i]).is_some()
+            }) else {
+                break;
+            };
+            let (i, o) = changed.remove(pos);
+            let text = self
+                .clash(i, &self.bindings[i])
+                .map(|other| clash_text(&self.bindings[i], other))
+                .unwrap_or_default();
+            problems.push(o.problem(format!("{text}; the default is kept")));
+            self.bindings[i].keys.clone_from(&defaults.bindings[i].keys);
+        }
+        problems.sort_by_key(|p| (p.line, p.column));
+        problems
+    }
+
+    /// The keymap as markdown table rows (`| where | key | does | [keys]
+    /// name |`), for the
     /// README; a test keeps the README's table equal to the defaults' rows.
     pub fn markdown_rows(&self) -> Vec<String> {
         self.bindings
@@ -354,10 +634,35 @@ impl Keymap {
                     .map(|k| format!("`{}`", k.label().replace('|', "\\|")))
                     .collect::<Vec<_>>()
                     .join(" ");
-                format!("| {} | {keys} | {} |", b.scope.title(), b.help)
+                format!(
+                    "| {} | {keys} | {} | `{}.{}` |",
+                    b.scope.title(),
+                    b.help,
+                    b.scope.config_name(),
+                    action_name(b.action)
+                )
             })
             .collect()
     }
+}
+
+fn clash_text(binding: &Binding, other: &Binding) -> String {
+    let shared: Vec<Key> = binding
+        .keys
+        .iter()
+        .copied()
+        .filter(|k| other.keys.contains(k))
+        .collect();
+    format!(
+        "{}: {} is already {} ({})",
+        binding.scope.title(),
+        keys_label(&Binding {
+            keys: shared,
+            ..other.clone()
+        }),
+        action_name(other.action),
+        other.scope.config_name()
+    )
 }
 
 fn hints_of(bindings: Vec<&Binding>) -> Vec<(String, &'static str)> {
@@ -420,7 +725,7 @@ mod tests {
         let err = map
             .rebind(Scope::Detail, Action::FoldAll, vec![k('y')])
             .unwrap_err();
-        assert!(err.contains("CopyMessage"), "{err}");
+        assert!(err.contains("copy_message"), "{err}");
         assert_eq!(map, before);
         // A pane key may not shadow a global one by accident.
         assert!(
@@ -428,6 +733,118 @@ mod tests {
                 .is_err()
         );
         assert!(map.rebind(Scope::Help, Action::Send, vec![k('x')]).is_err());
+    }
+
+    fn overrides(text: &str) -> Vec<KeyOverride> {
+        crate::config::Config::parse(std::path::Path::new("c.toml"), text)
+            .unwrap()
+            .keys
+    }
+
+    fn keys_of(map: &Keymap, scope: Scope, action: Action) -> String {
+        keys_label(map.in_scope(scope).find(|b| b.action == action).unwrap())
+    }
+
+    #[test]
+    fn the_config_keys_rebind_swap_and_nest() {
+        let mut map = Keymap::default();
+        let problems = map.apply(&overrides(
+            r#"
+[keys]
+global.quit = ["Q", "ctrl-c"]
+tail.bookmark = "y"
+tail.copy_message = "m"
+[keys.dialog.bookmarks]
+rename = "R"
+delete_item = ["x", "delete"]
+[keys.detail]
+fold_all = "f5"
+"#,
+        ));
+        assert_eq!(problems, []);
+        assert_eq!(keys_of(&map, Scope::Global, Action::Quit), "Q/Ctrl-C");
+        // A swap: each takes the other's key.
+        assert_eq!(
+            keys_of(&map, Scope::Pane(Pane::Tail), Action::Bookmark),
+            "y"
+        );
+        assert_eq!(
+            map.lookup(&key('m'), Pane::Tail, false),
+            Some(Action::CopyMessage)
+        );
+        let bookmarks = Scope::Dialog(Form::Bookmarks);
+        assert_eq!(keys_of(&map, bookmarks, Action::Rename), "R");
+        assert_eq!(keys_of(&map, bookmarks, Action::DeleteItem), "x/Del");
+        assert_eq!(keys_of(&map, Scope::Detail, Action::FoldAll), "F5");
+        // What help and the footer show follows.
+        assert!(map.hints(Pane::Streams).contains(&("Q".into(), "quit")));
+    }
+
+    #[test]
+    fn bad_config_keys_are_reported_at_their_line_and_keep_the_default() {
+        let mut map = Keymap::default();
+        let problems = map.apply(&overrides(
+            r#"[keys]
+tial.bookmark = "M"
+tail.bokmark = "M"
+tail.jump = "ctrl-"
+tail.bookmark = "y"
+global.zoom = "Z"
+"#,
+        ));
+        let said: Vec<(usize, &str, &str)> = problems
+            .iter()
+            .map(|p| (p.line, p.key.as_str(), p.message.as_str()))
+            .collect();
+        assert_eq!(said.len(), 4, "{said:#?}");
+        assert_eq!(said[0].0, 2);
+        assert!(said[0].2.contains("no scope \"tial\""), "{}", said[0].2);
+        assert!(said[0].2.contains("dialog.bookmarks"), "{}", said[0].2);
+        assert!(said[1].2.contains("no action \"bokmark\""), "{}", said[1].2);
+        assert!(said[1].2.contains("copy_message"), "{}", said[1].2);
+        assert!(said[2].2.contains("not a key"), "{}", said[2].2);
+        assert_eq!((said[3].0, said[3].1), (5, "keys.tail.bookmark"));
+        assert!(said[3].2.contains("already copy_message"), "{}", said[3].2);
+        assert!(said[3].2.contains("default is kept"), "{}", said[3].2);
+        // The good entry is applied, the bad ones changed nothing.
+        assert_eq!(keys_of(&map, Scope::Global, Action::Zoom), "Z");
+        assert_eq!(
+            keys_of(&map, Scope::Pane(Pane::Tail), Action::Bookmark),
+            "m"
+        );
+        assert_eq!(keys_of(&map, Scope::Pane(Pane::Tail), Action::Jump), "J");
+        // A pane key may not take a global one.
+        let problems = map.apply(&overrides("[keys]\ntail.bookmark = \"q\"\n"));
+        assert!(
+            problems[0].message.contains("already quit (global)"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn keys_parse_as_the_config_writes_them() {
+        assert_eq!(Key::parse("ctrl-C"), Ok(ctrl('c')));
+        assert_eq!(Key::parse("G"), Ok(k('G')));
+        assert_eq!(Key::parse("/"), Ok(k('/')));
+        assert_eq!(Key::parse("Enter"), Ok(code(KeyCode::Enter)));
+        assert_eq!(Key::parse("space"), Ok(k(' ')));
+        assert_eq!(Key::parse("f12"), Ok(code(KeyCode::F(12))));
+        assert!(Key::parse("f13").is_err());
+        assert!(Key::parse("hyper-x").is_err());
+        assert!(Key::parse("").is_err());
+        // Every default key reads back from the way the README names it.
+        for b in Keymap::default().bindings() {
+            for key in &b.keys {
+                let spelled = match key.code {
+                    KeyCode::Char(' ') => "space".to_owned(),
+                    KeyCode::Char(c) if key.ctrl => format!("ctrl-{c}"),
+                    KeyCode::Char(c) => c.to_string(),
+                    KeyCode::F(n) => format!("f{n}"),
+                    other => format!("{other:?}"),
+                };
+                assert_eq!(Key::parse(&spelled), Ok(*key), "{spelled}");
+            }
+        }
     }
 
     #[test]
@@ -478,6 +895,28 @@ mod tests {
                     seen.push(*k);
                 }
             }
+        }
+        for scope in Form::ALL
+            .into_iter()
+            .map(Scope::Dialog)
+            .chain([Scope::FilterLine])
+        {
+            let mut seen = Vec::new();
+            for b in map.in_scope(scope) {
+                for k in &b.keys {
+                    assert!(!seen.contains(k), "{scope:?}: {k:?} twice");
+                    seen.push(*k);
+                }
+            }
+            // Every dialog can be left and does something.
+            assert!(
+                map.in_scope(scope).any(|b| b.action == Action::Leave),
+                "{scope:?} has no way out"
+            );
+            assert!(
+                map.in_scope(scope).any(|b| b.action == Action::Submit),
+                "{scope:?} does nothing"
+            );
         }
         let mut seen = Vec::new();
         for b in map.in_scope(Scope::Global) {

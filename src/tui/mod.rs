@@ -40,7 +40,7 @@ use tokio::sync::mpsc;
 
 use crate::bookmarks::Bookmarks;
 use crate::client::{Client, RetryPolicy};
-use crate::config::TailStart;
+use crate::config::{Config, TailStart};
 use crate::connect::{GlobalArgs, config_or_default};
 use clipboard::{Clipboard, SystemClipboard};
 use state::tail::{Limits, Mark, Tail};
@@ -59,7 +59,7 @@ pub struct ExploreOptions {
     pub from: Option<StartAt>,
     /// The config file as already loaded (its problems already in
     /// `notices`); `None`: load it here.
-    pub config: Option<crate::config::Config>,
+    pub config: Option<Config>,
 }
 
 /// Splits what the user gave into the server's base URL and, if it names
@@ -191,6 +191,44 @@ pub struct Setup {
     pub notices: Vec<String>,
     /// Where the tail starts reading.
     pub start: Start,
+    /// What every key does: the defaults with the config's `[keys]`.
+    pub keymap: keymap::Keymap,
+}
+
+impl Setup {
+    /// The explorer on `base_url` with no options, its clients as
+    /// `explore` builds them (the tail client does not retry by itself:
+    /// the explorer reconnects with its own visible backoff). Tests and
+    /// benches start from this and change what they need
+    /// (`Setup { limits, ..Setup::plain(...) }`).
+    pub fn plain(
+        base_url: &str,
+        open: Option<&str>,
+        clipboard: Box<dyn Clipboard>,
+        bookmarks_path: Option<PathBuf>,
+    ) -> anyhow::Result<Setup> {
+        let client = Client::builder().base_url(base_url).build()?;
+        let tail_client = Client::builder()
+            .base_url(base_url)
+            .retry(RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            })
+            .build()?;
+        Ok(Setup {
+            base_url: base_url.to_owned(),
+            open: open.map(str::to_owned),
+            client,
+            tail_client,
+            clipboard,
+            bookmarks_path,
+            limits: Limits::default(),
+            batch_headers: true,
+            notices: Vec::new(),
+            start: Start::default(),
+            keymap: keymap::Keymap::default(),
+        })
+    }
 }
 
 /// Runs the explorer on any backend and input stream until quit; returns
@@ -210,6 +248,7 @@ where
     state.wall = executor::wall();
     state.tail = Tail::new(state.tail.kind, setup.limits);
     state.tail_view.headers = setup.batch_headers;
+    state.keymap = setup.keymap;
     // https://no-color.org: set and not empty.
     if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         state.colours = state::Colours::Off;
@@ -271,6 +310,25 @@ where
     app::run(terminal, input, state, executor, rx, initial, stop).await
 }
 
+/// The keymap of `config`'s `[keys]`; what it could not apply goes into
+/// `notices` as one line (`dsx config check` lists every problem).
+pub fn keymap_of(config: &Config, notices: &mut Vec<String>) -> keymap::Keymap {
+    let mut keymap = keymap::Keymap::default();
+    let problems = keymap.apply(&config.keys);
+    if let Some(first) = problems.first() {
+        let path = Config::default_path().unwrap_or_default();
+        let more = match problems.len() {
+            1 => String::new(),
+            n => format!(" (and {} more: dsx config check lists them)", n - 1),
+        };
+        notices.push(format!(
+            "{}{more}; those keys keep their defaults",
+            crate::config::describe(&path, std::slice::from_ref(first))
+        ));
+    }
+    keymap
+}
+
 /// Runs the explorer on the real terminal until the user quits.
 pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
     let (target, params) = split_query(&options.url);
@@ -280,6 +338,7 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
         Some(config) => config,
         None => config_or_default(&mut notices),
     };
+    let keymap = keymap_of(&config, &mut notices);
     let global = options.global.with_config(&config);
     // A query on the URL given (`?token=...`) goes with every request, not
     // into the stream's name, its title or its bookmarks.
@@ -317,6 +376,7 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
             first: options.from.clone(),
             default: config.tail.start,
         },
+        keymap,
     };
     let (guard, mut terminal) = terminal::TerminalGuard::enter()
         .map_err(|e| anyhow::anyhow!("the explorer needs a terminal: {e}"))?;

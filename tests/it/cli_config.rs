@@ -64,6 +64,27 @@ async fn config_path_init_and_check() {
     ] {
         assert!(out.stderr.contains(&expected), "{expected}\n{out:?}");
     }
+
+    // `[keys]`: the names are checked too, each problem at its line.
+    let keys = dir.path().join("keys.toml");
+    std::fs::write(
+        &keys,
+        "[keys]\nglobal.quit = \"x\"\ntail.bokmark = \"M\"\n\
+         [keys.streams]\nopen = \"n\"\n",
+    )
+    .expect("write");
+    let out =
+        dsx_with(&path, &["config", "check", keys.to_str().unwrap()], &[])
+            .await;
+    out.expect_code(1);
+    let shown = keys.display().to_string();
+    for expected in [
+        format!("{shown}:3:6: keys.tail.bokmark: no action \"bokmark\""),
+        format!("{shown}:5:1: keys.streams.open: Streams: n is already"),
+        "2 problems".to_owned(),
+    ] {
+        assert!(out.stderr.contains(&expected), "{expected}\n{out:?}");
+    }
 }
 
 /// A command with a bad config says so, one line per problem, and goes on
@@ -265,5 +286,46 @@ fn the_explorer_reports_a_bad_config_and_works_on() {
     pty.key(Key::Char('q'));
     pty.expect_clean_exit("the explorer quits");
     assert_eq!(std::fs::read_to_string(&config).expect("read"), text);
+    drop(server);
+}
+
+/// `[keys]` takes effect in the explorer: `x` quits instead of `q`, and an
+/// override that takes another action's key is said at start (file, line)
+/// while the rest apply. (A PTY test: the real binary loads the file.)
+#[test]
+fn the_explorer_uses_the_config_keys() {
+    use support::pty::{Key, Pty};
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(TestServer::start_embedded(ServerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::default()
+    }));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("keys.toml");
+    let text = "[keys]\nglobal.quit = \"x\"\ntail.bookmark = \"y\"\n";
+    std::fs::write(&config, text).expect("write");
+    let url = server.stream_base();
+    let mut pty = Pty::spawn_env(
+        &[&url],
+        160,
+        30,
+        dir.path(),
+        &[("DSX_CONFIG", config.as_path())],
+    );
+    // The footer shows the rebound key.
+    pty.expect("x quit", "the footer from the effective keymap");
+    let raw = String::from_utf8_lossy(&pty.raw()).into_owned();
+    assert!(
+        raw.contains("keys.toml:3:6: keys.tail.bookmark"),
+        "the clash is said with its line: {}",
+        raw.escape_debug()
+    );
+    // `q` no longer quits; `x` does.
+    pty.key(Key::Char('?'));
+    pty.wait_for(|s| s.contains("Streams pane") && s.contains("x quit · "))
+        .unwrap_or_else(|last| panic!("help lists the rebound key:\n{last}"));
+    pty.key(Key::Esc);
+    pty.key(Key::Char('x'));
+    pty.expect_clean_exit("x quits");
     drop(server);
 }

@@ -30,12 +30,10 @@ use std::time::{Duration, Instant};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use dsx::client::{
     AppendOptions, Client, CloseOptions, CreateOptions, DurableStream,
-    RetryPolicy,
 };
 use dsx::server::{Limits as ServerLimits, ServerConfig};
 use dsx::tui::clipboard::MemoryClipboard;
 use dsx::tui::state::State;
-use dsx::tui::state::tail::Limits;
 use dsx::tui::{Setup, run_explorer};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -221,31 +219,15 @@ where
     Fut: Future<Output = ()>,
 {
     let dir = tempfile::tempdir().unwrap();
-    let client = Client::builder().base_url(base).build().unwrap();
-    // As `explore` builds it: the tail client does not retry by itself,
-    // the explorer reconnects with its own visible backoff.
-    let tail_client = Client::builder()
-        .base_url(base)
-        .retry(RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        })
-        .build()
-        .unwrap();
-    let setup = Setup {
-        base_url: base.to_owned(),
-        open: Some(name.to_owned()),
-        client,
-        tail_client,
-        clipboard: Box::new(MemoryClipboard {
+    let setup = Setup::plain(
+        base,
+        Some(name),
+        Box::new(MemoryClipboard {
             copied: Arc::new(Mutex::new(Vec::new())),
         }),
-        bookmarks_path: Some(dir.path().join("bookmarks.json")),
-        limits: Limits::default(),
-        batch_headers: true,
-        notices: Vec::new(),
-        start: dsx::tui::Start::default(),
-    };
+        Some(dir.path().join("bookmarks.json")),
+    )
+    .unwrap();
     let screen = Shared(Arc::new(Mutex::new(TestBackend::new(160, 48))));
     let mut terminal = Terminal::new(screen.clone()).unwrap();
     let (keys, input) = mpsc::unbounded_channel();

@@ -15,12 +15,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use dsx::client::{AppendOptions, Client, DurableStream, RetryPolicy};
+use dsx::client::{AppendOptions, DurableStream};
 use dsx::server::{Limits, ServerConfig};
 use dsx::tui::clipboard::MemoryClipboard;
 use dsx::tui::message::Message;
 use dsx::tui::state::State;
-use dsx::tui::state::tail::Limits as TailLimits;
 use dsx::tui::update::update;
 use dsx::tui::{Setup, run_explorer};
 use ratatui::Terminal;
@@ -77,29 +76,15 @@ async fn numbered(stream: &DurableStream) {
 }
 
 fn setup(base: &str, open: &str, marks: &Path) -> Setup {
-    let client = Client::builder().base_url(base).build().unwrap();
-    let tail_client = Client::builder()
-        .base_url(base)
-        .retry(RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        })
-        .build()
-        .unwrap();
-    Setup {
-        base_url: base.to_owned(),
-        open: Some(open.to_owned()),
-        client,
-        tail_client,
-        clipboard: Box::new(MemoryClipboard {
+    Setup::plain(
+        base,
+        Some(open),
+        Box::new(MemoryClipboard {
             copied: Arc::new(Mutex::new(Vec::new())),
         }),
-        bookmarks_path: Some(marks.to_owned()),
-        limits: TailLimits::default(),
-        batch_headers: true,
-        notices: Vec::new(),
-        start: dsx::tui::Start::default(),
-    }
+        Some(marks.to_owned()),
+    )
+    .unwrap()
 }
 
 /// Runs the explorer on `path` with `script` typing into it; returns the

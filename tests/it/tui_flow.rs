@@ -10,14 +10,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use dsx::client::{
-    AppendOptions, Client, CreateOptions, DurableStream, RetryPolicy,
-};
+use dsx::client::{AppendOptions, Client, CreateOptions, DurableStream};
 use dsx::config::TailStart;
 use dsx::server::{ServerConfig, start};
 use dsx::tui::clipboard::MemoryClipboard;
 use dsx::tui::state::State;
-use dsx::tui::state::tail::Limits;
 use dsx::tui::{Setup, Start, StartAt, run_explorer};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -98,37 +95,22 @@ async fn create(
         .expect("create")
 }
 
-/// The explorer's setup for `base`, opening `open`, as `explore` builds it
-/// (a tail client that does not retry by itself).
+/// The explorer's setup for `base`, opening `open`, as `explore` builds it.
 fn setup(
     base: &str,
     open: &str,
     copied: &Arc<Mutex<Vec<String>>>,
     dir: &tempfile::TempDir,
 ) -> Setup {
-    let client = Client::builder().base_url(base).build().unwrap();
-    let tail_client = Client::builder()
-        .base_url(base)
-        .retry(RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        })
-        .build()
-        .unwrap();
-    Setup {
-        base_url: base.to_owned(),
-        open: Some(open.to_owned()),
-        client,
-        tail_client,
-        clipboard: Box::new(MemoryClipboard {
+    Setup::plain(
+        base,
+        Some(open),
+        Box::new(MemoryClipboard {
             copied: copied.clone(),
         }),
-        bookmarks_path: Some(dir.path().join("bookmarks.json")),
-        limits: Limits::default(),
-        batch_headers: true,
-        notices: Vec::new(),
-        start: dsx::tui::Start::default(),
-    }
+        Some(dir.path().join("bookmarks.json")),
+    )
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -205,9 +187,9 @@ async fn mode_switches_show_every_message_once_and_y_copies() {
     assert_eq!(shown, (1..=60).collect::<Vec<_>>());
     assert_eq!(state.tail.total_messages, 60);
     assert_eq!(state.tail.evicted_messages, 0);
-    assert_eq!(state.reader.mode, dsx::client::LiveMode::Sse);
+    assert_eq!(state.reader().mode, dsx::client::LiveMode::Sse);
     // The first reader and one per switch (more only after a reconnect).
-    assert!(state.reader.next_id >= 4, "{}", state.reader.next_id);
+    assert!(state.readers.next_id >= 4, "{}", state.readers.next_id);
     // Quitting kept where the tail was.
     let url = format!("{base}/flow/orders");
     assert!(state.bookmarks.last_position(&url).is_some());
@@ -283,7 +265,7 @@ async fn switches_during_catch_up_of_a_text_backlog() {
     assert_eq!(state.tail.evicted_bytes, 0);
     assert_eq!(shown.len(), expected.len());
     assert!(shown == expected, "the bytes differ from what was appended");
-    assert!(state.reader.next_id >= 6, "{}", state.reader.next_id);
+    assert!(state.readers.next_id >= 6, "{}", state.readers.next_id);
     server.shutdown().await;
 }
 

@@ -4,6 +4,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::tui::keymap::Form;
+
 /// A one-line text field.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LineInput {
@@ -169,6 +171,26 @@ pub enum DialogKind {
         producer_seq: LineInput,
         field: usize,
     },
+}
+
+impl DialogKind {
+    /// The keymap scope of the dialog (renaming has its own).
+    pub fn form(&self) -> Form {
+        match self {
+            DialogKind::Open(_) => Form::Open,
+            DialogKind::Jump(_) => Form::Jump,
+            DialogKind::BookmarkName { .. } => Form::BookmarkName,
+            DialogKind::Bookmarks {
+                renaming: Some(_), ..
+            } => Form::Rename,
+            DialogKind::Bookmarks { .. } => Form::Bookmarks,
+            DialogKind::Create(_) => Form::Create,
+            DialogKind::Delete { .. } => Form::Delete,
+            DialogKind::Confirm(_) => Form::Confirm,
+            DialogKind::Resume { .. } => Form::Resume,
+            DialogKind::AppendSettings { .. } => Form::AppendSettings,
+        }
+    }
 }
 
 /// A dialog and its last error.

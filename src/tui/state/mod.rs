@@ -5,6 +5,7 @@ pub mod composer;
 pub mod detail;
 pub mod dialog;
 pub mod meta;
+pub mod reader;
 pub mod streams;
 pub mod tail;
 
@@ -12,7 +13,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use crate::bookmarks::Bookmarks;
-use crate::client::{LiveMode, RetryPolicy};
+use crate::client::RetryPolicy;
 use crate::tui::format::{ContentKind, JsonStyle};
 use crate::tui::keymap::Keymap;
 
@@ -20,6 +21,7 @@ pub use composer::Composer;
 pub use detail::DetailState;
 pub use dialog::{Dialog, DialogKind};
 pub use meta::Meta;
+pub use reader::{Reader, Readers};
 pub use streams::Streams;
 pub use tail::{Tail, TailView};
 
@@ -93,31 +95,6 @@ pub struct OpenStream {
     pub path: String,
     pub url: String,
     pub content_type: Option<String>,
-    /// Tags the reader task: messages from older readers are ignored.
-    pub reader: u64,
-}
-
-/// The reader of the open stream, as the UI tracks it: which mode it
-/// reads in, how its connection is, and its reconnect bookkeeping. One
-/// value per reader, so that a tail of several streams holds one each.
-#[derive(Debug, Default)]
-pub struct Reader {
-    pub mode: LiveMode,
-    pub connection: Connection,
-    /// Next reader id (tags the reader task: messages from older readers
-    /// are ignored).
-    pub next_id: u64,
-    /// Failed reads in a row (for the backoff), and when the next starts.
-    pub reconnects: u32,
-    pub retry_at: Option<Instant>,
-    /// The tail's last offset when the reader last failed: a failure at a
-    /// new offset (the reader made progress) restarts it at once.
-    pub failed_at: Option<String>,
-    /// Where to start the tail once the HEAD tells the content type.
-    pub pending_start: Option<String>,
-    /// Messages (JSON) or bytes to skip after `pending_start` (a resume
-    /// point inside a response).
-    pub pending_skip: u64,
 }
 
 /// The help overlay: how far it is scrolled, and the detail view it was
@@ -156,8 +133,9 @@ pub struct State {
     pub meta: Meta,
     pub composer: Composer,
     pub overlay: Option<Overlay>,
-    /// The open stream's reader: its mode, connection and reconnects.
-    pub reader: Reader,
+    /// The tail's readers by stream URL (the open stream's is
+    /// [`State::reader`]): each one's mode, connection and reconnects.
+    pub readers: Readers,
     pub json_style: JsonStyle,
     /// How the tail is shown (wrap, scroll, headers, layout choice).
     pub tail_view: TailView,
@@ -201,11 +179,7 @@ impl State {
             meta: Meta::default(),
             composer: Composer::new(),
             overlay: None,
-            reader: Reader {
-                mode: LiveMode::Sse,
-                next_id: 1,
-                ..Reader::default()
-            },
+            readers: Readers::default(),
             json_style: JsonStyle::Pretty,
             tail_view: TailView::default(),
             colours: Colours::Ansi,
@@ -261,6 +235,24 @@ impl State {
         (!rest.is_empty()).then(|| rest.replace("%3F", "?").replace("%23", "#"))
     }
 
+    /// The open stream's reader (with no stream open, the idle one: what
+    /// the status bar shows, and the mode the next reader starts in).
+    pub fn reader(&self) -> &Reader {
+        self.open
+            .as_ref()
+            .and_then(|o| self.readers.get(&o.url))
+            .unwrap_or(&self.readers.idle)
+    }
+
+    /// [`State::reader`], to change; the open stream gets one if it has
+    /// none yet.
+    pub fn reader_mut(&mut self) -> &mut Reader {
+        match &self.open {
+            Some(o) => self.readers.entry(&o.url),
+            None => &mut self.readers.idle,
+        }
+    }
+
     /// Shows a message in the status bar.
     pub fn notify(&mut self, level: Level, text: impl Into<String>) {
         self.notice = Some(Notice {
@@ -273,7 +265,7 @@ impl State {
     /// Whether the open stream is closed (no append can land).
     pub fn stream_closed(&self) -> bool {
         self.open.is_some()
-            && (self.reader.connection == Connection::Closed
+            && (self.reader().connection == Connection::Closed
                 || self.meta.head.as_ref().is_some_and(|h| h.closed))
     }
 

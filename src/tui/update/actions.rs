@@ -56,7 +56,7 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::RetryNow => {
             if matches!(
-                state.reader.connection,
+                state.reader().connection,
                 Connection::Failed(_) | Connection::Reconnecting { .. }
             ) {
                 events::retry_now(state, fx);
@@ -111,7 +111,7 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 state.streams.selected_entry().map(|e| e.path.clone())
             {
                 let healthy =
-                    !matches!(state.reader.connection, Connection::Failed(_));
+                    !matches!(state.reader().connection, Connection::Failed(_));
                 if healthy
                     && state.open.as_ref().is_some_and(|o| o.path == path)
                 {
@@ -309,7 +309,17 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         | Action::Expand
         | Action::FoldAll
         | Action::UnfoldAll
-        | Action::CopyPath => {}
+        | Action::CopyPath
+        // Dialogs and the filter line take these (`update/dialogs.rs`,
+        // `input::filter_key`).
+        | Action::Submit
+        | Action::NextField
+        | Action::PrevField
+        | Action::ToggleField
+        | Action::Rename
+        | Action::DeleteItem
+        | Action::FromStart
+        | Action::FromNow => {}
     }
 }
 
@@ -421,7 +431,8 @@ pub(super) fn set_mode(
     mode: LiveMode,
     fx: &mut Vec<Effect>,
 ) {
-    state.reader.mode = mode;
+    state.reader_mut().mode = mode;
+    state.readers.idle.mode = mode;
     state.notify(Level::Info, format!("live mode: {mode}"));
     if state.open.is_some() && state.tail.resume_offset.is_some() {
         restart_reader(state, fx);

@@ -1,7 +1,10 @@
 //! Keys inside dialogs. A dialog keeps what was typed until it succeeds;
 //! failures are shown inside it.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
+
+use crate::tui::action::Action;
+use crate::tui::keymap::Scope;
 
 use super::{
     begin_tail_at, jump_to, jump_to_mark, open_typed, send, wall_clock,
@@ -75,11 +78,17 @@ fn save(state: &State, fx: &mut Vec<Effect>) {
 
 /// A key while a dialog is open.
 pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
+    let Some(Overlay::Dialog(dialog)) = &state.overlay else {
+        return;
+    };
+    let action = state
+        .keymap
+        .lookup_in(Scope::Dialog(dialog.kind.form()), &key);
     let Some(dialog) = state.dialog_mut() else {
         return;
     };
-    if key.code == KeyCode::Esc {
-        // Esc first leaves a rename, then the dialog.
+    if action == Some(Action::Leave) {
+        // Leaving a rename goes back to the list; elsewhere it closes.
         if let DialogKind::Bookmarks { renaming, .. } = &mut dialog.kind
             && renaming.is_some()
         {
@@ -90,10 +99,11 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
         close(state);
         return;
     }
+    let submit = action == Some(Action::Submit);
     let kind = dialog.kind.clone();
     match kind {
         DialogKind::Open(mut input) => {
-            if key.code == KeyCode::Enter {
+            if submit {
                 let path = input.value.trim().to_owned();
                 if path.is_empty() {
                     set_error(state, "type a stream path or URL");
@@ -105,7 +115,7 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             }
         }
         DialogKind::Jump(mut input) => {
-            if key.code == KeyCode::Enter {
+            if submit {
                 let from = input.value.trim().to_owned();
                 if let Some(problem) = super::offset_problem(&from) {
                     set_error(state, format!("{problem}; nothing changed"));
@@ -122,7 +132,7 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             skip,
             mut input,
         } => {
-            if key.code == KeyCode::Enter {
+            if submit {
                 let mark = Mark { offset, skip };
                 add_bookmark(state, &mark, input.value.trim(), fx);
             } else if input.handle(key) {
@@ -137,11 +147,11 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             }
         }
         DialogKind::Bookmarks { selected, renaming } => {
-            bookmarks_key(state, key, selected, renaming, fx);
+            bookmarks_key(state, key, action, selected, renaming, fx);
         }
-        DialogKind::Create(form) => create_key(state, key, form, fx),
+        DialogKind::Create(form) => create_key(state, key, action, form, fx),
         DialogKind::Delete { path, mut input } => {
-            if key.code == KeyCode::Enter {
+            if submit {
                 if input.value == path {
                     let url = state.url_of(&path);
                     if let Some(d) = state.dialog_mut() {
@@ -159,8 +169,8 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                 set_kind(state, DialogKind::Delete { path, input });
             }
         }
-        DialogKind::Confirm(what) => match key.code {
-            KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+        DialogKind::Confirm(what) => {
+            if submit {
                 close(state);
                 match what {
                     Confirm::AppendAndClose => send(state, true, fx),
@@ -178,19 +188,15 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                     }
                 }
             }
-            KeyCode::Char('n' | 'N' | 'q') => close(state),
-            _ => {}
-        },
+        }
         DialogKind::Resume { offset, skip, .. } => {
-            let from = match key.code {
-                KeyCode::Char('y' | 'r') | KeyCode::Enter => {
-                    Mark { offset, skip }
-                }
-                KeyCode::Char('b') => Mark {
+            let from = match action {
+                Some(Action::Submit) => Mark { offset, skip },
+                Some(Action::FromStart) => Mark {
                     offset: "-1".to_owned(),
                     skip: 0,
                 },
-                KeyCode::Char('t' | 'n') => Mark {
+                Some(Action::FromNow) => Mark {
                     offset: "now".to_owned(),
                     skip: 0,
                 },
@@ -206,8 +212,8 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             mut producer_seq,
             mut field,
         } => {
-            match key.code {
-                KeyCode::Enter => {
+            match action {
+                Some(Action::Submit) => {
                     let Ok(e) = epoch.value.trim().parse::<u64>() else {
                         set_error(state, "the epoch is a whole number");
                         return;
@@ -239,8 +245,8 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
                     close(state);
                     return;
                 }
-                KeyCode::Tab | KeyCode::Down => field = (field + 1) % 4,
-                KeyCode::BackTab | KeyCode::Up => field = (field + 3) % 4,
+                Some(Action::NextField) => field = (field + 1) % 4,
+                Some(Action::PrevField) => field = (field + 3) % 4,
                 _ => {
                     let input = match field {
                         0 => &mut seq,
@@ -330,6 +336,7 @@ fn add_bookmark(
 fn bookmarks_key(
     state: &mut State,
     key: KeyEvent,
+    action: Option<Action>,
     mut selected: usize,
     renaming: Option<LineInput>,
     fx: &mut Vec<Effect>,
@@ -341,7 +348,7 @@ fn bookmarks_key(
     let list = state.bookmarks.list(&url).to_vec();
     let current = list.get(selected).cloned();
     if let Some(mut input) = renaming {
-        if key.code == KeyCode::Enter {
+        if action == Some(Action::Submit) {
             let Some(old) = current else {
                 return;
             };
@@ -369,14 +376,14 @@ fn bookmarks_key(
         }
         return;
     }
-    match key.code {
-        KeyCode::Up | KeyCode::Char('k') => {
+    match action {
+        Some(Action::Up) => {
             selected = selected.saturating_sub(1);
         }
-        KeyCode::Down | KeyCode::Char('j') => {
+        Some(Action::Down) => {
             selected = (selected + 1).min(list.len().saturating_sub(1));
         }
-        KeyCode::Enter => {
+        Some(Action::Submit) => {
             if let Some(b) = current {
                 close(state);
                 state.notify(
@@ -391,7 +398,7 @@ fn bookmarks_key(
             }
             return;
         }
-        KeyCode::Char('r') => {
+        Some(Action::Rename) => {
             if let Some(b) = current {
                 set_kind(
                     state,
@@ -403,7 +410,7 @@ fn bookmarks_key(
             }
             return;
         }
-        KeyCode::Char('d') | KeyCode::Delete => {
+        Some(Action::DeleteItem) => {
             if let Some(b) = current {
                 if let Err(e) = state.bookmarks.remove(&url, &b.name) {
                     set_error(state, e.to_string());
@@ -412,10 +419,6 @@ fn bookmarks_key(
                 save(state, fx);
                 selected = selected.min(list.len().saturating_sub(2));
             }
-        }
-        KeyCode::Char('q') => {
-            close(state);
-            return;
         }
         _ => return,
     }
@@ -431,19 +434,23 @@ fn bookmarks_key(
 fn create_key(
     state: &mut State,
     key: KeyEvent,
+    action: Option<Action>,
     mut form: CreateForm,
     fx: &mut Vec<Effect>,
 ) {
-    match key.code {
-        KeyCode::Tab | KeyCode::Down => {
+    // The toggle key is text in the text fields.
+    let action = action
+        .filter(|a| *a != Action::ToggleField || form.input_mut().is_none());
+    match action {
+        Some(Action::NextField) => {
             form.field = (form.field + 1) % CreateForm::FIELDS;
         }
-        KeyCode::BackTab | KeyCode::Up => {
+        Some(Action::PrevField) => {
             form.field =
                 (form.field + CreateForm::FIELDS - 1) % CreateForm::FIELDS;
         }
-        KeyCode::Char(' ') if form.field == 4 => form.closed = !form.closed,
-        KeyCode::Enter => {
+        Some(Action::ToggleField) => form.closed = !form.closed,
+        Some(Action::Submit) => {
             match create_spec(&form) {
                 Ok(spec) => {
                     let path = form

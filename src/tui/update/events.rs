@@ -35,7 +35,7 @@ pub(super) fn tick(
     if state.notice.as_ref().is_some_and(|n| n.until <= now) {
         state.notice = None;
     }
-    if state.reader.retry_at.is_some_and(|at| at <= now) {
+    if state.reader().retry_at.is_some_and(|at| at <= now) {
         retry_now(state, fx);
     }
 }
@@ -73,16 +73,15 @@ fn choose_layout(state: &mut State) {
 /// stream being opened (its answer starts the tail), else the reader from
 /// the last offset the UI received.
 pub(super) fn retry_now(state: &mut State, fx: &mut Vec<Effect>) {
-    state.reader.retry_at = None;
+    state.reader_mut().retry_at = None;
     let Some(open) = &state.open else {
         return;
     };
-    if state.reader.pending_start.is_some() {
+    if state.reader().pending_start.is_some() {
+        let url = open.url.clone();
         state.meta.loading = true;
-        state.reader.connection = Connection::Connecting;
-        fx.push(Effect::Head {
-            url: open.url.clone(),
-        });
+        state.reader_mut().connection = Connection::Connecting;
+        fx.push(Effect::Head { url });
     } else {
         restart_reader(state, fx);
     }
@@ -90,14 +89,16 @@ pub(super) fn retry_now(state: &mut State, fx: &mut Vec<Effect>) {
 
 /// Counts a failure that made no progress and schedules the next attempt.
 fn back_off(state: &mut State, error: String) {
-    state.reader.reconnects += 1;
-    let next_at = state.now + backoff(state.reader.reconnects);
-    state.reader.connection = Connection::Reconnecting {
-        attempt: state.reader.reconnects,
+    let now = state.now;
+    let reader = state.reader_mut();
+    reader.reconnects += 1;
+    let next_at = now + backoff(reader.reconnects);
+    reader.connection = Connection::Reconnecting {
+        attempt: reader.reconnects,
         next_at,
         error,
     };
-    state.reader.retry_at = Some(next_at);
+    reader.retry_at = Some(next_at);
 }
 
 /// Reads in a row that met a response that did not decode, with no
@@ -112,8 +113,9 @@ fn progressed_since_last_failure(state: &mut State) -> bool {
         .as_ref()
         .map_or(&state.tail.last_offset, |t| &t.last_offset)
         .clone();
-    let progressed = state.reader.failed_at != last;
-    state.reader.failed_at = last;
+    let reader = state.reader_mut();
+    let progressed = reader.failed_at != last;
+    reader.failed_at = last;
     progressed
 }
 
@@ -124,7 +126,7 @@ pub(super) fn reader(
     fx: &mut Vec<Effect>,
 ) {
     // Reports from a reader that was replaced are stale.
-    if state.open.as_ref().is_none_or(|o| o.reader != reader) {
+    if state.open.is_none() || state.reader().id != reader {
         return;
     }
     // The jump's reader answered: its tail replaces the one kept.
@@ -157,11 +159,12 @@ pub(super) fn reader(
             }
             choose_layout(state);
             state.meta.read = info;
-            state.reader.reconnects = 0;
-            state.reader.connection = if closed {
+            let r = state.reader_mut();
+            r.reconnects = 0;
+            r.connection = if closed {
                 Connection::Closed
             } else if up_to_date {
-                if state.reader.mode == LiveMode::Off {
+                if r.mode == LiveMode::Off {
                     Connection::CaughtUp
                 } else {
                     Connection::Live
@@ -184,7 +187,7 @@ pub(super) fn reader(
                 }
             }
         }
-        ReaderEvent::Connection(c) => state.reader.connection = c,
+        ReaderEvent::Connection(c) => state.reader_mut().connection = c,
         ReaderEvent::Retry(error) => {
             // A connection that ends after delivering data (a server
             // closing a long SSE response early, a proxy timeout) is
@@ -204,13 +207,13 @@ pub(super) fn reader(
             // without progress are few.
             let progressed = progressed_since_last_failure(state);
             if progressed {
-                state.reader.reconnects = 0;
+                state.reader_mut().reconnects = 0;
                 restart_reader(state, fx);
                 return;
             }
-            if state.reader.reconnects >= CORRUPT_TRIES {
+            if state.reader().reconnects >= CORRUPT_TRIES {
                 state.notify(Level::Error, error.clone());
-                state.reader.connection = Connection::Failed(error);
+                state.reader_mut().connection = Connection::Failed(error);
                 return;
             }
             back_off(state, error);
@@ -228,11 +231,11 @@ pub(super) fn reader(
                 return;
             }
             state.notify(Level::Error, error.clone());
-            state.reader.connection = Connection::Failed(error);
+            state.reader_mut().connection = Connection::Failed(error);
         }
         ReaderEvent::Done => {
             state.meta.catch_up.record(0, state.now, true);
-            state.reader.connection = Connection::CaughtUp;
+            state.reader_mut().connection = Connection::CaughtUp;
         }
     }
 }
@@ -266,14 +269,16 @@ pub(super) fn head(
                 if let Some(open) = &mut state.open {
                     open.content_type.clone_from(&meta.content_type);
                 }
-                if let Some(from) = state.reader.pending_start.take() {
+                if let Some(from) = state.reader_mut().pending_start.take() {
                     state.tail.kind =
                         ContentKind::of(meta.content_type.as_deref());
                     // The HEAD answered: start even when it named no type
                     // (the bytes are shown as binary), or it never would.
                     let mark = Mark {
                         offset: from,
-                        skip: std::mem::take(&mut state.reader.pending_skip),
+                        skip: std::mem::take(
+                            &mut state.reader_mut().pending_skip,
+                        ),
                     };
                     jump_to_mark(state, &mark, fx);
                 }
@@ -298,7 +303,7 @@ pub(super) fn head(
                 let text = explain(&e);
                 state.meta.head_error = Some(text.clone());
                 state.meta.loading = false;
-                if state.reader.pending_start.is_some() {
+                if state.reader().pending_start.is_some() {
                     state.now = state.now.max(at);
                     if e.is_retryable() {
                         // The server may be down or restarting: opening
@@ -307,7 +312,7 @@ pub(super) fn head(
                     } else {
                         // `pending_start` stays: a HEAD that answers later
                         // (R, r, or the stream being created) starts it.
-                        state.reader.connection =
+                        state.reader_mut().connection =
                             Connection::Failed(text.clone());
                         state.notify(Level::Error, text);
                     }
@@ -365,7 +370,7 @@ pub(super) fn written(
                 state.notify(Level::Info, format!("{path}: deleted"));
                 if is_open {
                     fx.push(Effect::StopReader);
-                    state.reader.connection =
+                    state.reader_mut().connection =
                         Connection::Failed("the stream was deleted".into());
                 }
             }
@@ -480,7 +485,7 @@ mod tests {
     use crate::tui::update::{open_stream, update};
 
     fn batch(state: &mut State, next: &str) -> Vec<Effect> {
-        let reader = state.open.as_ref().map_or(0, |o| o.reader);
+        let reader = state.reader().id;
         let incoming = Incoming {
             arrived: "t".into(),
             start_offset: "a".into(),
@@ -500,7 +505,7 @@ mod tests {
     }
 
     fn retry(state: &mut State) -> Vec<Effect> {
-        let reader = state.open.as_ref().map_or(0, |o| o.reader);
+        let reader = state.reader().id;
         let event = ReaderEvent::Retry("connection closed".into());
         update(state, Message::Reader { reader, event })
     }
@@ -523,20 +528,20 @@ mod tests {
         state.open.as_mut().unwrap().content_type =
             Some("application/json".into());
         state.tail.reset("-1");
-        state.open.as_mut().unwrap().reader = 7;
+        state.reader_mut().id = 7;
         batch(&mut state, "o1");
         // Data arrived since the last failure: no waiting.
         assert_eq!(starts(&retry(&mut state)), vec!["o1".to_owned()]);
-        assert_eq!(state.reader.connection, Connection::Connecting);
-        assert_eq!(state.reader.retry_at, None);
+        assert_eq!(state.reader().connection, Connection::Connecting);
+        assert_eq!(state.reader().retry_at, None);
         // The restarted reader fails again without progress: backoff.
         let fx = retry(&mut state);
         assert!(starts(&fx).is_empty());
         assert!(matches!(
-            state.reader.connection,
+            state.reader().connection,
             Connection::Reconnecting { attempt: 1, .. }
         ));
-        assert!(state.reader.retry_at.is_some());
+        assert!(state.reader().retry_at.is_some());
         // Progress again: at once again.
         batch(&mut state, "o2");
         assert_eq!(starts(&retry(&mut state)), vec!["o2".to_owned()]);

@@ -186,20 +186,29 @@ pub(super) fn filter_key(
     key: KeyEvent,
     fx: &mut Vec<Effect>,
 ) {
+    let action = state.keymap.lookup_in(Scope::FilterLine, &key);
     let s = &mut state.streams;
-    match key.code {
-        KeyCode::Esc => {
+    match action {
+        Some(Action::Leave) => {
             s.set_filter(String::new());
             s.filtering = false;
         }
-        KeyCode::Enter => {
+        Some(Action::Submit) => {
             s.filtering = false;
             if s.visible().len() == 1 {
                 act(state, Action::Open, fx);
             }
         }
-        KeyCode::Up => s.select_prev(1),
-        KeyCode::Down => s.select_next(1),
+        Some(Action::Up) => s.select_prev(1),
+        Some(Action::Down) => s.select_next(1),
+        _ => filter_text(s, key),
+    }
+    state.streams.clamp();
+}
+
+/// A key that is not a command types into the filter.
+fn filter_text(s: &mut crate::tui::state::streams::Streams, key: KeyEvent) {
+    match key.code {
         KeyCode::Backspace => {
             let mut f = s.filter.clone();
             f.pop();
@@ -212,7 +221,6 @@ pub(super) fn filter_key(
         }
         _ => {}
     }
-    state.streams.clamp();
 }
 
 pub(super) fn paste(state: &mut State, text: &str) {

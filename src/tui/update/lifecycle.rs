@@ -24,18 +24,20 @@ pub(super) fn start_reader(
     from: String,
     fx: &mut Vec<Effect>,
 ) {
-    let Some(open) = &mut state.open else {
+    let Some(open) = &state.open else {
         return;
     };
-    open.reader = state.reader.next_id;
-    state.reader.next_id += 1;
-    state.reader.retry_at = None;
-    state.reader.connection = Connection::Connecting;
+    let url = open.url.clone();
+    let id = state.readers.tag(&url);
+    let reader = state.reader_mut();
+    reader.retry_at = None;
+    reader.connection = Connection::Connecting;
+    let mode = reader.mode;
     fx.push(Effect::StartReader {
-        reader: open.reader,
-        url: open.url.clone(),
+        reader: id,
+        url,
         from,
-        mode: state.reader.mode,
+        mode,
         kind: state.tail.kind,
     });
 }
@@ -62,8 +64,9 @@ pub(super) fn jump_to_mark(
     let mut fresh = Tail::new(state.tail.kind, state.tail.limits);
     fresh.reset_at(mark);
     state.meta.catch_up = crate::tui::state::meta::CatchUp::start(state.now);
-    state.reader.reconnects = 0;
-    state.reader.failed_at = None;
+    let reader = state.reader_mut();
+    reader.reconnects = 0;
+    reader.failed_at = None;
     if state.tail.batches.is_empty() {
         state.tail = fresh;
         state.jump = None;
@@ -200,20 +203,20 @@ pub(super) fn open_url_at(
         state.streams.select_path(&path);
     }
     fx.push(Effect::StopReader);
+    // One stream open: its reader is the only one, in the mode last
+    // chosen (a reader it had before starts over).
+    state.readers.idle.mode = state.reader().mode;
+    state.readers.clear();
     state.open = Some(OpenStream {
         path,
         url: url.to_owned(),
         content_type: content_type.clone(),
-        reader: 0,
     });
     state.tail =
         Tail::new(ContentKind::of(content_type.as_deref()), state.tail.limits);
     state.meta = crate::tui::state::Meta::default();
     state.meta.loading = true;
-    state.reader.connection = Connection::Connecting;
-    state.reader.reconnects = 0;
-    state.reader.retry_at = None;
-    state.reader.pending_start = None;
+    state.reader_mut().connection = Connection::Connecting;
     state.jump = None;
     state.overlay = None;
     let now = wall_clock(state);
@@ -285,7 +288,7 @@ pub(super) fn begin_tail_at(
     mark: Mark,
     fx: &mut Vec<Effect>,
 ) {
-    state.reader.pending_skip = mark.skip;
+    state.reader_mut().pending_skip = mark.skip;
     let from = mark.offset;
     let known = state.open.as_ref().and_then(|o| o.content_type.clone());
     // A HEAD that answered without a type will not say more: start anyway
@@ -296,21 +299,20 @@ pub(super) fn begin_tail_at(
         state.tail.kind = ContentKind::of(known.as_deref());
         let mark = Mark {
             offset: from,
-            skip: std::mem::take(&mut state.reader.pending_skip),
+            skip: std::mem::take(&mut state.reader_mut().pending_skip),
         };
         jump_to_mark(state, &mark, fx);
     } else {
-        state.reader.pending_start = Some(from);
+        state.reader_mut().pending_start = Some(from);
         // The HEAD failed while a dialog was open: nothing would answer.
         if state.meta.head_error.is_some()
             && !state.meta.loading
             && let Some(open) = &state.open
         {
+            let url = open.url.clone();
             state.meta.loading = true;
-            state.reader.connection = Connection::Connecting;
-            fx.push(Effect::Head {
-                url: open.url.clone(),
-            });
+            state.reader_mut().connection = Connection::Connecting;
+            fx.push(Effect::Head { url });
         }
     }
 }

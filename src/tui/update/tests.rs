@@ -54,7 +54,7 @@ pub(super) fn deliver_from(
 
 /// Delivers a batch from the current reader.
 pub(super) fn deliver(s: &mut State, incoming: Incoming) -> Vec<Effect> {
-    let reader = s.open.as_ref().unwrap().reader;
+    let reader = s.reader().id;
     deliver_from(s, reader, incoming)
 }
 
@@ -158,8 +158,8 @@ fn opening_a_typed_stream_starts_reading_from_the_beginning() {
         starts(&fx),
         [(1, "-1".into(), LiveMode::Sse, ContentKind::Json)]
     );
-    assert_eq!(s.open.as_ref().unwrap().reader, 1);
-    assert_eq!(s.reader.connection, Connection::Connecting);
+    assert_eq!(s.reader().id, 1);
+    assert_eq!(s.reader().connection, Connection::Connecting);
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn an_unknown_content_type_waits_for_the_head() {
     let mut fx = Vec::new();
     open_stream(&mut s, "logs", &mut fx);
     assert!(starts(&fx).is_empty());
-    assert_eq!(s.reader.pending_start.as_deref(), Some("-1"));
+    assert_eq!(s.reader().pending_start.as_deref(), Some("-1"));
     let url = format!("{BASE}/logs");
     let fx = head(&mut s, url, Ok(metadata(Some("text/plain"), None)));
     assert_eq!(
@@ -176,7 +176,7 @@ fn an_unknown_content_type_waits_for_the_head() {
         [(1, "-1".into(), LiveMode::Sse, ContentKind::Text)]
     );
     assert_eq!(s.tail.kind, ContentKind::Text);
-    assert!(s.reader.pending_start.is_none());
+    assert!(s.reader().pending_start.is_none());
 }
 
 #[test]
@@ -187,7 +187,7 @@ fn a_failed_head_before_the_start_fails_the_tail() {
     let url = format!("{BASE}/nope");
     head(&mut s, url.clone(), Err(Error::NotFound { url }));
     assert!(
-        matches!(&s.reader.connection, Connection::Failed(e) if e.contains("404"))
+        matches!(&s.reader().connection, Connection::Failed(e) if e.contains("404"))
     );
     // Opened by mistake: no `gone` row stays behind.
     assert!(s.streams.entries.is_empty());
@@ -201,15 +201,15 @@ fn mode_switch_keeps_the_offset_and_shows_nothing_twice() {
     deliver(&mut s, batch("-1", "c1", &[&n(1), &n(2)], false));
     deliver(&mut s, batch("c1", "p1", &[&n(3)], true));
     deliver(&mut s, batch("p1", "p2", &[&n(4), &n(5)], true));
-    assert_eq!(s.reader.connection, Connection::CatchingUp);
+    assert_eq!(s.reader().connection, Connection::CatchingUp);
 
     let fx = ch(&mut s, '2');
-    assert_eq!(s.reader.mode, LiveMode::LongPoll);
+    assert_eq!(s.reader().mode, LiveMode::LongPoll);
     assert_eq!(
         starts(&fx),
         [(2, "c1".into(), LiveMode::LongPoll, ContentKind::Json)]
     );
-    assert_eq!(s.open.as_ref().unwrap().reader, 2);
+    assert_eq!(s.reader().id, 2);
     // The old reader's late batch is ignored.
     deliver_from(&mut s, 1, batch("p2", "p3", &[&n(99)], false));
     assert_eq!(s.tail.total_messages, 5);
@@ -218,7 +218,7 @@ fn mode_switch_keeps_the_offset_and_shows_nothing_twice() {
     deliver(&mut s, batch("q1", "c2", &[&n(5), &n(6)], false));
     let want: Vec<String> = (1..=6).map(n).collect();
     assert_eq!(shown(&s), want);
-    assert_eq!(s.reader.connection, Connection::Live);
+    assert_eq!(s.reader().connection, Connection::Live);
 
     let fx = ch(&mut s, '1');
     assert_eq!(
@@ -234,7 +234,7 @@ fn mode_switch_keeps_the_offset_and_shows_nothing_twice() {
         [(4, "c3".into(), LiveMode::Off, ContentKind::Json)]
     );
     deliver(&mut s, batch("c3", "c3", &[], false));
-    assert_eq!(s.reader.connection, Connection::CaughtUp);
+    assert_eq!(s.reader().connection, Connection::CaughtUp);
     update(
         &mut s,
         Message::Reader {
@@ -242,7 +242,7 @@ fn mode_switch_keeps_the_offset_and_shows_nothing_twice() {
             event: ReaderEvent::Done,
         },
     );
-    assert_eq!(s.reader.connection, Connection::CaughtUp);
+    assert_eq!(s.reader().connection, Connection::CaughtUp);
 
     let fx = ch(&mut s, '4');
     assert_eq!(
@@ -271,7 +271,7 @@ fn two_mode_switches_before_the_replay_arrive() {
 fn mode_keys_without_a_stream_only_set_the_mode() {
     let mut s = new_state();
     assert!(starts(&ch(&mut s, '2')).is_empty());
-    assert_eq!(s.reader.mode, LiveMode::LongPoll);
+    assert_eq!(s.reader().mode, LiveMode::LongPoll);
     assert!(s.notice.as_ref().unwrap().text.contains("long-poll"));
 }
 
@@ -305,9 +305,9 @@ fn reconnects_back_off_and_restart_from_the_last_checkpoint() {
         attempt,
         next_at,
         error,
-    } = s.reader.connection.clone()
+    } = s.reader().connection.clone()
     else {
-        panic!("{:?}", s.reader.connection);
+        panic!("{:?}", s.reader().connection);
     };
     assert_eq!((attempt, error.as_str()), (1, "refused"));
     assert_eq!(next_at, t0 + Duration::from_millis(500));
@@ -321,11 +321,11 @@ fn reconnects_back_off_and_restart_from_the_last_checkpoint() {
     );
     // A stale reader's retry changes nothing.
     retry(&mut s, 1, "old");
-    assert_eq!(s.reader.connection, Connection::Connecting);
+    assert_eq!(s.reader().connection, Connection::Connecting);
     // The new one fails too: a longer wait.
     retry(&mut s, 3, "refused");
     assert!(matches!(
-        s.reader.connection,
+        s.reader().connection,
         Connection::Reconnecting { attempt: 2, next_at, .. }
             if next_at == s.now + Duration::from_secs(1)
     ));
@@ -335,8 +335,8 @@ fn reconnects_back_off_and_restart_from_the_last_checkpoint() {
     assert_eq!(starts(&fx)[0].1, "c1");
     // Data resets the count; the repeat of 2 is dropped.
     deliver(&mut s, batch("c1", "c2", &[&n(2), &n(3)], false));
-    assert_eq!(s.reader.reconnects, 0);
-    assert_eq!(s.reader.connection, Connection::Live);
+    assert_eq!(s.reader().reconnects, 0);
+    assert_eq!(s.reader().connection, Connection::Live);
     assert_eq!(shown(&s), [n(1), n(2), n(3)]);
 }
 
@@ -358,7 +358,10 @@ fn a_failed_reader_shows_why() {
             event: ReaderEvent::Failed("gone (410)".into()),
         },
     );
-    assert_eq!(s.reader.connection, Connection::Failed("gone (410)".into()));
+    assert_eq!(
+        s.reader().connection,
+        Connection::Failed("gone (410)".into())
+    );
     assert_eq!(s.notice.as_ref().unwrap().level, Level::Error);
 }
 
@@ -369,7 +372,7 @@ fn a_closed_batch_ends_the_stream() {
     let mut last = batch("-1", "end", &[&n(1)], false);
     last.closed = true;
     let fx = deliver(&mut s, last);
-    assert_eq!(s.reader.connection, Connection::Closed);
+    assert_eq!(s.reader().connection, Connection::Closed);
     assert_eq!(s.streams.entries[0].closed, Some(true));
     assert!(fx.iter().any(|e| matches!(e, Effect::Head { .. })));
 }
@@ -386,7 +389,7 @@ fn a_head_without_a_content_type_still_starts_the_tail() {
         starts(&fx),
         [(1, "-1".into(), LiveMode::Sse, ContentKind::Binary)]
     );
-    assert!(s.reader.pending_start.is_none());
+    assert!(s.reader().pending_start.is_none());
 }
 
 #[test]

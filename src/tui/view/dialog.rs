@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::{centered, safe};
+use crate::tui::keymap::{Form, Scope, keys_label};
 use crate::tui::state::dialog::{Confirm, DialogKind, LineInput};
 use crate::tui::state::{Dialog, State};
 
@@ -47,6 +48,17 @@ fn at(state: &State, offset: &str, skip: u64) -> String {
     format!("{} + {skip} {unit}{plural}", safe(offset))
 }
 
+/// The keys of a dialog, from the keymap: `Enter: open · Esc: cancel`.
+fn keys(state: &State, form: Form) -> Line<'static> {
+    let text = state
+        .keymap
+        .in_scope(Scope::Dialog(form))
+        .filter_map(|b| Some(format!("{}: {}", keys_label(b), b.hint?)))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    hint(&text)
+}
+
 fn hint(text: &str) -> Line<'static> {
     Line::styled(text.to_owned(), Style::new().fg(Color::DarkGray))
 }
@@ -63,9 +75,8 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
             "Open a stream".to_owned(),
             vec![
                 field("path or URL", i, true),
-                hint(
-                    "a path under the server's base URL, or a full URL · Enter opens",
-                ),
+                hint("a path under the server's base URL, or a full URL"),
+                keys(state, Form::Open),
             ],
         ),
         DialogKind::Jump(i) => (
@@ -73,8 +84,9 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
             vec![
                 field("offset", i, true),
                 hint(
-                    "-1 = the beginning · now = only new messages · or an offset · Enter restarts",
+                    "-1 = the beginning · now = only new messages · or an offset",
                 ),
+                keys(state, Form::Jump),
             ],
         ),
         DialogKind::BookmarkName {
@@ -92,7 +104,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                     Span::raw(at(state, offset, *skip)),
                 ]),
                 field("name", input, true),
-                hint("Enter saves"),
+                keys(state, Form::BookmarkName),
             ],
         ),
         DialogKind::Bookmarks { selected, renaming } => {
@@ -139,7 +151,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                     ),
                 ]));
             }
-            lines.push(hint("Enter jumps (the tail restarts there) · r renames · d deletes · Esc closes"));
+            lines.push(keys(state, dialog.kind.form()));
             (format!("Bookmarks of {stream}"), lines)
         }
         DialogKind::Create(form) => (
@@ -166,7 +178,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                         Style::new().fg(Color::DarkGray),
                     ),
                 ]),
-                hint("Tab moves between fields · Enter creates"),
+                keys(state, Form::Create),
             ],
         ),
         DialogKind::Delete { path, input } => (
@@ -183,7 +195,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                     Span::raw(" and all its data."),
                 ]),
                 field("type its name", input, true),
-                hint("Enter deletes once the name matches"),
+                keys(state, Form::Delete),
             ],
         ),
         DialogKind::Confirm(Confirm::AppendAndClose) => (
@@ -193,7 +205,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                     "Append the composer's text to {stream} and close the stream?"
                 )),
                 Line::raw("A closed stream takes no more appends."),
-                hint("y / Enter: append and close · n / Esc: cancel"),
+                keys(state, Form::Confirm),
             ],
         ),
         DialogKind::Confirm(Confirm::Close) => (
@@ -202,7 +214,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                 Line::raw(format!(
                     "Close {stream}? It takes no more appends afterwards."
                 )),
-                hint("y / Enter: close · n / Esc: cancel"),
+                keys(state, Form::Confirm),
             ],
         ),
         DialogKind::Resume {
@@ -223,9 +235,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                         Style::new().fg(Color::DarkGray),
                     ),
                 ]),
-                hint(
-                    "y / Enter: resume there · b: from the beginning · t: from now (new messages only)",
-                ),
+                keys(state, Form::Resume),
             ],
         ),
         DialogKind::AppendSettings {
@@ -242,8 +252,9 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                 field("epoch", epoch, *f == 2),
                 field("producer seq", producer_seq, *f == 3),
                 hint(
-                    "Ctrl-P in the composer picks plain / Stream-Seq / producer · Enter saves",
+                    "Ctrl-P in the composer picks plain / Stream-Seq / producer",
                 ),
+                keys(state, Form::AppendSettings),
             ],
         ),
     };

@@ -10,11 +10,12 @@ use ratatui::widgets::Paragraph;
 use super::tail::unit;
 use super::{count, safe};
 use crate::tui::format::ContentKind;
+use crate::tui::keymap::Scope;
 use crate::tui::state::{Connection, Level, Overlay, State};
 
 /// The connection as words, with its colour.
 pub fn connection_label(state: &State) -> (String, Color) {
-    match &state.reader.connection {
+    match &state.reader().connection {
         Connection::Idle => ("idle".into(), Color::DarkGray),
         Connection::Connecting => ("connecting".into(), Color::Yellow),
         Connection::CatchingUp => ("catching up".into(), Color::Yellow),
@@ -58,7 +59,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         ),
         Span::raw(" "),
         Span::styled(
-            state.reader.mode.to_string(),
+            state.reader().mode.to_string(),
             Style::new().fg(Color::Cyan),
         ),
     ];
@@ -104,29 +105,15 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         return;
     }
     let hints: Vec<(String, &str)> = match &state.overlay {
-        Some(Overlay::Help(_)) => vec![
-            ("Esc".into(), "close help"),
-            ("↑/↓".into(), "scroll"),
-            ("q".into(), "quit"),
-        ],
-        Some(Overlay::Detail(_)) => vec![
-            ("Esc".into(), "back"),
-            ("Enter".into(), "fold"),
-            ("←/→".into(), "collapse/expand"),
-            ("y".into(), "copy value"),
-            ("Y".into(), "copy path"),
-            ("?".into(), "help"),
-        ],
-        Some(Overlay::Dialog(_)) => {
-            vec![("Enter".into(), "confirm"), ("Esc".into(), "cancel")]
+        Some(Overlay::Help(_)) => state.keymap.scope_hints(Scope::Help),
+        Some(Overlay::Detail(_)) => state.keymap.scope_hints(Scope::Detail),
+        Some(Overlay::Dialog(d)) => {
+            state.keymap.scope_hints(Scope::Dialog(d.kind.form()))
         }
         None if state.streams.filtering
             && state.focus == crate::tui::state::Pane::Streams =>
         {
-            vec![
-                ("Enter".into(), "keep filter"),
-                ("Esc".into(), "clear filter"),
-            ]
+            state.keymap.scope_hints(Scope::FilterLine)
         }
         None => state.keymap.hints(state.focus),
     };

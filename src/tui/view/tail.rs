@@ -228,7 +228,8 @@ fn footer(state: &State, width: usize) -> Line<'static> {
         }
         None => vec![format!("caught up at {offset}"), "caught up".to_owned()],
     };
-    let (lines, style): (Vec<String>, Style) = match &state.reader.connection {
+    let (lines, style): (Vec<String>, Style) = match &state.reader().connection
+    {
         Connection::Closed => (
             vec![
                 format!(
@@ -243,7 +244,7 @@ fn footer(state: &State, width: usize) -> Line<'static> {
                 .add_modifier(Modifier::BOLD),
         ),
         Connection::Live => {
-            let mode = state.reader.mode;
+            let mode = state.reader().mode;
             let mut v: Vec<String> = caught
                 .iter()
                 .flat_map(|c| {

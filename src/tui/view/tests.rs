@@ -104,7 +104,7 @@ pub(super) fn incoming(
 }
 
 pub(super) fn deliver(s: &mut State, incoming: Incoming) {
-    let reader = s.open.as_ref().unwrap().reader;
+    let reader = s.reader().id;
     let at = s.now;
     update(
         s,
@@ -403,7 +403,7 @@ fn tail_closed_caught_up_reconnecting_failed() {
         // The first failure after progress restarts at once; the restarted
         // reader's failure (no progress) waits.
         for _ in 0..2 {
-            let reader = s.open.as_ref().unwrap().reader;
+            let reader = s.reader().id;
             update(
                 &mut s,
                 Message::Reader {
@@ -415,7 +415,7 @@ fn tail_closed_caught_up_reconnecting_failed() {
         s
     });
     assert!(matches!(
-        shots[0].0.reader.connection,
+        shots[0].0.reader().connection,
         Connection::Reconnecting { attempt: 1, .. }
     ));
     snap("tail_failed", |size| {

@@ -254,7 +254,7 @@ fn open_dialog_opens_a_path() {
     assert!(fx.contains(&Effect::Head {
         url: format!("{BASE}/x/q")
     }));
-    assert_eq!(s.reader.pending_start.as_deref(), Some("-1"));
+    assert_eq!(s.reader().pending_start.as_deref(), Some("-1"));
 }
 
 #[test]
@@ -390,7 +390,7 @@ fn delete_needs_the_exact_name_and_shows_server_errors() {
     );
     assert!(s.overlay.is_none());
     assert!(fx.contains(&Effect::StopReader));
-    assert!(matches!(s.reader.connection, Connection::Failed(_)));
+    assert!(matches!(s.reader().connection, Connection::Failed(_)));
     // Only opened, not bookmarked: its row goes with it.
     assert!(s.streams.entries.is_empty());
 }
@@ -481,7 +481,7 @@ fn the_resume_point_is_the_message_the_view_was_paused_on() {
     // Back in the same session: no question, it resumes there.
     let fx = open_json(&mut s, "s");
     assert!(s.overlay.is_none());
-    assert_eq!(s.reader.pending_skip, 0);
+    assert_eq!(s.reader().pending_skip, 0);
     assert_eq!(starts(&fx)[0].1, "-1");
     // One response for all four: the first shown is message 2.
     let all = [n(1), n(2), n(3), n(4)];
@@ -536,4 +536,56 @@ fn credentials_in_urls_stay_out_of_bookmarks_and_titles() {
             .len(),
         1
     );
+}
+
+#[test]
+fn dialog_and_filter_line_keys_come_from_the_keymap() {
+    use crate::tui::keymap::{Form, Key, Scope};
+    let mut s = new_state();
+    // Bookmarks list: `x` deletes instead of `d`; Enter in the open
+    // dialog becomes Ctrl-G; the filter line keeps on Ctrl-K.
+    s.keymap
+        .rebind(
+            Scope::Dialog(Form::Open),
+            Action::Submit,
+            vec![Key {
+                code: KeyCode::Char('g'),
+                ctrl: true,
+            }],
+        )
+        .unwrap();
+    s.keymap
+        .rebind(
+            Scope::FilterLine,
+            Action::Submit,
+            vec![Key {
+                code: KeyCode::Char('k'),
+                ctrl: true,
+            }],
+        )
+        .unwrap();
+    ch(&mut s, 'o');
+    typ(&mut s, "x/y");
+    // Enter is no longer the dialog's: nothing opens.
+    press(&mut s, KeyCode::Enter);
+    assert!(s.open.is_none());
+    assert_eq!(
+        s.keymap
+            .scope_hints(Scope::Dialog(dialog(&s).kind.form()))
+            .first()
+            .map(|(k, _)| k.clone()),
+        Some("Ctrl-G".to_owned())
+    );
+    ctrl(&mut s, 'g');
+    assert_eq!(s.open.as_ref().unwrap().path, "x/y");
+    // The filter line: Enter is no longer "keep", Ctrl-K is.
+    s.overlay = None;
+    s.focus = Pane::Streams;
+    ch(&mut s, '/');
+    typ(&mut s, "ab");
+    press(&mut s, KeyCode::Enter);
+    assert!(s.streams.filtering);
+    ctrl(&mut s, 'k');
+    assert!(!s.streams.filtering);
+    assert_eq!(s.streams.filter, "ab");
 }

@@ -28,22 +28,23 @@ fn opening_while_the_server_is_down_retries_with_backoff() {
     let url = format!("{BASE}/logs");
     head(&mut s, url.clone(), Err(refused(&url)));
     // Not failed for good: reconnecting, with the reason.
-    let Connection::Reconnecting { attempt, error, .. } = &s.reader.connection
+    let Connection::Reconnecting { attempt, error, .. } =
+        &s.reader().connection
     else {
-        panic!("{:?}", s.reader.connection);
+        panic!("{:?}", s.reader().connection);
     };
     assert_eq!(*attempt, 1);
     assert!(error.contains("Connection refused"), "{error}");
-    assert!(s.reader.retry_at.is_some());
+    assert!(s.reader().retry_at.is_some());
     // Nothing before the backoff ends; then the HEAD again.
     assert_eq!(heads(&tick(&mut s, t0 + Duration::from_millis(100))), 0);
     let fx = tick(&mut s, t0 + Duration::from_secs(1));
     assert_eq!(heads(&fx), 1);
-    assert_eq!(s.reader.connection, Connection::Connecting);
+    assert_eq!(s.reader().connection, Connection::Connecting);
     // Down again: a longer wait, attempt 2.
     head(&mut s, url.clone(), Err(refused(&url)));
     assert!(matches!(
-        s.reader.connection,
+        s.reader().connection,
         Connection::Reconnecting { attempt: 2, .. }
     ));
     // The server came up: the answer starts the tail.
@@ -67,7 +68,7 @@ fn r_retries_now_when_failed_or_reconnecting() {
         url.clone(),
         Err(Error::NotFound { url: url.clone() }),
     );
-    assert!(matches!(s.reader.connection, Connection::Failed(_)));
+    assert!(matches!(s.reader().connection, Connection::Failed(_)));
     // A 404 is not retried by itself, but R asks again.
     let fx = ch(&mut s, 'R');
     assert_eq!(heads(&fx), 1);
@@ -77,14 +78,14 @@ fn r_retries_now_when_failed_or_reconnecting() {
 
     // A reader waiting for its backoff restarts at once on R.
     deliver(&mut s, batch("-1", "c1", &[&n(1)], false));
-    let reader = s.open.as_ref().unwrap().reader;
+    let reader = s.reader().id;
     for _ in 0..2 {
-        let reader = s.open.as_ref().unwrap().reader;
+        let reader = s.reader().id;
         let event = ReaderEvent::Retry("connection reset".into());
         update(&mut s, Message::Reader { reader, event });
     }
     assert!(matches!(
-        s.reader.connection,
+        s.reader().connection,
         Connection::Reconnecting { .. }
     ));
     let fx = ch(&mut s, 'R');
@@ -92,7 +93,7 @@ fn r_retries_now_when_failed_or_reconnecting() {
     assert_eq!(started.len(), 1);
     assert!(started[0].0 > reader);
     assert_eq!(started[0].1, "c1");
-    assert_eq!(s.reader.retry_at, None);
+    assert_eq!(s.reader().retry_at, None);
     // Nothing to retry while live: a notice says so, nothing starts.
     deliver(&mut s, batch("c1", "c2", &[&n(2)], false));
     assert!(starts(&ch(&mut s, 'R')).is_empty());
@@ -157,7 +158,7 @@ fn a_jump_the_server_refuses_keeps_the_buffer_and_reading_goes_on() {
     assert_eq!(starts(&fx)[0].1, "garbage");
     // Until the new reader delivers, the tail shown stays.
     assert_eq!(shown(&s), [n(1), n(2)]);
-    let reader = s.open.as_ref().unwrap().reader;
+    let reader = s.reader().id;
     let event = ReaderEvent::Failed("bad request (400): bad offset".into());
     let fx = update(&mut s, Message::Reader { reader, event });
     assert_eq!(shown(&s), [n(1), n(2)]);
@@ -257,7 +258,7 @@ fn a_corrupt_response_is_read_again_a_few_times_then_fails() {
     let mut s = new_state();
     opened_with_two(&mut s);
     let corrupt = |s: &mut State| {
-        let reader = s.open.as_ref().unwrap().reader;
+        let reader = s.reader().id;
         let event = ReaderEvent::Corrupt("truncated JSON array".into());
         update(s, Message::Reader { reader, event })
     };
@@ -268,9 +269,10 @@ fn a_corrupt_response_is_read_again_a_few_times_then_fails() {
     // Bad again with nothing new: backed off, a few times.
     for attempt in 1..=3 {
         assert!(starts(&corrupt(&mut s)).is_empty());
-        let Connection::Reconnecting { attempt: a, .. } = &s.reader.connection
+        let Connection::Reconnecting { attempt: a, .. } =
+            &s.reader().connection
         else {
-            panic!("attempt {attempt}: {:?}", s.reader.connection);
+            panic!("attempt {attempt}: {:?}", s.reader().connection);
         };
         assert_eq!(*a, attempt);
         let fx = ch(&mut s, 'R');
@@ -278,8 +280,8 @@ fn a_corrupt_response_is_read_again_a_few_times_then_fails() {
     }
     // Still bad: the data is, not the connection; the reader fails.
     assert!(starts(&corrupt(&mut s)).is_empty());
-    let Connection::Failed(why) = &s.reader.connection else {
-        panic!("{:?}", s.reader.connection);
+    let Connection::Failed(why) = &s.reader().connection else {
+        panic!("{:?}", s.reader().connection);
     };
     assert!(why.contains("truncated"), "{why}");
     // Good data again resets the count.
