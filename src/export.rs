@@ -101,6 +101,9 @@ pub struct Counts {
     pub messages: u64,
     /// Content bytes read (before any line joining).
     pub bytes: u64,
+    /// Units (messages, or bytes) the range holds, once known (a range
+    /// to the tail does not know).
+    pub expected: Option<u64>,
 }
 
 /// What an export wrote.
@@ -122,6 +125,9 @@ pub enum ExportError {
     Write(#[from] io::Error),
     #[error("the export was cancelled")]
     Cancelled,
+    /// The file exists and replacing it was not asked for.
+    #[error("{} already exists", .0.display())]
+    Exists(std::path::PathBuf),
     /// The range cannot be exported as asked (reversed, past the tail, a
     /// format that cannot cut it).
     #[error("{0}")]
@@ -170,7 +176,10 @@ pub async fn export(
     let mut copy = Copy {
         skip: range.from.units,
         left: limit,
-        counts: Counts::default(),
+        counts: Counts {
+            expected: limit,
+            ..Counts::default()
+        },
         last: range.from.offset.clone(),
     };
     if json && format == Format::Ndjson {

@@ -139,6 +139,10 @@ fn failed(e: ExportError, partial: Option<&std::path::Path>) -> anyhow::Error {
         }
         ExportError::Cancelled => Interrupted("interrupted").into(),
         ExportError::Range(text) => usage(format!("{text}{kept}")),
+        ExportError::Exists(path) => usage(format!(
+            "{} already exists (--force replaces it)",
+            escape_line(&path.display().to_string(), 1000)
+        )),
         e @ ExportError::Write(_) => anyhow::anyhow!("{e}{kept}"),
     }
 }

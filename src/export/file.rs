@@ -64,8 +64,5 @@ pub async fn to_file(
 }
 
 fn exists(path: &Path) -> ExportError {
-    ExportError::Range(format!(
-        "{} already exists; choose another name or allow replacing it",
-        path.display()
-    ))
+    ExportError::Exists(path.to_owned())
 }
