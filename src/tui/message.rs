@@ -105,6 +105,12 @@ pub enum Message {
         id: u64,
         event: ExportEvent,
     },
+    /// Requests the client made, as its observer told them; `dropped`
+    /// more were lost on the way (the queue to the UI was full).
+    Requests {
+        events: Vec<crate::client::RequestEvent>,
+        dropped: u64,
+    },
     /// The bookmarks file was written (or not).
     Saved(Result<(), String>),
     /// The clipboard took the text (or not).

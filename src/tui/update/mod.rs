@@ -6,6 +6,7 @@ mod dialogs;
 mod events;
 mod export;
 mod input;
+pub mod inspector;
 mod lifecycle;
 
 pub use actions::*;
@@ -62,6 +63,9 @@ pub fn update(state: &mut State, message: Message) -> Vec<Effect> {
         Message::Saved(Ok(())) => {}
         Message::Saved(Err(e)) => {
             state.notify(Level::Error, format!("bookmarks not saved: {e}"));
+        }
+        Message::Requests { events, dropped } => {
+            state.inspector.record(events, dropped);
         }
         Message::Copied(Ok(what)) => state.notify(Level::Info, what),
         Message::Copied(Err(e)) => {

@@ -5,6 +5,7 @@
 
 mod dialogs;
 mod explorer;
+mod inspector;
 mod tail_view;
 
 use std::time::{Duration, Instant};
