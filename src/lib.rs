@@ -6,6 +6,7 @@ pub mod client;
 pub mod config;
 pub mod connect;
 pub mod errors;
+pub mod export;
 pub mod jq;
 pub mod logging;
 pub mod sanitize;

@@ -100,6 +100,13 @@ enum Command {
         #[command(flatten)]
         conn: GlobalArgs,
     },
+    /// Write a range of a stream into a file (NDJSON or raw bytes).
+    Export {
+        #[command(flatten)]
+        args: dsx::cli::export::ExportArgs,
+        #[command(flatten)]
+        conn: GlobalArgs,
+    },
     /// Create a stream as a fork of another.
     Fork {
         #[command(flatten)]
@@ -143,6 +150,7 @@ impl Command {
             | Command::Delete { conn, .. }
             | Command::Head { conn, .. }
             | Command::Fork { conn, .. }
+            | Command::Export { conn, .. }
             | Command::Sub { conn, .. }
             | Command::Doctor { conn, .. } => Some(conn),
             Command::Completions(_)
@@ -161,6 +169,7 @@ impl Command {
             Command::Delete { .. } => "delete",
             Command::Head { .. } => "head",
             Command::Fork { .. } => "fork",
+            Command::Export { .. } => "export",
             Command::Sub { .. } => "sub",
             Command::Doctor { .. } => "doctor",
             Command::Completions(_) => "completions",
@@ -340,6 +349,9 @@ fn main() -> ExitCode {
             }
             Some(Command::Head { args, .. }) => {
                 dsx::cli::head::run(&ctx, args).await
+            }
+            Some(Command::Export { args, .. }) => {
+                dsx::cli::export::run(&ctx, args).await
             }
             Some(Command::Fork { args, .. }) => {
                 dsx::cli::fork::run(&ctx, args).await

@@ -9,6 +9,7 @@ pub mod delete;
 pub mod demo;
 pub mod doctor;
 pub mod exit;
+pub mod export;
 pub mod fork;
 pub mod head;
 mod output;

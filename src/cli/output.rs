@@ -58,6 +58,19 @@ impl Out {
     }
 }
 
+/// Stream content through `Write` (escaped on a terminal, as
+/// [`Out::content`]).
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.content(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Out::flush(self)
+    }
+}
+
 /// Stdout without Rust's line buffering: a duplicate of descriptor 1 on
 /// Unix, so that a big buffer becomes one write, not one per line.
 #[cfg(unix)]

@@ -101,6 +101,10 @@ pub struct ReadArgs {
     /// (for example 30s, 10m, 2h, forever; default 15m).
     #[arg(long, value_name = "DURATION|forever", value_parser = parse_retry_for)]
     pub retry_for: Option<RetryFor>,
+    /// Where a catch-up read stops (`--until-offset`, `--until-bookmark`):
+    /// the same range `dsx export` writes to a file.
+    #[command(flatten)]
+    pub end: super::export::UntilArgs,
 }
 
 /// `--retry-for`: how long a live read keeps reconnecting.
@@ -268,6 +272,9 @@ async fn first_head(
 
 /// Runs `dsx read`.
 pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
+    if args.end.is_set() {
+        return read_range(ctx, &args).await;
+    }
     let plan = Plan::of(&args)?;
     if args.jq.is_some()
         && let Some(format @ (Format::Raw | Format::Batches)) = args.format
@@ -391,6 +398,37 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
                 .await
         }
     }
+}
+
+/// `dsx read` up to an offset or a bookmark: a catch-up read of a range,
+/// by the export's code.
+async fn read_range(ctx: &Context, args: &ReadArgs) -> anyhow::Result<()> {
+    let live = args.live.is_some_and(|l| l != Live::Off);
+    if live || args.follow || args.until.is_some() || args.jq.is_some() {
+        return Err(usage(
+            "--until-offset and --until-bookmark read a fixed range: they \
+             do not combine with --live, -f, --until or --jq",
+        ));
+    }
+    let raw = match args.format {
+        None => None,
+        Some(Format::Raw) => Some(true),
+        Some(Format::Ndjson) => Some(false),
+        Some(Format::Batches) => {
+            return Err(usage(
+                "--format batches does not combine with --until-offset or \
+                 --until-bookmark (use ndjson or raw)",
+            ));
+        }
+    };
+    let stream = ctx.stream(&args.stream)?;
+    let from = super::export::start(
+        &stream,
+        args.from.as_deref(),
+        args.from_bookmark.as_deref(),
+    )?;
+    let end = args.end.end(&stream)?;
+    super::export::read_range(&stream, from, end, raw).await
 }
 
 /// A HEAD's failure with the server's explanation: a HEAD answer has no
@@ -744,6 +782,7 @@ mod tests {
             format: None,
             jq: None,
             retry_for: None,
+            end: super::super::export::UntilArgs::default(),
         }
     }
 

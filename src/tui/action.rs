@@ -45,6 +45,8 @@ pub enum Action {
     Bookmark,
     Bookmarks,
     Jump,
+    /// The export dialog.
+    Export,
     CopyMessage,
     CopyOffset,
     PauseFollow,

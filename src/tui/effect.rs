@@ -59,6 +59,19 @@ pub enum Effect {
         path: String,
         url: String,
     },
+    /// Export `range` of `url` into `file` (`replace`: an existing one);
+    /// progress and the end come back as `Message::Export` with `id`.
+    Export {
+        id: u64,
+        url: String,
+        json: bool,
+        range: crate::export::Range,
+        format: crate::export::Format,
+        file: std::path::PathBuf,
+        replace: bool,
+    },
+    /// Cancel the running export (what it wrote stays as `.partial`).
+    CancelExport,
     /// Write the bookmarks file.
     SaveBookmarks(Box<Bookmarks>),
     /// Put text on the clipboard.

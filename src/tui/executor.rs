@@ -74,6 +74,8 @@ pub struct Executor {
     queued_heads: Arc<std::sync::Mutex<HashSet<String>>>,
     /// Bookmark saves still running (awaited on quit).
     pending: JoinSet<()>,
+    /// The running export, if any (one at a time).
+    export: Option<CancellationToken>,
 }
 
 impl Executor {
@@ -103,6 +105,7 @@ impl Executor {
             heads: Arc::new(Semaphore::new(HEADS_AT_ONCE)),
             queued_heads: Arc::new(std::sync::Mutex::new(HashSet::new())),
             pending: JoinSet::new(),
+            export: None,
         }
     }
 
@@ -216,6 +219,41 @@ impl Executor {
                         Ok(Written::Deleted)
                     },
                 );
+            }
+            Effect::Export {
+                id,
+                url,
+                json,
+                range,
+                format,
+                file,
+                replace,
+            } => {
+                if let Some(old) = self.export.take() {
+                    old.cancel();
+                }
+                let cancel = self.all.child_token();
+                self.export = Some(cancel.clone());
+                let job = ExportJob {
+                    id,
+                    url,
+                    json,
+                    range,
+                    format,
+                    file,
+                    replace,
+                };
+                tokio::spawn(export_task(
+                    self.client.clone(),
+                    job,
+                    cancel,
+                    self.tx.clone(),
+                ));
+            }
+            Effect::CancelExport => {
+                if let Some(export) = self.export.take() {
+                    export.cancel();
+                }
             }
             Effect::SaveBookmarks(bookmarks) => self.save(*bookmarks),
             Effect::Copy(text) => return Some(self.copy(&text, None)),
@@ -371,6 +409,88 @@ impl Executor {
         let wait = async { while self.pending.join_next().await.is_some() {} };
         let _ = tokio::time::timeout(Duration::from_secs(3), wait).await;
     }
+}
+
+/// What `Effect::Export` asks for.
+struct ExportJob {
+    id: u64,
+    url: String,
+    json: bool,
+    range: crate::export::Range,
+    format: crate::export::Format,
+    file: PathBuf,
+    replace: bool,
+}
+
+/// How often an export reports its counts.
+const EXPORT_PROGRESS: Duration = Duration::from_millis(100);
+
+/// Runs one export (the code `dsx export` runs) and reports it: counts at
+/// most every 100 ms (dropped when the loop is busy: the next ones carry
+/// the totals), then the end.
+async fn export_task(
+    client: Client,
+    job: ExportJob,
+    cancel: CancellationToken,
+    tx: mpsc::Sender<Message>,
+) {
+    use super::message::ExportEvent;
+    use crate::export::ExportError;
+    let id = job.id;
+    let event = match client.stream(&job.url) {
+        Err(e) => ExportEvent::Failed {
+            why: explain(&e),
+            exists: false,
+        },
+        Ok(stream) => {
+            let mut last = Instant::now();
+            let progress = |counts| {
+                if last.elapsed() >= EXPORT_PROGRESS {
+                    last = Instant::now();
+                    let event = ExportEvent::Progress(counts);
+                    let _ = tx.try_send(Message::Export { id, event });
+                }
+            };
+            let result = crate::export::to_file(
+                &stream,
+                job.json,
+                &job.range,
+                job.format,
+                &job.file,
+                job.replace,
+                &cancel,
+                progress,
+            )
+            .await;
+            let partial = crate::export::partial_path(&job.file);
+            let kept =
+                format!("; what was written is in {}", partial.display());
+            match result {
+                Ok(written) => ExportEvent::Done(written),
+                Err(ExportError::Exists(path)) => ExportEvent::Failed {
+                    why: format!("{} already exists", path.display()),
+                    exists: true,
+                },
+                Err(ExportError::Read(e)) => ExportEvent::Failed {
+                    why: format!("{}{kept}", explain(&e)),
+                    exists: false,
+                },
+                Err(ExportError::Cancelled) => ExportEvent::Failed {
+                    why: format!("cancelled{kept}"),
+                    exists: false,
+                },
+                Err(e) => ExportEvent::Failed {
+                    why: if partial.exists() {
+                        format!("{e}{kept}")
+                    } else {
+                        e.to_string()
+                    },
+                    exists: false,
+                },
+            }
+        }
+    };
+    let _ = tx.send(Message::Export { id, event }).await;
 }
 
 /// The observer the executor gives its clients: every event goes on a

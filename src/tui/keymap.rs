@@ -68,10 +68,11 @@ pub enum Form {
     Confirm,
     Resume,
     AppendSettings,
+    Export,
 }
 
 impl Form {
-    pub const ALL: [Form; 10] = [
+    pub const ALL: [Form; 11] = [
         Form::Open,
         Form::Jump,
         Form::BookmarkName,
@@ -82,6 +83,7 @@ impl Form {
         Form::Confirm,
         Form::Resume,
         Form::AppendSettings,
+        Form::Export,
     ];
 
     pub fn title(self) -> &'static str {
@@ -96,6 +98,7 @@ impl Form {
             Form::Confirm => "Confirmations",
             Form::Resume => "Resume dialog",
             Form::AppendSettings => "Append-settings dialog",
+            Form::Export => "Export dialog",
         }
     }
 }
@@ -246,6 +249,7 @@ const DEFAULT: &[Row] = &[
     b(P(Pane::Tail), &[k('m')], Action::Bookmark, "bookmark the selected message", Some("mark")),
     b(P(Pane::Tail), &[k('\'')], Action::Bookmarks, "bookmarks: jump, rename, delete", Some("marks")),
     b(P(Pane::Tail), &[k('|')], Action::FilterTail, "filter the tail: jq on JSON, lines on text", None),
+    b(P(Pane::Tail), &[k('E')], Action::Export, "export a range (bookmarks, whole stream) to a file", None),
     b(P(Pane::Tail), &[k('J')], Action::Jump, "restart from the beginning, now or an offset", Some("jump")),
     b(P(Pane::Tail), &[k('y')], Action::CopyMessage, "copy the selected message", Some("copy")),
     b(P(Pane::Tail), &[k('Y')], Action::CopyOffset, "copy the offset where the selected batch starts", None),
@@ -320,6 +324,10 @@ const DEFAULT: &[Row] = &[
     b(Dl(F::Bookmarks), &[ENTER], Action::Submit, "jump there (the tail restarts there)", Some("jump")),
     b(Dl(F::Bookmarks), &[k('r')], Action::Rename, "rename the bookmark", Some("rename")),
     b(Dl(F::Bookmarks), &[k('d'), code(KeyCode::Delete)], Action::DeleteItem, "delete the bookmark", Some("delete")),
+    b(Dl(F::Export), &[UP, DOWN], Action::Down, "the next range to export (↑: the previous)", Some("range")),
+    b(Dl(F::Export), &[TAB], Action::ToggleField, "NDJSON / raw bytes (JSON streams)", Some("format")),
+    b(Dl(F::Export), &[ENTER], Action::Submit, "export (again, once it says the file exists: replace it)", Some("export")),
+    b(Dl(F::Export), &[ESC], Action::Leave, "cancel the export (the file stays as NAME.partial), or close", Some("cancel / close")),
     b(Dl(F::Bookmarks), &[ESC, k('q')], Action::Leave, "close the list", Some("close")),
     b(Dl(F::Rename), &[ENTER], Action::Submit, "save the new name", Some("save")),
     b(Dl(F::Rename), &[ESC], Action::Leave, "stop renaming (the name stays)", Some("cancel")),

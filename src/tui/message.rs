@@ -100,6 +100,11 @@ pub enum Message {
         kind: WriteKind,
         result: Result<Written, Error>,
     },
+    /// How an export is going (`Effect::Export`'s `id`).
+    Export {
+        id: u64,
+        event: ExportEvent,
+    },
     /// Requests the client made, as its observer told them; `dropped`
     /// more were lost on the way (the queue to the UI was full).
     Requests {
@@ -117,6 +122,18 @@ pub enum Message {
     },
     /// Evaluate the next step of the tail's filter.
     FilterStep,
+}
+
+/// An export's progress and end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExportEvent {
+    /// Counts so far (at most about ten a second).
+    Progress(crate::export::Counts),
+    /// Done: what was written, with its offset range.
+    Done(crate::export::Written),
+    /// Stopped: why (the partial file stays as `.partial`); `exists`: the
+    /// file was there and nothing was written.
+    Failed { why: String, exists: bool },
 }
 
 /// A client error as one line: what happened, with the HTTP status, and

@@ -352,6 +352,102 @@ async fn from_bookmark(server: TestServer) {
     out.expect_code(1);
 }
 
+/// Ten JSON messages `{"n":1}` .. `{"n":10}`, one append each; returns
+/// the stream and the offset after each message.
+async fn ten_messages(
+    server: &TestServer,
+    prefix: &str,
+) -> (DurableStream, Vec<String>) {
+    let client = server.client();
+    let stream =
+        create_at(&client, &server.fresh_url(prefix), "application/json").await;
+    let mut after = Vec::new();
+    for n in 1..=10 {
+        let offset = append(&stream, format!("{{\"n\":{n}}}")).await;
+        after.push(offset.as_str().to_owned());
+    }
+    (stream, after)
+}
+
+fn numbers(out: &support::cli::Output) -> Vec<i64> {
+    out.lines()
+        .into_iter()
+        .map(|line| parse(line)["n"].as_i64().expect("n"))
+        .collect()
+}
+
+/// `--until-offset` stops just before an offset, `--until-bookmark` just
+/// after the bookmarked message, even where the read's one response runs
+/// past the end (the end is found by counting, offsets compared only for
+/// equality); a reversed range is refused.
+async fn until_offset_and_bookmark(server: TestServer) {
+    let (stream, after) = ten_messages(&server, "read-until").await;
+    let url = stream.url().as_str();
+    let out = dsx(&["read", url, "--until-offset", &after[4]]).await;
+    assert_eq!(numbers(out.ok()), [1, 2, 3, 4, 5], "{out:#?}");
+    let out = dsx(&[
+        "read",
+        url,
+        "--from",
+        &after[1],
+        "--until-offset",
+        &after[6],
+    ])
+    .await;
+    assert_eq!(numbers(out.ok()), [3, 4, 5, 6, 7], "{out:#?}");
+    let out = dsx(&["read", url, "--until-offset", &after[9]]).await;
+    assert_eq!(numbers(out.ok()).len(), 10);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut marks = Bookmarks::default();
+    for (name, offset, position) in [
+        ("a", &after[1], 0),
+        ("b", &after[4], 1),
+        ("c", &after[0], 7),
+    ] {
+        let bookmark = Bookmark {
+            name: name.into(),
+            offset: offset.clone(),
+            position,
+            created_at: "2026-01-01T00:00:00Z".into(),
+        };
+        marks.add(url, bookmark).expect("add");
+    }
+    marks
+        .save(&dir.path().join("bookmarks.json"))
+        .expect("save");
+    let with_marks = |args: &[&str]| {
+        let mut command = command(args);
+        command.env("DSX_DATA_DIR", dir.path());
+        command
+    };
+    // a: message 3; b: message 7 (the second after the fifth).
+    let args = ["read", url, "--from-bookmark", "a", "--until-bookmark", "b"];
+    let out = run(with_marks(&args), None).await;
+    assert_eq!(numbers(out.ok()), [3, 4, 5, 6, 7], "{out:#?}");
+    // c is message 9, named from an earlier offset: later than b.
+    let args = ["read", url, "--from-bookmark", "c", "--until-bookmark", "c"];
+    let out = run(with_marks(&args), None).await;
+    assert_eq!(numbers(out.ok()), [9], "{out:#?}");
+    let args = ["read", url, "--from-bookmark", "c", "--until-bookmark", "b"];
+    let out = run(with_marks(&args), None).await;
+    out.expect_code(1);
+    assert!(out.stderr.contains("before its start"), "{out:#?}");
+    let out = dsx(&["read", url, "--until-offset", &after[2], "-f"]).await;
+    out.expect_code(1);
+}
+
+/// A text stream's range is counted in bytes.
+async fn until_offset_in_a_text_stream(server: TestServer) {
+    let client = server.client();
+    let url = server.fresh_url("read-until-text");
+    let stream = create_at(&client, &url, "text/plain").await;
+    append(&stream, "one\n").await;
+    let second = append(&stream, "two\n").await;
+    append(&stream, "three\n").await;
+    let out = dsx(&["read", &url, "--until-offset", second.as_str()]).await;
+    assert_eq!(out.ok().stdout, "one\ntwo\n");
+}
+
 async fn missing_stream_exits_2(server: TestServer) {
     let url = server.fresh_url("read-missing");
     for format in ["raw", "ndjson"] {
@@ -375,6 +471,8 @@ server_tests!(
     jq_with_a_format,
     closed_pipe_stops_quietly,
     from_bookmark,
+    until_offset_and_bookmark,
+    until_offset_in_a_text_stream,
     missing_stream_exits_2,
 );
 

@@ -12,6 +12,7 @@ mod cli_append;
 mod cli_config;
 mod cli_doctor;
 mod cli_errors;
+mod cli_export;
 mod cli_follow;
 mod cli_read;
 mod cli_subs;

@@ -162,6 +162,8 @@ pub enum DialogKind {
         skip: u64,
         saved_at: String,
     },
+    /// Export a range of the open stream to a file (`state/export.rs`).
+    Export(Box<super::export::ExportForm>),
     /// Stream-Seq and producer settings of the composer.
     AppendSettings {
         seq: LineInput,
@@ -189,6 +191,7 @@ impl DialogKind {
             DialogKind::Confirm(_) => Form::Confirm,
             DialogKind::Resume { .. } => Form::Resume,
             DialogKind::AppendSettings { .. } => Form::AppendSettings,
+            DialogKind::Export(_) => Form::Export,
         }
     }
 }

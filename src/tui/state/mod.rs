@@ -4,6 +4,7 @@
 pub mod composer;
 pub mod detail;
 pub mod dialog;
+pub mod export;
 pub mod filter;
 pub mod inspector;
 pub mod merge;

@@ -244,6 +244,7 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                     })));
             }
         }
+        Action::Export => super::export::open(state),
         Action::Jump => {
             if state.open.is_some() {
                 state.overlay = Some(Overlay::Dialog(Dialog::new(

@@ -63,6 +63,7 @@ pub(super) fn paste(dialog: &mut Dialog, text: &str) {
                 i.paste(text);
             }
         }
+        DialogKind::Export(form) if !form.running() => form.file.paste(text),
         _ => {}
     }
 }
@@ -89,6 +90,10 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
     let action = state
         .keymap
         .lookup_in(Scope::Dialog(dialog.kind.form()), &key);
+    if matches!(dialog.kind, DialogKind::Export(_)) {
+        super::export::key(state, key, action, fx);
+        return;
+    }
     let Some(dialog) = state.dialog_mut() else {
         return;
     };
@@ -158,6 +163,7 @@ pub(super) fn key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
             bookmarks_key(state, key, action, selected, renaming, fx);
         }
         DialogKind::Create(form) => create_key(state, key, action, form, fx),
+        DialogKind::Export(_) => {}
         DialogKind::Delete { path, mut input } => {
             if submit {
                 if input.value == path {

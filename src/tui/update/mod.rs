@@ -4,6 +4,7 @@
 mod actions;
 mod dialogs;
 mod events;
+mod export;
 mod filter;
 mod input;
 pub mod inspector;
@@ -62,6 +63,7 @@ pub fn update(state: &mut State, message: Message) -> Vec<Effect> {
         Message::Written { url, kind, result } => {
             events::written(state, &url, kind, result, &mut fx);
         }
+        Message::Export { id, event } => export::event(state, id, event),
         Message::Saved(Ok(())) => {}
         Message::Saved(Err(e)) => {
             state.notify(Level::Error, format!("bookmarks not saved: {e}"));

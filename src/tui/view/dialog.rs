@@ -11,7 +11,11 @@ use crate::tui::keymap::{Form, Scope, keys_label};
 use crate::tui::state::dialog::{Confirm, DialogKind, LineInput};
 use crate::tui::state::{Dialog, State};
 
-fn field<'a>(label: &str, input: &LineInput, active: bool) -> Line<'a> {
+pub(super) fn field<'a>(
+    label: &str,
+    input: &LineInput,
+    active: bool,
+) -> Line<'a> {
     let label_style = if active {
         Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
     } else {
@@ -49,7 +53,7 @@ fn at(state: &State, offset: &str, skip: u64) -> String {
 }
 
 /// The keys of a dialog, from the keymap: `Enter: open · Esc: cancel`.
-fn keys(state: &State, form: Form) -> Line<'static> {
+pub(super) fn keys(state: &State, form: Form) -> Line<'static> {
     let text = state
         .keymap
         .in_scope(Scope::Dialog(form))
@@ -59,7 +63,7 @@ fn keys(state: &State, form: Form) -> Line<'static> {
     hint(&text)
 }
 
-fn hint(text: &str) -> Line<'static> {
+pub(super) fn hint(text: &str) -> Line<'static> {
     Line::styled(text.to_owned(), Style::new().fg(Color::DarkGray))
 }
 
@@ -238,6 +242,7 @@ pub fn content(state: &State, dialog: &Dialog) -> (String, Vec<Line<'static>>) {
                 keys(state, Form::Resume),
             ],
         ),
+        DialogKind::Export(form) => super::export::content(state, form),
         DialogKind::AppendSettings {
             seq,
             producer,
