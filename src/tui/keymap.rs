@@ -48,6 +48,8 @@ pub enum Scope {
     Inspector,
     /// The tail's search line (`/`): other keys edit the query.
     SearchLine,
+    /// The tail's filter line (`|`): other keys edit the filter.
+    TailFilterLine,
     /// The stream list's filter line while it is typed (other keys type).
     FilterLine,
     /// A dialog (keys not bound here edit its text fields).
@@ -114,6 +116,7 @@ impl Scope {
             Scope::Inspector,
             Scope::FilterLine,
             Scope::SearchLine,
+            Scope::TailFilterLine,
         ]);
         all.extend(Form::ALL.map(Scope::Dialog));
         all
@@ -133,6 +136,7 @@ impl Scope {
             Scope::Inspector => "inspector".into(),
             Scope::FilterLine => "filter".into(),
             Scope::SearchLine => "search".into(),
+            Scope::TailFilterLine => "tail_filter".into(),
             Scope::Dialog(f) => format!("dialog.{}", snake(&format!("{f:?}"))),
         }
     }
@@ -146,6 +150,7 @@ impl Scope {
             Scope::Help => "Help",
             Scope::Inspector => "Inspector",
             Scope::SearchLine => "Search line",
+            Scope::TailFilterLine => "Tail filter line",
             Scope::FilterLine => "Stream filter line",
             Scope::Dialog(f) => f.title(),
         }
@@ -192,7 +197,7 @@ const fn b(
 use Form as F;
 use Scope::{
     Detail as D, Dialog as Dl, FilterLine as FL, Global, Help as H,
-    Inspector as I, Pane as P, SearchLine as S,
+    Inspector as I, Pane as P, SearchLine as S, TailFilterLine as TF,
 };
 
 const ENTER: Key = code(KeyCode::Enter);
@@ -301,6 +306,11 @@ const DEFAULT: &[Row] = &[
     b(S, &[ENTER], Action::Submit, "search for the query (empty: no search)", Some("search")),
     b(S, &[ctrl('r')], Action::ToggleRegex, "plain text / regex", Some("regex")),
     b(S, &[ESC], Action::Leave, "clear the search (and stop it)", Some("clear")),
+    b(TF, &[ENTER], Action::Submit, "apply the filter to what is buffered and what comes", Some("apply")),
+    b(TF, &[UP], Action::Up, "an earlier filter (history)", Some("history")),
+    b(TF, &[DOWN], Action::Down, "a later filter (history)", None),
+    b(TF, &[ctrl('r')], Action::ToggleRegex, "text streams: substring / regex", None),
+    b(TF, &[ESC], Action::Leave, "clear the filter", Some("clear")),
     b(H, &[code(KeyCode::Up), k('k')], Action::Up, "scroll up", Some("scroll")),
     b(H, &[code(KeyCode::Down), k('j')], Action::Down, "scroll down", None),
     b(H, &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
@@ -941,11 +951,11 @@ global.zoom = "Z"
                 }
             }
         }
-        for scope in Form::ALL
-            .into_iter()
-            .map(Scope::Dialog)
-            .chain([Scope::FilterLine, Scope::SearchLine])
-        {
+        for scope in Form::ALL.into_iter().map(Scope::Dialog).chain([
+            Scope::FilterLine,
+            Scope::SearchLine,
+            Scope::TailFilterLine,
+        ]) {
             let mut seen = Vec::new();
             for b in map.in_scope(scope) {
                 for k in &b.keys {

@@ -41,16 +41,15 @@ pub(super) fn open_line(state: &mut State) {
 
 /// A key while the filter line is open.
 pub(super) fn line_key(state: &mut State, key: KeyEvent, fx: &mut Vec<Effect>) {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::Esc => {
+    match state.keymap.lookup_in(Scope::TailFilterLine, &key) {
+        Some(Action::Leave) => {
             state.filter.line = None;
             clear(state);
         }
-        KeyCode::Enter => apply(state, fx),
-        KeyCode::Up => state.filter.recall(true),
-        KeyCode::Down => state.filter.recall(false),
-        KeyCode::Char('r') if ctrl => {
+        Some(Action::Submit) => apply(state, fx),
+        Some(Action::Up) => state.filter.recall(true),
+        Some(Action::Down) => state.filter.recall(false),
+        Some(Action::ToggleRegex) => {
             if state.tail.kind != ContentKind::Json
                 && let Some(line) = &mut state.filter.line
             {

@@ -131,6 +131,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         {
             state.keymap.scope_hints(Scope::SearchLine)
         }
+        None if state.filter.line.is_some()
+            && state.focus == crate::tui::state::Pane::Tail =>
+        {
+            state.keymap.scope_hints(Scope::TailFilterLine)
+        }
         None => state.keymap.hints(state.focus),
     };
     let hint_spans = super::hint_spans(
