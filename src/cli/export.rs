@@ -6,11 +6,10 @@ use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
 
-use super::exit::{Interrupted, NotFoundError, usage};
+use super::exit::{Interrupted, usage};
 use super::output::{Out, escape_line, server_text, shown_url};
 use super::progress::Progress;
 use super::{Context, is_json};
-use crate::bookmarks::Bookmarks;
 use crate::client::{DurableStream, Offset};
 use crate::export::{self, End, ExportError, Format, Range, Spot};
 
@@ -86,7 +85,8 @@ impl UntilArgs {
             return Ok(End::At(Spot::at(Offset::new(offset.clone()))));
         }
         if let Some(name) = &self.until_bookmark {
-            let (offset, position) = bookmark(stream, name)?;
+            let (offset, position) =
+                super::read::bookmark_offset(stream, name)?;
             return Ok(End::At(Spot::after_bookmark(offset, position)));
         }
         Ok(End::Now)
@@ -100,31 +100,13 @@ pub fn start(
     from_bookmark: Option<&str>,
 ) -> anyhow::Result<Spot> {
     if let Some(name) = from_bookmark {
-        let (offset, position) = bookmark(stream, name)?;
+        let (offset, position) = super::read::bookmark_offset(stream, name)?;
         return Ok(Spot {
             offset,
             units: position,
         });
     }
     Ok(Spot::at(from.map_or(Offset::START, Offset::new)))
-}
-
-/// The offset and position of the bookmark `name` of this stream.
-fn bookmark(
-    stream: &DurableStream,
-    name: &str,
-) -> anyhow::Result<(Offset, u64)> {
-    let path = Bookmarks::default_path().ok_or_else(|| {
-        usage("no data directory for bookmarks is known (set DSX_DATA_DIR)")
-    })?;
-    let bookmarks = Bookmarks::load(&path)?;
-    let url = stream.url().as_str();
-    if let Some(b) = bookmarks.find(url, name) {
-        return Ok((Offset::new(b.offset.clone()), b.position));
-    }
-    let known = bookmarks.known_names(url);
-    let message = format!("no bookmark named {name:?} for {url}; {known}");
-    Err(NotFoundError(escape_line(&message, 1000)).into())
 }
 
 /// An export's failure as the commands report it.

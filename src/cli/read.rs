@@ -519,8 +519,8 @@ fn skip_bytes(items: ByteStream, n: u64) -> ByteStream {
 }
 
 /// The offset and position of the bookmark `name` saved for this
-/// stream's URL.
-fn bookmark_offset(
+/// stream's URL (`dsx read` and `dsx export`).
+pub(super) fn bookmark_offset(
     stream: &DurableStream,
     name: &str,
 ) -> anyhow::Result<(Offset, u64)> {

@@ -289,29 +289,51 @@ fn the_explorer_reports_a_bad_config_and_works_on() {
     drop(server);
 }
 
-/// `[keys]` takes effect in the explorer: `x` quits instead of `q`, and an
-/// override that takes another action's key is said at start (file, line)
-/// while the rest apply. (A PTY test: the real binary loads the file.)
-#[test]
-fn the_explorer_uses_the_config_keys() {
-    use support::pty::{Key, Pty};
+/// The real explorer on an embedded server with `config` as its file
+/// (`file` names it), at 160x30: what the PTY tests below share.
+struct ConfigPty {
+    pty: support::pty::Pty,
+    _dir: tempfile::TempDir,
+    _server: TestServer,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn explorer_with_config(file: &str, config: &str, flags: &[&str]) -> ConfigPty {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let server = rt.block_on(TestServer::start_embedded(ServerConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         ..ServerConfig::default()
     }));
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("keys.toml");
-    let text = "[keys]\nglobal.quit = \"x\"\ntail.bookmark = \"y\"\n";
-    std::fs::write(&config, text).expect("write");
+    let path = dir.path().join(file);
+    std::fs::write(&path, config).expect("write");
     let url = server.stream_base();
-    let mut pty = Pty::spawn_env(
-        &[&url],
+    let mut args = vec![url.as_str()];
+    args.extend_from_slice(flags);
+    let pty = support::pty::Pty::spawn_env(
+        &args,
         160,
         30,
         dir.path(),
-        &[("DSX_CONFIG", config.as_path())],
+        &[("DSX_CONFIG", path.as_path())],
     );
+    ConfigPty {
+        pty,
+        _dir: dir,
+        _server: server,
+        _rt: rt,
+    }
+}
+
+/// `[keys]` takes effect in the explorer: `x` quits instead of `q`, and an
+/// override that takes another action's key is said at start (file, line)
+/// while the rest apply. (A PTY test: the real binary loads the file.)
+#[test]
+fn the_explorer_uses_the_config_keys() {
+    use support::pty::Key;
+    let text = "[keys]\nglobal.quit = \"x\"\ntail.bookmark = \"y\"\n";
+    let mut explorer = explorer_with_config("keys.toml", text, &[]);
+    let pty = &mut explorer.pty;
     // The footer shows the rebound key.
     pty.expect("x quit", "the footer from the effective keymap");
     let raw = String::from_utf8_lossy(&pty.raw()).into_owned();
@@ -320,14 +342,18 @@ fn the_explorer_uses_the_config_keys() {
         "the clash is said with its line: {}",
         raw.escape_debug()
     );
-    // `q` no longer quits; `x` does.
     pty.key(Key::Char('?'));
     pty.wait_for(|s| s.contains("Streams pane") && s.contains("x quit · "))
         .unwrap_or_else(|last| panic!("help lists the rebound key:\n{last}"));
     pty.key(Key::Esc);
+    // `q` no longer quits (the list is still there after it, help opened
+    // and closed again); `x` does.
+    pty.key(Key::Char('q'));
+    pty.key(Key::Char('?'));
+    pty.expect("Streams pane", "still running after q");
+    pty.key(Key::Esc);
     pty.key(Key::Char('x'));
     pty.expect_clean_exit("x quits");
-    drop(server);
 }
 
 /// `[theme] name = "light"` recolours the real explorer (its accent is
@@ -335,28 +361,15 @@ fn the_explorer_uses_the_config_keys() {
 /// theme. (A PTY test: the real binary reads the file and the flag.)
 #[test]
 fn the_theme_and_no_color_reach_the_terminal() {
-    use support::pty::{Key, Pty};
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let server = rt.block_on(TestServer::start_embedded(ServerConfig {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        ..ServerConfig::default()
-    }));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("theme.toml");
-    std::fs::write(&config, "[theme]\nname = \"light\"\n").expect("write");
-    let url = server.stream_base();
+    use support::pty::Key;
     for no_color in [false, true] {
-        let mut args = vec![url.as_str()];
-        if no_color {
-            args.push("--no-color");
-        }
-        let mut pty = Pty::spawn_env(
-            &args,
-            120,
-            30,
-            dir.path(),
-            &[("DSX_CONFIG", config.as_path())],
+        let flags: &[&str] = if no_color { &["--no-color"] } else { &[] };
+        let mut explorer = explorer_with_config(
+            "theme.toml",
+            "[theme]\nname = \"light\"\n",
+            flags,
         );
+        let pty = &mut explorer.pty;
         pty.expect("Streams", "the explorer is up");
         pty.key(Key::Char('q'));
         pty.expect_clean_exit("the explorer quits");
@@ -378,5 +391,4 @@ fn the_theme_and_no_color_reach_the_terminal() {
             assert!(!raw.contains("38;5;6;") && !raw.contains("38;5;6m"));
         }
     }
-    drop(server);
 }
