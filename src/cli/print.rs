@@ -77,6 +77,39 @@ impl Batches {
         out.content(&line)
     }
 
+    /// A batch of a JSON stream through `--jq`: what the filter yields
+    /// for its messages, in `"messages"` (a batch whose messages the filter
+    /// all drops still says where the read is, as an empty one does).
+    pub fn jq(
+        &mut self,
+        jq: &mut Jq,
+        batch: &RawJsonBatch,
+        out: &mut Out,
+    ) -> io::Result<()> {
+        if !self.worth_printing(batch.is_empty(), &batch.meta) {
+            return Ok(());
+        }
+        let mut line = header(&batch.meta);
+        line.extend_from_slice(b",\"messages\":[");
+        let mut first = true;
+        for item in batch.items() {
+            match jq.filter.run(item) {
+                Ok(results) => {
+                    for result in results {
+                        if !first {
+                            line.push(b',');
+                        }
+                        first = false;
+                        line.extend_from_slice(&one_line(result.as_bytes()));
+                    }
+                }
+                Err(e) => jq.report(&e, &batch.meta),
+            }
+        }
+        line.extend_from_slice(b"]}\n");
+        out.content(&line)
+    }
+
     /// A chunk of any other stream: `"data"` (UTF-8 text) or
     /// `"data_base64"`.
     pub fn bytes(

@@ -92,7 +92,8 @@ pub struct ReadArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Apply a jq filter to each JSON message; print each result on its
-    /// own line (as --format ndjson does; raw and batches do not combine
+    /// own line (--format ndjson, the default), or with --format batches
+    /// the results of each batch in its "messages" (raw does not combine
     /// with it). A message the filter fails on is skipped and reported
     /// (the first five; the rest are counted), and the read exits 5.
     #[arg(long, value_name = "FILTER")]
@@ -276,18 +277,12 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
         return read_range(ctx, &args).await;
     }
     let plan = Plan::of(&args)?;
-    if args.jq.is_some()
-        && let Some(format @ (Format::Raw | Format::Batches)) = args.format
-    {
-        let name = if format == Format::Raw {
-            "raw"
-        } else {
-            "batches"
-        };
-        return Err(usage(format!(
-            "--jq cannot be used with --format {name}: it prints each \
-             result on its own line, as --format ndjson does"
-        )));
+    if args.jq.is_some() && args.format == Some(Format::Raw) {
+        return Err(usage(
+            "--jq cannot be used with --format raw: it prints JSON, each \
+             result on its own line (--format ndjson, the default) or in its \
+             batch (--format batches)",
+        ));
     }
     let filter = match &args.jq {
         Some(src) => Some(
@@ -361,9 +356,16 @@ pub async fn run(ctx: &Context, args: ReadArgs) -> anyhow::Result<()> {
     };
     if let Some(filter) = filter {
         let mut jq = Jq::new(filter);
-        reader
-            .pump(json_at, |b, out| jq.batch(b, out), count_json)
-            .await?;
+        if args.format == Some(Format::Batches) {
+            let mut batches = Batches::default();
+            reader
+                .pump(json_at, |b, out| batches.jq(&mut jq, b, out), count_json)
+                .await?;
+        } else {
+            reader
+                .pump(json_at, |b, out| jq.batch(b, out), count_json)
+                .await?;
+        }
         if jq.failures > 0 {
             let unshown = match jq.unshown() {
                 0 => String::new(),

@@ -255,23 +255,41 @@ async fn jq_failures_are_capped_and_counted(server: TestServer) {
 }
 
 /// `--jq` with `--format`: ndjson is what `--jq` prints (the README's
-/// example combines them); raw and batches are refused as usage errors.
+/// example combines them), batches puts each batch's results in its
+/// line; raw is refused as a usage error.
 async fn jq_with_a_format(server: TestServer) {
     let (stream, _) = json_stream(&server, "read-jq-format").await;
     let url = stream.url().as_str();
     let out = dsx(&["read", url, "--format", "ndjson", "--jq", ".n"]).await;
     assert_eq!(out.ok().lines(), ["1", "2", "3"]);
-    for format in ["raw", "batches"] {
-        let out = dsx(&["read", url, "--format", format, "--jq", ".n"]).await;
-        out.expect_code(1);
-        assert!(out.stdout.is_empty(), "{out:#?}");
-        assert!(
-            out.stderr.contains(&format!(
-                "--jq cannot be used with --format {format}"
-            )),
-            "{out:#?}"
-        );
+    let out = dsx(&["read", url, "--format", "raw", "--jq", ".n"]).await;
+    out.expect_code(1);
+    assert!(out.stdout.is_empty(), "{out:#?}");
+    assert!(
+        out.stderr.contains("--jq cannot be used with --format raw"),
+        "{out:#?}"
+    );
+    // batches: each batch's line carries what the filter yields for its
+    // messages, with the batch's offset.
+    let out = dsx(&[
+        "read",
+        url,
+        "--format",
+        "batches",
+        "--jq",
+        "select(.n != 2) | .n",
+    ])
+    .await;
+    let mut yielded = Vec::new();
+    for line in out.ok().lines() {
+        let batch: serde_json::Value =
+            serde_json::from_str(line).expect("a JSON line");
+        assert!(batch["offset"].is_string(), "{line}");
+        for m in batch["messages"].as_array().expect("messages") {
+            yielded.push(m.as_u64().expect("a number"));
+        }
     }
+    assert_eq!(yielded, [1, 3]);
 }
 
 /// `dsx read s | head -c 16`: the reader goes away mid-read (or while a
