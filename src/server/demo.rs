@@ -11,6 +11,7 @@
 //! | `demo/orders` | `application/json` | live order events, 2-4 a second |
 //! | `demo/orders-fork` | `application/json` | fork of `demo/orders` two thirds into its history, plus two fork-only refunds |
 //! | `demo/app-log` | `text/plain` | live application log, 1-3 lines a second |
+//! | `demo/app-events` | `application/json` | the same log as JSON events with a `level` (for `select(.level == "error")`) |
 //! | `demo/session-ttl` | `application/json` | sliding `Stream-TTL: 60`, kept alive by a heartbeat every 5 s |
 //! | `demo/build-2291` | `text/plain` | a CI build log, closed |
 //! | `demo/thumbnail.png` | `image/png` | a 48×48 PNG (binary) |
@@ -37,6 +38,7 @@ const PNG: &[u8] = include_bytes!("../../assets/demo/thumbnail.png");
 const ORDERS: &str = "demo/orders";
 const ORDERS_FORK: &str = "demo/orders-fork";
 const APP_LOG: &str = "demo/app-log";
+const APP_EVENTS: &str = "demo/app-events";
 const SESSION: &str = "demo/session-ttl";
 const BUILD: &str = "demo/build-2291";
 const THUMBNAIL: &str = "demo/thumbnail.png";
@@ -131,6 +133,14 @@ pub fn describe(base_url: &str) -> Vec<DemoStream> {
         },
         DemoStream {
             live: true,
+            ..stream(
+                APP_EVENTS,
+                JSON,
+                "the same log as JSON events with a level (try | select(.level == \"error\"))",
+            )
+        },
+        DemoStream {
+            live: true,
             ttl_secs: Some(SESSION_TTL_SECS),
             ..stream(
                 SESSION,
@@ -215,9 +225,11 @@ async fn seed_fork(api: &Api<'_>, offset: Option<&str>) -> anyhow::Result<()> {
 }
 
 async fn seed_app_log(api: &Api<'_>, rng: &mut StdRng) -> anyhow::Result<()> {
-    if api.exists(APP_LOG).await?
-        || !api.create(APP_LOG, TEXT, &[], b"").await?
-    {
+    let log = !api.exists(APP_LOG).await?
+        && api.create(APP_LOG, TEXT, &[], b"").await?;
+    let events = !api.exists(APP_EVENTS).await?
+        && api.create(APP_EVENTS, JSON, &[], b"").await?;
+    if !log && !events {
         return Ok(());
     }
     let orders = api.read_json(ORDERS).await.unwrap_or_default();
@@ -229,8 +241,15 @@ async fn seed_app_log(api: &Api<'_>, rng: &mut StdRng) -> anyhow::Result<()> {
     for i in 0..LOG_HISTORY {
         let back = f64::from(u32::try_from(LOG_HISTORY - i).unwrap_or(0)) * 2.0;
         let ts = timestamp(now - Duration::from_secs_f64(back));
-        let line = log_gen.line(rng, &ts, &sim_ids, &customers);
-        api.append(APP_LOG, TEXT, line.as_bytes()).await?;
+        let entry = log_gen.entry(rng, &sim_ids, &customers);
+        if log {
+            api.append(APP_LOG, TEXT, entry.line(&ts).as_bytes())
+                .await?;
+        }
+        if events {
+            let body = json_body(&[entry.event(&ts)])?;
+            api.append(APP_EVENTS, JSON, &body).await?;
+        }
     }
     Ok(())
 }
@@ -306,9 +325,16 @@ async fn live_log(
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
-        let line = log_gen.line(&mut rng, &now_ts(), &orders, &customers);
-        if let Err(e) = api.append(APP_LOG, TEXT, line.as_bytes()).await {
+        let entry = log_gen.entry(&mut rng, &orders, &customers);
+        let ts = now_ts();
+        if let Err(e) =
+            api.append(APP_LOG, TEXT, entry.line(&ts).as_bytes()).await
+        {
             recover(api, APP_LOG, &e).await;
+        }
+        let body = json_body(&[entry.event(&ts)]).unwrap_or_default();
+        if let Err(e) = api.append(APP_EVENTS, JSON, &body).await {
+            recover(api, APP_EVENTS, &e).await;
         }
     }
 }

@@ -8,10 +8,11 @@ use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use support::{Dsx, http};
 
-const STREAMS: [&str; 6] = [
+const STREAMS: [&str; 7] = [
     "demo/orders",
     "demo/orders-fork",
     "demo/app-log",
+    "demo/app-events",
     "demo/session-ttl",
     "demo/build-2291",
     "demo/thumbnail.png",
@@ -39,6 +40,7 @@ async fn demo_serves_every_kind_of_stream() {
         ("demo/orders", "application/json"),
         ("demo/orders-fork", "application/json"),
         ("demo/app-log", "text/plain"),
+        ("demo/app-events", "application/json"),
         ("demo/session-ttl", "application/json"),
         ("demo/build-2291", "text/plain"),
         ("demo/thumbnail.png", "image/png"),
@@ -117,7 +119,7 @@ async fn check_orders_and_fork(http: &Client, base: &str) {
 
 /// The live streams grow within a few seconds.
 async fn check_live(http: &Client, base: &str) {
-    for name in ["demo/orders", "demo/app-log"] {
+    for name in ["demo/orders", "demo/app-log", "demo/app-events"] {
         let url = format!("{base}/{name}");
         let before = tail(http, &url).await;
         let deadline = Instant::now() + Duration::from_secs(8);
@@ -130,6 +132,15 @@ async fn check_live(http: &Client, base: &str) {
             }
         }
         assert!(grew, "{name} did not grow in 8 s");
+    }
+    // The JSON log: one event per text line, each with a lower-case level
+    // the explorer's filter can select on.
+    let events = get_json(http, &format!("{base}/demo/app-events")).await;
+    assert!(events.len() >= 60, "{} events", events.len());
+    for e in &events {
+        let level = e["level"].as_str().expect("a level");
+        assert!(["debug", "info", "warn", "error"].contains(&level), "{e}");
+        assert!(e["msg"].is_string() && e["ts"].is_string(), "{e}");
     }
     let orders = get_json(http, &format!("{base}/demo/orders")).await;
     let newest = orders.last().unwrap();

@@ -45,14 +45,14 @@ impl LogGen {
         }
     }
 
-    /// One line (with its newline), stamped `ts`, mentioning real ids.
-    pub(crate) fn line(
+    /// One log entry mentioning real ids: `demo/app-log` prints it as a
+    /// line, `demo/app-events` writes it as JSON.
+    pub(crate) fn entry(
         &mut self,
         rng: &mut StdRng,
-        ts: &str,
         orders: &[String],
         customers: &[String],
-    ) -> String {
+    ) -> Entry {
         // Mostly INFO, like a real service; the templates hold few of the
         // other levels, so pick by level first.
         let level = match rng.random_range(0..100) {
@@ -66,7 +66,11 @@ impl LogGen {
         let template =
             candidates.choose(rng).copied().or(self.templates.first());
         let Some(template) = template else {
-            return format!("{ts} INFO  demo       (no log templates)\n");
+            return Entry {
+                level: "INFO",
+                component: "demo",
+                message: "(no log templates)".to_owned(),
+            };
         };
         self.next_request += 1;
         let order = orders.choose(rng).map_or("ord_10001", String::as_str);
@@ -90,10 +94,39 @@ impl LogGen {
                 "{pct}",
                 &format!("{:.2}", rng.random_range(0.0..1.5_f64)),
             );
+        Entry {
+            level: template.level,
+            component: template.component,
+            message,
+        }
+    }
+}
+
+/// One log entry: its level (`INFO`, `ERROR`, ...), component and text.
+pub(crate) struct Entry {
+    pub(crate) level: &'static str,
+    pub(crate) component: &'static str,
+    pub(crate) message: String,
+}
+
+impl Entry {
+    /// The text log's line, with its newline.
+    pub(crate) fn line(&self, ts: &str) -> String {
         format!(
-            "{ts} {:<5} {:<10} {message}\n",
-            template.level, template.component
+            "{ts} {:<5} {:<10} {}\n",
+            self.level, self.component, self.message
         )
+    }
+
+    /// The JSON event of `demo/app-events` (`level` in lower case, as
+    /// structured loggers write it).
+    pub(crate) fn event(&self, ts: &str) -> serde_json::Value {
+        serde_json::json!({
+            "ts": ts,
+            "level": self.level.to_ascii_lowercase(),
+            "component": self.component,
+            "msg": self.message,
+        })
     }
 }
 
