@@ -387,6 +387,85 @@ fn the_explorer_logs_to_its_data_dir_without_secrets() {
     );
 }
 
+#[test]
+fn search_on_a_live_stream_then_n_moves_to_the_next_match() {
+    let _serial = serial();
+    let fx = Fixture::new();
+    let (stream, url) = fx.create("search", "application/json");
+    fx.append(
+        &stream,
+        r#"[{"n":1,"level":"info"},{"n":2,"level":"error","msg":"disk full A"},{"n":3,"level":"info"}]"#,
+    );
+    let mut pty = fx.explore(&url, 120, 40);
+    pty.expect(" ● live ", "start");
+    expect_msgs(&pty, 3, "start");
+    pty.key(Key::Char('/'));
+    pty.type_text("error");
+    pty.key(Key::Enter);
+    pty.expect("/error/ 1 match", "search kept");
+    // Live arrivals are searched as they come.
+    fx.append(
+        &stream,
+        r#"[{"n":4,"level":"info"},{"n":5,"level":"error","msg":"disk full B"}]"#,
+    );
+    expect_msgs(&pty, 5, "live");
+    pty.expect("/error/ 2 matches", "a live match counted");
+    // n from the live end: the oldest match, then the next.
+    pty.key(Key::Char('n'));
+    pty.expect("/error/ match 1/2", "first n");
+    pty.key(Key::Char('n'));
+    pty.expect("/error/ match 2/2", "second n");
+    // The selection is on that match: its detail view is message 5's.
+    pty.key(Key::Enter);
+    pty.expect("disk full B", "detail of the selected match");
+    pty.key(Key::Esc);
+    pty.key(Key::Char('N'));
+    pty.expect("/error/ match 1/2", "N");
+    pty.key(Key::Enter);
+    pty.expect("disk full A", "detail after N");
+    pty.key(Key::Esc);
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("search");
+}
+
+/// Issue 12 (live filters): a jq filter on a live stream shows only the
+/// messages it selects, buffered and arriving, with the exact count in the
+/// title; Esc shows everything again.
+#[test]
+fn a_jq_filter_on_a_live_stream_shows_only_what_it_selects() {
+    let _serial = serial();
+    let fx = Fixture::new();
+    let (stream, url) = fx.create("filter", "application/json");
+    fx.append(
+        &stream,
+        r#"[{"n":1,"level":"info"},{"n":2,"level":"error"},{"n":3,"level":"info"}]"#,
+    );
+    let mut pty = fx.explore(&url, 120, 40);
+    pty.expect(" ● live ", "start");
+    expect_msgs(&pty, 3, "start");
+    pty.key(Key::Char('|'));
+    pty.type_text(r#"select(.level == "error")"#);
+    pty.key(Key::Enter);
+    pty.expect("1 of 3 shown", "the filter applied to what is buffered");
+    fx.append(
+        &stream,
+        r#"[{"n":4,"level":"error"},{"n":5,"level":"info"},{"n":6,"level":"error"}]"#,
+    );
+    expect_msgs(&pty, 6, "live");
+    let screen = pty.expect("3 of 6 shown", "arrivals filtered as they come");
+    for n in [2, 4, 6] {
+        assert!(screen.contains(&format!("\"n\": {n},")), "{n}:\n{screen}");
+    }
+    for n in [1, 3, 5] {
+        assert!(!screen.contains(&format!("\"n\": {n},")), "{n}:\n{screen}");
+    }
+    pty.key(Key::Esc);
+    let screen = pty.expect("\"n\": 5,", "Esc shows everything again");
+    assert!(!screen.contains("of 6 shown"), "{screen}");
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("filter");
+}
+
 /// Issue 12 (protocol inspector): against a server that demands a token,
 /// the explorer given `--auth` shows the tail's GETs in the inspector
 /// (`i`) and, in one request's headers, the `Authorization` header as its
