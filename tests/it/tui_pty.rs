@@ -386,3 +386,44 @@ fn the_explorer_logs_to_its_data_dir_without_secrets() {
         "{text}"
     );
 }
+
+#[test]
+fn search_on_a_live_stream_then_n_moves_to_the_next_match() {
+    let _serial = serial();
+    let fx = Fixture::new();
+    let (stream, url) = fx.create("search", "application/json");
+    fx.append(
+        &stream,
+        r#"[{"n":1,"level":"info"},{"n":2,"level":"error","msg":"disk full A"},{"n":3,"level":"info"}]"#,
+    );
+    let mut pty = fx.explore(&url, 120, 40);
+    pty.expect(" ● live ", "start");
+    expect_msgs(&pty, 3, "start");
+    pty.key(Key::Char('/'));
+    pty.type_text("error");
+    pty.key(Key::Enter);
+    pty.expect("/error/ 1 match", "search kept");
+    // Live arrivals are searched as they come.
+    fx.append(
+        &stream,
+        r#"[{"n":4,"level":"info"},{"n":5,"level":"error","msg":"disk full B"}]"#,
+    );
+    expect_msgs(&pty, 5, "live");
+    pty.expect("/error/ 2 matches", "a live match counted");
+    // n from the live end: the oldest match, then the next.
+    pty.key(Key::Char('n'));
+    pty.expect("/error/ match 1/2", "first n");
+    pty.key(Key::Char('n'));
+    pty.expect("/error/ match 2/2", "second n");
+    // The selection is on that match: its detail view is message 5's.
+    pty.key(Key::Enter);
+    pty.expect("disk full B", "detail of the selected match");
+    pty.key(Key::Esc);
+    pty.key(Key::Char('N'));
+    pty.expect("/error/ match 1/2", "N");
+    pty.key(Key::Enter);
+    pty.expect("disk full A", "detail after N");
+    pty.key(Key::Esc);
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("search");
+}
