@@ -124,7 +124,7 @@ fn run(state: &mut State, query: &str, regex: bool) -> Run {
     let count = a.count();
     // The first match on screen: the newest one (N from the live end),
     // if the newest rows had none.
-    if first.is_none() {
+    if first.is_none() && count > 0 {
         key(state, KeyCode::Char('N'), KeyModifiers::NONE);
         t.draw(|frame| view::draw(frame, state)).unwrap();
         assert!(highlighted(&t), "the newest match is highlighted");
