@@ -26,6 +26,7 @@ use dsx::cli::{Context, DEFAULT_BASE_URL, DemoArgs, GlobalArgs, ServeArgs};
     long_about = None,
     after_help = exit::HELP
 )]
+#[allow(clippy::doc_markdown, reason = "clap prints these as help text")]
 struct Cli {
     /// Server base URL, or a stream URL to open in the explorer; stream
     /// paths of the subcommands resolve against it.
@@ -42,6 +43,10 @@ struct Cli {
         value_parser = dsx::tui::StartAt::parse
     )]
     from: Option<dsx::tui::StartAt>,
+    /// Explorer: no colours (as NO_COLOR=1); the focus and the selection
+    /// still show, in bold and reverse video.
+    #[arg(long)]
+    no_color: bool,
     #[command(flatten)]
     global: GlobalArgs,
     #[command(subcommand)]
@@ -356,6 +361,7 @@ fn main() -> ExitCode {
                     notices,
                     from: cli.from,
                     config: Some(config),
+                    no_color: cli.no_color,
                 })
                 .await
             }

@@ -38,6 +38,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             notices: fallback.into_iter().collect(),
             from: None,
             config: None,
+            no_color: false,
         })
         .await;
         if let Err(e) = explored {

@@ -1,6 +1,6 @@
 //! One HTTP exchange with retries: headers, query, timeouts, observer.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -8,8 +8,9 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::error::{ErrorContext, from_response};
+use super::observe::{self, EventKind, Pending};
 use super::redirect::{Chain, Hop, is_redirect};
-use super::{Client, Error, Headers, RequestEvent, Result};
+use super::{Client, Error, Headers, LiveMode, RequestEvent, Result};
 
 /// Protocol header names (lower case, as `http` stores them).
 pub(crate) mod names {
@@ -106,6 +107,9 @@ pub(crate) struct Request {
     /// The request may be sent again after the connection dropped with the
     /// request already sent (see `retry.rs`).
     pub replay_safe: bool,
+    /// A read session reopening a connection that ended or broke (told
+    /// to the observer).
+    pub reconnect: bool,
     pub ctx: ErrorContext,
 }
 
@@ -121,6 +125,7 @@ impl Request {
             body: None,
             phase,
             replay_safe,
+            reconnect: false,
             ctx: ErrorContext::default(),
         }
     }
@@ -201,10 +206,17 @@ pub(crate) struct Reply {
     pub response: Option<reqwest::Response>,
     /// The exact URL that was requested.
     pub url: url::Url,
+    /// Body bytes drained (ordinary requests).
+    pub drained: u64,
+    /// The exchange's number for the observer (0 without one).
+    pub id: u64,
+    /// The observer's event for a catch-up or long-poll read, told when
+    /// its body ends (the session hands it the length).
+    pub observed: Option<Pending>,
 }
 
 enum Attempt {
-    Done(Reply),
+    Done(Box<Reply>),
     Status(reqwest::Response),
     Failed(reqwest::Error),
     TimedOut,
@@ -245,6 +257,7 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
     let mut attempt = 1u32;
     loop {
         let started = Instant::now();
+        let sent_at = SystemTime::now();
         let mut builder = inner
             .http
             .request(req.method.clone(), url.clone())
@@ -262,28 +275,45 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
         let latency = started.elapsed();
         let retries_left = attempt < policy.max_attempts;
         match outcome {
-            Attempt::Done(reply) => {
-                observe(
+            Attempt::Done(mut reply) => {
+                let seen = Seen {
                     op,
-                    &req.method,
-                    &url,
-                    Some(reply.status),
-                    &reply.headers,
+                    req,
+                    url: &url,
+                    headers: &headers,
+                    at: sent_at,
                     latency,
-                    None,
-                );
-                return Ok(reply);
+                    attempt,
+                };
+                if let Some(pending) =
+                    seen.event(Some(reply.status), &reply.headers, None)
+                {
+                    reply.id = pending.id();
+                    match req.phase {
+                        Phase::Ordinary => pending.ended(reply.drained),
+                        Phase::Sse => drop(pending),
+                        Phase::CatchUp | Phase::LongPoll => {
+                            reply.observed = Some(pending);
+                        }
+                    }
+                }
+                return Ok(*reply);
             }
             Attempt::Status(response) => {
                 let status = response.status().as_u16();
                 let resp_headers = response.headers().clone();
-                observe(
+                Seen {
                     op,
-                    &req.method,
-                    &url,
+                    req,
+                    url: &url,
+                    headers: &headers,
+                    at: sent_at,
+                    latency,
+                    attempt,
+                }
+                .event(
                     Some(response.status()),
                     &resp_headers,
-                    latency,
                     None,
                 );
                 if is_redirect(response.status()) {
@@ -350,15 +380,20 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                 ));
             }
             Attempt::Failed(err) => {
-                observe(
+                Seen {
                     op,
-                    &req.method,
-                    &url,
+                    req,
+                    url: &url,
+                    headers: &headers,
+                    at: sent_at,
+                    latency,
+                    attempt,
+                }
+                .event(
                     None,
                     &HeaderMap::new(),
-                    latency,
-                    // The cause only: reqwest's own text repeats the URL, secrets
-                    // included.
+                    // The cause only: reqwest's own text repeats the URL,
+                    // secrets included.
                     Some(super::error::root_cause(&err)),
                 );
                 if err.is_timeout() {
@@ -379,13 +414,18 @@ pub(crate) async fn send(op: &Op, req: &Request) -> Result<Reply> {
                 return Err(Error::network(url.as_str(), err));
             }
             Attempt::TimedOut => {
-                observe(
+                Seen {
                     op,
-                    &req.method,
-                    &url,
+                    req,
+                    url: &url,
+                    headers: &headers,
+                    at: sent_at,
+                    latency,
+                    attempt,
+                }
+                .event(
                     None,
                     &HeaderMap::new(),
-                    latency,
                     Some("timed out".into()),
                 );
                 return Err(Error::Timeout {
@@ -441,24 +481,32 @@ async fn exchange(
     let headers = response.headers().clone();
     if phase == Phase::Ordinary {
         let mut body = response.bytes_stream();
+        let mut drained = 0;
         while let Some(chunk) = body.next().await {
-            if let Err(e) = chunk {
-                return Attempt::Failed(e);
+            match chunk {
+                Ok(chunk) => drained += chunk.len() as u64,
+                Err(e) => return Attempt::Failed(e),
             }
         }
-        return Attempt::Done(Reply {
+        return Attempt::Done(Box::new(Reply {
             status,
             headers,
             response: None,
             url,
-        });
+            drained,
+            id: 0,
+            observed: None,
+        }));
     }
-    Attempt::Done(Reply {
+    Attempt::Done(Box::new(Reply {
         status,
         headers,
         response: Some(response),
         url,
-    })
+        drained: 0,
+        id: 0,
+        observed: None,
+    }))
 }
 
 /// Reads at most `MAX_ERROR_BODY` bytes of an error response as text.
@@ -486,66 +534,91 @@ async fn read_error_body(
     }
 }
 
-/// Whether a response header is one the protocol inspector shows.
-fn is_protocol_header(name: &str) -> bool {
-    name.starts_with("stream-")
-        || name.starts_with("producer-")
-        || matches!(
-            name,
-            "content-type"
-                | "etag"
-                | "cache-control"
-                | "retry-after"
-                | "location"
-        )
-}
-
-fn observe(
-    op: &Op,
-    method: &Method,
-    url: &url::Url,
-    status: Option<StatusCode>,
-    headers: &HeaderMap,
+/// One attempt of a request, as the observer is told of it.
+struct Seen<'a> {
+    op: &'a Op,
+    req: &'a Request,
+    url: &'a url::Url,
+    headers: &'a HeaderMap,
+    at: SystemTime,
     latency: Duration,
-    error: Option<String>,
-) {
-    let Some(observer) = &op.client.inner.observer else {
-        return;
-    };
-    let response_headers = headers
-        .iter()
-        .filter(|(name, _)| is_protocol_header(name.as_str()))
-        .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    observer(&RequestEvent {
-        method: method.as_str().to_owned(),
-        url: url.to_string(),
-        status: status.map(|s| s.as_u16()),
-        latency,
-        response_headers,
-        error,
-    });
+    attempt: u32,
 }
 
-/// Reports one SSE control event to the observer.
+impl Seen<'_> {
+    /// The attempt's event for the client's observer (`None` without
+    /// one): told when the returned value is dropped or ended.
+    fn event(
+        &self,
+        status: Option<StatusCode>,
+        response: &HeaderMap,
+        error: Option<String>,
+    ) -> Option<Pending> {
+        let observer = self.op_observer()?;
+        let mode = match self.req.phase {
+            Phase::LongPoll => LiveMode::LongPoll,
+            Phase::Sse => LiveMode::Sse,
+            Phase::Ordinary | Phase::CatchUp => LiveMode::Off,
+        };
+        let read = self.req.query.iter().any(|(k, _)| *k == "offset");
+        let live = read.then_some(mode);
+        Some(Pending::new(
+            observer,
+            RequestEvent {
+                id: observe::next_id(),
+                kind: EventKind::Exchange,
+                method: self.req.method.as_str().to_owned(),
+                url: self.url.to_string(),
+                at: self.at,
+                status: status.map(|s| s.as_u16()),
+                latency: self.latency,
+                request_headers: observe::pairs(self.headers),
+                response_headers: observe::pairs(response),
+                request_bytes: self
+                    .req
+                    .body
+                    .as_ref()
+                    .map_or(0, |b| b.len() as u64),
+                body_bytes: None,
+                live,
+                attempt: self.attempt,
+                reconnect: self.req.reconnect,
+                error,
+            },
+        ))
+    }
+
+    fn op_observer(&self) -> Option<super::RequestObserver> {
+        self.op.client.inner.observer.clone()
+    }
+}
+
+/// Reports one SSE control event to the observer: `exchange` is the SSE
+/// response's number, `data` the bytes of the data events it positions.
 pub(crate) fn observe_control(
     op: &Op,
     url: &url::Url,
+    exchange: u64,
     since_connect: Duration,
+    data: u64,
     fields: Headers,
 ) {
     if let Some(observer) = &op.client.inner.observer {
         observer(&RequestEvent {
+            id: exchange,
+            kind: EventKind::Control,
             method: "SSE".to_owned(),
             url: url.to_string(),
+            at: SystemTime::now(),
             status: Some(200),
             latency: since_connect,
+            request_headers: Vec::new(),
             response_headers: fields,
+            request_bytes: 0,
+            body_bytes: Some(data),
+            live: Some(LiveMode::Sse),
+            attempt: 1,
+            reconnect: false,
             error: None,
         });
     }
@@ -600,14 +673,5 @@ mod tests {
         assert_eq!(built.as_str(), "http://h/s?b=1&offset=5&token=x");
         let none = build_url(&url("http://h/s"), &[], &[]);
         assert_eq!(none.as_str(), "http://h/s");
-    }
-
-    #[test]
-    fn protocol_header_filter() {
-        assert!(is_protocol_header("stream-next-offset"));
-        assert!(is_protocol_header("producer-epoch"));
-        assert!(is_protocol_header("etag"));
-        assert!(!is_protocol_header("date"));
-        assert!(!is_protocol_header("authorization"));
     }
 }

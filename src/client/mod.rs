@@ -46,6 +46,7 @@ mod error;
 pub mod fuzz_api;
 mod http;
 mod json_scan;
+mod observe;
 mod offset;
 mod options;
 mod producer;
@@ -64,6 +65,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::{Error, describe_json_error};
+pub use observe::{EventKind, RequestEvent, RequestObserver};
 pub use offset::{LiveMode, Offset};
 pub use options::{
     AppendOptions, CloseOptions, CreateOptions, Headers, ProducerStamp,
@@ -74,7 +76,7 @@ pub use read::{
     ByteChunk, ByteStream, JsonBatch, JsonStream, RawJsonBatch, RawJsonStream,
     ReadMeta, TextChunk, TextStream,
 };
-pub use redact::redact_url;
+pub use redact::{is_secret_header, redact_header, redact_url};
 pub use redirect::{MAX_REDIRECTS, RedirectRefusal};
 pub use stream::{
     AppendResult, CloseResult, CreateResult, DurableStream, StreamMetadata,
@@ -97,32 +99,6 @@ pub type DynamicValue = Arc<
         + Sync,
 >;
 
-/// What a request observer is told after each HTTP exchange (a hook for the
-/// future protocol inspector). Secrets are the observer's to redact.
-#[derive(Clone, Debug)]
-pub struct RequestEvent {
-    /// The HTTP method, or `SSE` for a `control` event of an open SSE
-    /// response (one event each; its fields appear as `Stream-Next-Offset`,
-    /// `Stream-Cursor`, `Stream-Up-To-Date` and `Stream-Closed` in
-    /// `response_headers`).
-    pub method: String,
-    /// The full request URL, query included.
-    pub url: String,
-    /// The response status; `None` when no response arrived.
-    pub status: Option<u16>,
-    /// Time until the response headers (for SSE controls: since connect).
-    pub latency: Duration,
-    /// Protocol headers of the response (`Stream-*`, `Producer-*`,
-    /// `Content-Type`, `ETag`, `Cache-Control`, `Retry-After`, `Location`).
-    pub response_headers: Headers,
-    /// The transport error or timeout, when no response arrived. Each retry
-    /// attempt is reported as its own event.
-    pub error: Option<String>,
-}
-
-/// A hook called after every request the client makes.
-pub type RequestObserver = Arc<dyn Fn(&RequestEvent) + Send + Sync>;
-
 /// The client: cheap to clone, one per program.
 #[derive(Clone)]
 pub struct Client {
@@ -142,6 +118,7 @@ impl std::fmt::Debug for Client {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct ClientInner {
     pub(crate) http: reqwest::Client,
     pub(crate) base_url: Option<url::Url>,
@@ -149,7 +126,7 @@ pub(crate) struct ClientInner {
     pub(crate) default_headers: Headers,
     pub(crate) dynamic_headers: Vec<(String, DynamicValue)>,
     pub(crate) dynamic_params: Vec<(String, DynamicValue)>,
-    pub(crate) credential: Option<credential::Credential>,
+    pub(crate) credential: Option<Arc<credential::Credential>>,
     pub(crate) retry: RetryPolicy,
     pub(crate) observer: Option<RequestObserver>,
     pub(crate) long_poll_allowance: Duration,
@@ -222,6 +199,23 @@ impl Client {
 
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
+    }
+
+    /// The same client (connections, headers, credential shared) with
+    /// `observer` told of every request too, after any observer it had.
+    #[must_use]
+    pub fn with_observer(self, observer: RequestObserver) -> Client {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.observer = Some(match inner.observer.take() {
+            None => observer,
+            Some(first) => Arc::new(move |e: &RequestEvent| {
+                first(e);
+                observer(e);
+            }),
+        });
+        Client {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Creates the stream and returns its handle.
@@ -430,7 +424,7 @@ impl ClientBuilder {
         };
         let credential = match self.credential {
             Some((name, fetch)) => {
-                Some(credential::Credential::new(&name, fetch)?)
+                Some(Arc::new(credential::Credential::new(&name, fetch)?))
             }
             None => None,
         };

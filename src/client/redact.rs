@@ -1,4 +1,5 @@
-//! Secrets out of URLs before they are shown: [`redact_url`].
+//! Secrets out of URLs and headers before they are shown: [`redact_url`],
+//! [`redact_header`].
 
 /// Query parameters kept as they are: the protocol's own, which carry no
 /// secret and help to read an error.
@@ -21,6 +22,53 @@ pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(parsed) if parsed.has_host() => redact_parsed(&parsed),
         _ => redact_loose(url),
+    }
+}
+
+/// Headers whose values are always secret.
+const SECRET_HEADERS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// Whether a header's value is secret: `Authorization`,
+/// `Proxy-Authorization`, `Cookie`, `Set-Cookie`, or one of `also` (names
+/// the user marked secret), in any case.
+pub fn is_secret_header(name: &str, also: &[String]) -> bool {
+    SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name))
+        || also.iter().any(|s| s.trim().eq_ignore_ascii_case(name))
+}
+
+/// A header's value as it may be shown: a secret one (see
+/// [`is_secret_header`]) as its type and length only, `Bearer *** (41
+/// chars)` or `*** (12 chars)`, never any of the value; others as they
+/// are. Every place dsx shows a request's or response's headers (the
+/// explorer's protocol inspector, a copied `curl` line) uses this.
+pub fn redact_header(name: &str, value: &str, also: &[String]) -> String {
+    if !is_secret_header(name, also) {
+        return value.to_owned();
+    }
+    let value = value.trim();
+    // An auth scheme is one token of letters, digits and `-` before the
+    // credentials (`Bearer abc`, `Basic xyz`); a cookie has none.
+    let scheme = value.split_once(' ').filter(|(scheme, rest)| {
+        !rest.trim().is_empty()
+            && scheme.len() <= 20
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    });
+    let (scheme, secret) = match scheme {
+        Some((scheme, rest)) => (Some(scheme), rest.trim()),
+        None => (None, value),
+    };
+    let chars = secret.chars().count();
+    let unit = if chars == 1 { "char" } else { "chars" };
+    match scheme {
+        Some(scheme) => format!("{scheme} {REDACTED} ({chars} {unit})"),
+        None => format!("{REDACTED} ({chars} {unit})"),
     }
 }
 
@@ -95,6 +143,47 @@ mod tests {
             redact_url("https://bob@h/s?live=sse&cursor=c1&key=k"),
             "https://***@h/s?live=sse&cursor=c1&key=***"
         );
+    }
+
+    #[test]
+    fn secret_headers_show_type_and_length_only() {
+        let token = "t0ps3cr3t-0123456789-0123456789-012345678";
+        let shown =
+            redact_header("Authorization", &format!("Bearer {token}"), &[]);
+        assert_eq!(shown, "Bearer *** (41 chars)");
+        assert_eq!(
+            redact_header("authorization", "Basic dTpw", &[]),
+            "Basic *** (4 chars)"
+        );
+        assert_eq!(
+            redact_header("AUTHORIZATION", token, &[]),
+            "*** (41 chars)"
+        );
+        assert_eq!(
+            redact_header("Cookie", "session=abc; theme=dark", &[]),
+            "*** (23 chars)"
+        );
+        assert_eq!(
+            redact_header("set-cookie", "id=a; Path=/", &[]),
+            "*** (12 chars)"
+        );
+        assert_eq!(
+            redact_header("Proxy-Authorization", "x", &[]),
+            "*** (1 char)"
+        );
+        let also = vec!["X-Api-Key".to_owned()];
+        assert_eq!(redact_header("x-api-key", "k3y", &also), "*** (3 chars)");
+        assert_eq!(redact_header("x-api-key", "k3y", &[]), "k3y");
+        assert_eq!(
+            redact_header("Content-Type", "application/json", &also),
+            "application/json"
+        );
+        for (name, value) in [
+            ("Authorization", format!("Bearer {token}")),
+            ("Cookie", format!("s={token}")),
+        ] {
+            assert!(!redact_header(name, &value, &[]).contains("t0p"));
+        }
     }
 
     #[test]

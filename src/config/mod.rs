@@ -1,10 +1,10 @@
-//! The config file (TOML): tail limits, default headers, and tables kept for
-//! later use (key overrides, theme, named server profiles).
+//! The config file (TOML): tail limits, default headers, key overrides,
+//! the theme and named server profiles.
 //!
 //! Unknown keys are errors so that a typo is reported instead of silently
 //! ignored (`schema.rs` walks the file and reports every problem with its
-//! line, column and key); `[keys]` and `[theme]` accept any
-//! `name = "string"` pair and are not interpreted here.
+//! line, column and key); the names in `[keys]` are the explorer's keymap's
+//! to check (`Keymap::apply`).
 //! `assets/config.toml` documents every key and must parse to
 //! `Config::default()`.
 
@@ -34,13 +34,36 @@ pub struct Config {
     #[serde(rename = "keys")]
     #[doc(hidden)]
     pub keys_table: Ignored,
-    /// Theme overrides, `element = "style"`; interpreted by the explorer.
-    pub theme: BTreeMap<String, String>,
+    /// `[theme]`: a built-in theme and per-colour overrides.
+    pub theme: ThemeConfig,
     /// Named server profiles, `[servers.NAME]`.
     pub servers: BTreeMap<String, ServerProfile>,
     /// The profile used when neither `--profile`, `STREAM_PROFILE` nor a
     /// URL says otherwise.
     pub default_server: Option<String>,
+    /// The explorer's protocol inspector.
+    pub inspector: InspectorConfig,
+}
+
+/// `[inspector]`: how many requests the explorer's protocol inspector
+/// keeps, and which headers it shows only as type and length.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InspectorConfig {
+    /// Requests kept (the oldest go first); at least 1.
+    pub max_requests: usize,
+    /// Header names whose values are secret, besides `Authorization`,
+    /// `Proxy-Authorization`, `Cookie` and `Set-Cookie`.
+    pub secret_headers: Vec<String>,
+}
+
+impl Default for InspectorConfig {
+    fn default() -> Self {
+        InspectorConfig {
+            max_requests: 10_000,
+            secret_headers: Vec::new(),
+        }
+    }
 }
 
 /// One `[keys]` entry: `tail.bookmark = "M"` or
@@ -72,6 +95,133 @@ impl KeyOverride {
             key: self.key(),
             message: message.into(),
         }
+    }
+}
+
+/// The built-in themes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThemeName {
+    /// For dark terminal backgrounds: the terminal's own ANSI colours.
+    #[default]
+    Dark,
+    /// For light backgrounds: darker colours from the 256-colour palette.
+    Light,
+}
+
+/// `[theme]`: `name = "dark" | "light"` and any of the colour roles, each
+/// a colour name, `"#rrggbb"` or a 256-colour index (`"208"`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThemeConfig {
+    pub name: ThemeName,
+    /// Keys in help and hints, the focused pane's border.
+    pub accent: Option<String>,
+    /// Secondary text: times, counts, hints.
+    pub dim: Option<String>,
+    /// Failures, error log lines.
+    pub error: Option<String>,
+    /// Dialog borders, warnings.
+    pub warning: Option<String>,
+    /// Success, live.
+    pub ok: Option<String>,
+    /// Offsets.
+    pub offset: Option<String>,
+    /// Informational log lines.
+    pub info: Option<String>,
+    /// Fatal log lines.
+    pub alert: Option<String>,
+    /// Bright text.
+    pub text: Option<String>,
+}
+
+/// The colour roles of `[theme]`, in the order the file documents them.
+pub const THEME_ROLES: [&str; 9] = [
+    "accent", "dim", "error", "warning", "ok", "offset", "info", "alert",
+    "text",
+];
+
+impl ThemeConfig {
+    /// The overrides given, as `(role, colour)`.
+    pub fn overrides(&self) -> Vec<(&'static str, Colour)> {
+        let given = [
+            &self.accent,
+            &self.dim,
+            &self.error,
+            &self.warning,
+            &self.ok,
+            &self.offset,
+            &self.info,
+            &self.alert,
+            &self.text,
+        ];
+        THEME_ROLES
+            .into_iter()
+            .zip(given)
+            .filter_map(|(role, v)| {
+                Some((role, Colour::parse(v.as_deref()?).ok()?))
+            })
+            .collect()
+    }
+}
+
+/// A colour as the config writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Colour {
+    /// One of the 16 ANSI colours, by its index (0 black … 15 white).
+    Ansi(u8),
+    /// An index into the 256-colour palette.
+    Indexed(u8),
+    Rgb(u8, u8, u8),
+    /// The terminal's default.
+    Default,
+}
+
+/// The 16 ANSI colour names, by index.
+const ANSI_NAMES: [&str; 16] = [
+    "black",
+    "red",
+    "green",
+    "yellow",
+    "blue",
+    "magenta",
+    "cyan",
+    "gray",
+    "dark_gray",
+    "light_red",
+    "light_green",
+    "light_yellow",
+    "light_blue",
+    "light_magenta",
+    "light_cyan",
+    "white",
+];
+
+impl Colour {
+    /// `"red"`, `"dark_gray"`, `"default"`, `"#ff8800"` or `"208"`.
+    pub fn parse(text: &str) -> Result<Colour, String> {
+        let lower = text.trim().to_ascii_lowercase().replace('-', "_");
+        if let Some(i) = ANSI_NAMES.iter().position(|n| *n == lower) {
+            return Ok(Colour::Ansi(u8::try_from(i).unwrap_or(0)));
+        }
+        if lower == "default" || lower == "reset" {
+            return Ok(Colour::Default);
+        }
+        if let Some(hex) = lower.strip_prefix('#')
+            && hex.len() == 6
+            && let Ok(v) = u32::from_str_radix(hex, 16)
+        {
+            let [_, r, g, b] = v.to_be_bytes();
+            return Ok(Colour::Rgb(r, g, b));
+        }
+        if let Ok(i) = lower.parse::<u8>() {
+            return Ok(Colour::Indexed(i));
+        }
+        Err(format!(
+            "{text:?} is not a colour; write a name ({}, default), \
+             \"#rrggbb\" or a 256-colour index such as \"208\"",
+            ANSI_NAMES.join(", ")
+        ))
     }
 }
 
@@ -329,7 +479,8 @@ mod tests {
         assert_eq!(names, ["local", "prod"]);
         assert!(config.servers["local"].auth_env.is_some());
         assert!(config.servers["prod"].auth_command.is_some());
-        assert!(!config.keys.is_empty() && !config.theme.is_empty());
+        assert!(!config.keys.is_empty());
+        assert_eq!(config.theme.overrides().len(), 2);
         assert!(
             config.keys.iter().any(|k| k.scope == "global"
                 && k.action == "quit"
@@ -339,7 +490,7 @@ mod tests {
         );
         // And the walk knows no key the struct lacks: a file that sets every
         // key the walk accepts reads into the struct.
-        let every = r#"
+        let every = r##"
 headers = ["A: b"]
 default_server = "p"
 [tail]
@@ -352,7 +503,16 @@ global.quit = ["q", "ctrl-c"]
 [keys.dialog.bookmarks]
 rename = "R"
 [theme]
-offset = "dim"
+name = "light"
+accent = "blue"
+dim = "244"
+error = "#cc0000"
+warning = "yellow"
+ok = "green"
+offset = "magenta"
+info = "default"
+alert = "light_red"
+text = "black"
 [servers.p]
 url = "http://127.0.0.1:1"
 headers = []
@@ -363,9 +523,44 @@ auth_env = "X"
 [servers.r]
 url = "http://127.0.0.1:1"
 auth_command = ["x"]
-"#;
+[inspector]
+max_requests = 5
+secret_headers = ["X-Api-Key"]
+"##;
         assert!(toml::from_str::<Config>(every).is_ok());
         parse(every).unwrap();
+    }
+
+    #[test]
+    fn theme_colours_are_checked_where_they_are() {
+        let err =
+            parse("[theme]\nname = \"sepia\"\nok = \"#12345\"\n").unwrap_err();
+        let ConfigError::Invalid { problems, .. } = &err else {
+            panic!("{err}");
+        };
+        let said: Vec<_> =
+            problems.iter().map(|p| (p.line, p.key.as_str())).collect();
+        assert_eq!(said, [(2, "theme.name"), (3, "theme.ok")], "{err}");
+        assert!(problems[1].message.contains("#rrggbb"), "{err}");
+        assert_eq!(Colour::parse("Dark-Gray"), Ok(Colour::Ansi(8)));
+        assert_eq!(Colour::parse("208"), Ok(Colour::Indexed(208)));
+        assert_eq!(Colour::parse("#FF8800"), Ok(Colour::Rgb(255, 136, 0)));
+        assert!(Colour::parse("256").is_err());
+    }
+
+    #[test]
+    fn inspector_settings_are_read_and_checked() {
+        let config = parse(
+            "[inspector]\nmax_requests = 20\nsecret_headers = [\"X-Api-Key\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.inspector.max_requests, 20);
+        assert_eq!(config.inspector.secret_headers, ["X-Api-Key"]);
+        assert_eq!(Config::default().inspector.max_requests, 10_000);
+        let err = parse("[inspector]\nmax_requests = 0\n").unwrap_err();
+        assert_eq!(only_problem(&err).key, "inspector.max_requests");
+        let err = parse("[inspector]\nsecret_headers = [1]\n").unwrap_err();
+        assert_eq!(only_problem(&err).key, "inspector.secret_headers");
     }
 
     #[test]
@@ -378,7 +573,7 @@ auth_command = ["x"]
     #[test]
     fn values_are_read() {
         let config = parse(
-            r#"
+            r##"
 headers = ["X-Team: blue"]
 [tail]
 max_messages = 10
@@ -387,11 +582,12 @@ tail.bookmark = "M"
 [keys.dialog]
 open.submit = ["enter", "ctrl-o"]
 [theme]
-offset = "dim"
+name = "light"
+offset = "#aa00aa"
 [servers.prod]
 url = "http://127.0.0.1:4437"
 auth = "Bearer t"
-"#,
+"##,
         )
         .unwrap();
         assert_eq!(config.tail.max_messages, 10);
@@ -413,7 +609,11 @@ auth = "Bearer t"
                 ),
             ]
         );
-        assert_eq!(config.theme["offset"], "dim");
+        assert_eq!(config.theme.name, ThemeName::Light);
+        assert_eq!(
+            config.theme.overrides(),
+            [("offset", Colour::Rgb(0xaa, 0, 0xaa))]
+        );
         let prod = &config.servers["prod"];
         assert_eq!(prod.auth.as_deref(), Some("Bearer t"));
         assert!(prod.headers.is_empty());
@@ -501,7 +701,7 @@ headers = []
         for expected in [
             "config /cfg/config.toml:1:1: bogus: unknown key; accepted at \
              the top level: headers, default_server, tail, keys, theme, \
-             servers",
+             servers, inspector",
             "headers: expected a list of \"Name: value\" strings, found \
              string",
             "default_server: no [servers.nope] table",

@@ -30,8 +30,10 @@ enum Kind {
     Headers,
     /// A program and its arguments: a non-empty list of strings.
     Command,
-    /// Any names, each with a string value.
-    StringMap,
+    /// A colour: a name, `"#rrggbb"` or a 256-colour index.
+    Colour,
+    /// A list of strings, maybe empty.
+    Strings,
     /// `[keys]`: scopes (nested tables) of `action = "key"` or
     /// `action = ["key", ...]`.
     Keys,
@@ -46,8 +48,14 @@ const TOP: &[(&str, Kind)] = &[
     ("default_server", Kind::Text),
     ("tail", Kind::Table(TAIL)),
     ("keys", Kind::Keys),
-    ("theme", Kind::StringMap),
+    ("theme", Kind::Table(THEME)),
     ("servers", Kind::Profiles),
+    ("inspector", Kind::Table(INSPECTOR)),
+];
+
+const INSPECTOR: &[(&str, Kind)] = &[
+    ("max_requests", Kind::Positive),
+    ("secret_headers", Kind::Strings),
 ];
 
 const TAIL: &[(&str, Kind)] = &[
@@ -55,6 +63,19 @@ const TAIL: &[(&str, Kind)] = &[
     ("max_bytes", Kind::Positive),
     ("start", Kind::OneOf(&["resume", "beginning", "-1", "now"])),
     ("batch_headers", Kind::Bool),
+];
+
+const THEME: &[(&str, Kind)] = &[
+    ("name", Kind::OneOf(&["dark", "light"])),
+    ("accent", Kind::Colour),
+    ("dim", Kind::Colour),
+    ("error", Kind::Colour),
+    ("warning", Kind::Colour),
+    ("ok", Kind::Colour),
+    ("offset", Kind::Colour),
+    ("info", Kind::Colour),
+    ("alert", Kind::Colour),
+    ("text", Kind::Colour),
 ];
 
 /// One `[servers.NAME]` table.
@@ -206,6 +227,7 @@ impl Walk<'_> {
                 }
             }
             Kind::Headers => self.strings(key, value, true),
+            Kind::Strings => self.strings(key, value, false),
             Kind::Command => {
                 self.strings(key, value, false);
                 if v.as_array().is_some_and(|a| a.is_empty()) {
@@ -218,17 +240,11 @@ impl Walk<'_> {
                     );
                 }
             }
-            Kind::StringMap => match v.as_table() {
-                None => self.wrong(key, value, "a table of name = \"string\""),
-                Some(table) => {
-                    for (name, item) in table {
-                        if item.get_ref().as_str().is_none() {
-                            self.wrong(
-                                &dotted(key, name.get_ref()),
-                                item,
-                                "a string",
-                            );
-                        }
+            Kind::Colour => match v.as_str() {
+                None => self.wrong(key, value, "a colour string"),
+                Some(text) => {
+                    if let Err(e) = super::Colour::parse(text) {
+                        self.problem(value.span(), key, e);
                     }
                 }
             },

@@ -19,6 +19,8 @@ pub enum Action {
     RetryNow,
     CopyUrl,
     Compose,
+    /// Open the protocol inspector.
+    Inspector,
     // Lists and the tail.
     Up,
     Down,
@@ -68,6 +70,9 @@ pub enum Action {
     FoldAll,
     UnfoldAll,
     CopyPath,
+    // The inspector.
+    CopyCurl,
+    CopyCurlSecrets,
     // Dialogs and the filter line.
     /// Enter: do what the dialog is for (open, save, yes, ...).
     Submit,

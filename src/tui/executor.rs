@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -24,11 +25,19 @@ use super::state::tail::Incoming;
 use crate::bookmarks::Bookmarks;
 use crate::client::{
     AppendOptions, Client, CloseOptions, CreateOptions, Error, LiveMode,
-    Offset, ProducerStamp, ReadMeta, ReadOptions,
+    Offset, ProducerStamp, ReadMeta, ReadOptions, RequestEvent,
+    RequestObserver,
 };
 
 /// HEADs in flight at once (a registry of many streams asks for many).
 const HEADS_AT_ONCE: usize = 4;
+
+/// Request events waiting for the UI; past this the observer drops them
+/// (and counts them) rather than hold up an HTTP task.
+const OBSERVED_QUEUE: usize = 4096;
+
+/// Request events handed to the loop in one message at most.
+const OBSERVED_BATCH: usize = 512;
 
 /// A std mutex's guard, also after a panic elsewhere (the data stays
 /// usable: a set of URLs, a snapshot).
@@ -71,12 +80,16 @@ impl Executor {
         clipboard: Box<dyn Clipboard>,
         bookmarks_path: Option<PathBuf>,
     ) -> Self {
+        let all = CancellationToken::new();
+        let observer = observe_requests(tx.clone(), all.child_token());
+        let client = client.with_observer(observer.clone());
+        let tail_client = tail_client.with_observer(observer);
         Executor {
             client,
             tail_client,
             tx,
             readers: HashMap::new(),
-            all: CancellationToken::new(),
+            all,
             clipboard,
             bookmarks_path,
             saves: Arc::new(Mutex::new(())),
@@ -307,6 +320,49 @@ impl Executor {
         let wait = async { while self.pending.join_next().await.is_some() {} };
         let _ = tokio::time::timeout(Duration::from_secs(3), wait).await;
     }
+}
+
+/// The observer the executor gives its clients: every event goes on a
+/// bounded queue without waiting (a full queue drops it and counts it, so
+/// an HTTP task is never held up), and a task hands the queue to the loop
+/// in batches as `Message::Requests`.
+fn observe_requests(
+    tx: mpsc::Sender<Message>,
+    cancel: CancellationToken,
+) -> RequestObserver {
+    let (queue, mut events) = mpsc::channel::<RequestEvent>(OBSERVED_QUEUE);
+    let dropped = Arc::new(AtomicU64::new(0));
+    let lost = dropped.clone();
+    tokio::spawn(async move {
+        let forward = async {
+            while let Some(first) = events.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < OBSERVED_BATCH {
+                    match events.try_recv() {
+                        Ok(e) => batch.push(e),
+                        Err(_) => break,
+                    }
+                }
+                let dropped = lost.swap(0, Ordering::Relaxed);
+                let message = Message::Requests {
+                    events: batch,
+                    dropped,
+                };
+                if tx.send(message).await.is_err() {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            () = cancel.cancelled() => {}
+            () = forward => {}
+        }
+    });
+    Arc::new(move |e: &RequestEvent| {
+        if queue.try_send(e.clone()).is_err() {
+            dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    })
 }
 
 /// The composer's mode as the client's options: a `Stream-Seq`, or a
@@ -668,8 +724,16 @@ mod tests {
         e.execute(Effect::Head {
             url: "http://127.0.0.1:1/v1/stream/a".into(),
         });
-        let again =
-            tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        // (The inspector's reports of the requests come too: skipped.)
+        let next = async {
+            loop {
+                match rx.recv().await {
+                    Some(Message::Requests { .. }) => {}
+                    other => return other,
+                }
+            }
+        };
+        let again = tokio::time::timeout(Duration::from_secs(5), next).await;
         assert!(matches!(again, Ok(Some(Message::Head { .. }))), "{again:?}");
         e.shutdown().await;
     }
@@ -728,6 +792,44 @@ mod tests {
         assert_eq!(saved, 1, "one write for the whole burst");
         let on_disk = Bookmarks::load(&path).unwrap();
         assert_eq!(on_disk.recent(), ["http://h/v1/stream/s29"]);
+    }
+
+    /// A loop that reads nothing: the observer still returns at once, and
+    /// what could not wait is counted, not lost silently.
+    #[tokio::test]
+    async fn the_observer_never_waits_for_the_ui_and_counts_what_it_drops() {
+        const SENT: u64 = 10_000;
+        let client = Client::builder()
+            .base_url("http://127.0.0.1:1/v1/stream")
+            .build()
+            .unwrap();
+        let (tx, mut rx) = mpsc::channel(1);
+        let clipboard = Box::new(crate::tui::clipboard::MemoryClipboard {
+            copied: Arc::new(std::sync::Mutex::new(Vec::new())),
+        });
+        let e = Executor::new(client.clone(), client, tx, clipboard, None);
+        let observer = e.tail_client.inner.observer.clone().unwrap();
+        let event = crate::tui::testkit::request(1, "GET", "s", Some(200), 1);
+        let started = Instant::now();
+        for _ in 0..SENT {
+            observer(&event);
+        }
+        assert!(started.elapsed() < Duration::from_secs(2), "it waited");
+        let (mut told, mut dropped) = (0u64, 0u64);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while told + dropped < SENT && Instant::now() < deadline {
+            let next = tokio::time::timeout(Duration::from_secs(1), rx.recv());
+            if let Ok(Some(Message::Requests { events, dropped: d })) =
+                next.await
+            {
+                told += events.len() as u64;
+                dropped += d;
+            }
+        }
+        assert_eq!(told + dropped, SENT, "every event told or counted");
+        assert!(dropped > 0, "the queue is bounded");
+        assert!(told >= OBSERVED_QUEUE as u64, "{told} told");
+        e.shutdown().await;
     }
 
     #[test]

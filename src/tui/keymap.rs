@@ -46,6 +46,8 @@ pub enum Scope {
     Help,
     /// The tail's search line (`/`): other keys edit the query.
     SearchLine,
+    /// The protocol inspector (full screen).
+    Inspector,
     /// The stream list's filter line while it is typed (other keys type).
     FilterLine,
     /// A dialog (keys not bound here edit its text fields).
@@ -106,6 +108,7 @@ impl Scope {
         all.extend([
             Scope::Detail,
             Scope::Help,
+            Scope::Inspector,
             Scope::FilterLine,
             Scope::SearchLine,
         ]);
@@ -124,6 +127,7 @@ impl Scope {
             Scope::Pane(Pane::Composer) => "composer".into(),
             Scope::Detail => "detail".into(),
             Scope::Help => "help".into(),
+            Scope::Inspector => "inspector".into(),
             Scope::FilterLine => "filter".into(),
             Scope::SearchLine => "search".into(),
             Scope::Dialog(f) => format!("dialog.{}", snake(&format!("{f:?}"))),
@@ -138,6 +142,7 @@ impl Scope {
             Scope::Detail => "Detail view",
             Scope::Help => "Help",
             Scope::SearchLine => "Search line",
+            Scope::Inspector => "Inspector",
             Scope::FilterLine => "Stream filter line",
             Scope::Dialog(f) => f.title(),
         }
@@ -183,8 +188,8 @@ const fn b(
 
 use Form as F;
 use Scope::{
-    Detail as D, Dialog as Dl, FilterLine as FL, Global, Help as H, Pane as P,
-    SearchLine as S,
+    Detail as D, Dialog as Dl, FilterLine as FL, Global, Help as H,
+    Inspector as I, Pane as P, SearchLine as S,
 };
 
 const ENTER: Key = code(KeyCode::Enter);
@@ -211,6 +216,7 @@ const DEFAULT: &[Row] = &[
     b(Global, &[k('R')], Action::RetryNow, "retry now (a failed or reconnecting stream)", None),
     b(Global, &[k('U')], Action::CopyUrl, "copy the stream URL", None),
     b(Global, &[k('a')], Action::Compose, "write an append (focus the composer)", Some("append")),
+    b(Global, &[k('i')], Action::Inspector, "protocol inspector: every HTTP request made, live", None),
     b(P(Pane::Streams), &[code(KeyCode::Up), k('k')], Action::Up, "previous stream", None),
     b(P(Pane::Streams), &[code(KeyCode::Down), k('j')], Action::Down, "next stream", None),
     b(P(Pane::Streams), &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
@@ -277,6 +283,17 @@ const DEFAULT: &[Row] = &[
     b(S, &[ENTER], Action::Submit, "search for the query (empty: no search)", Some("search")),
     b(S, &[ctrl('r')], Action::ToggleRegex, "plain text / regex", Some("regex")),
     b(S, &[ESC], Action::Leave, "clear the search (and stop it)", Some("clear")),
+    b(I, &[code(KeyCode::Up), k('k')], Action::Up, "previous request (stops following) / scroll up", None),
+    b(I, &[code(KeyCode::Down), k('j')], Action::Down, "next request / scroll down", None),
+    b(I, &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
+    b(I, &[code(KeyCode::PageDown)], Action::PageDown, "page down", None),
+    b(I, &[code(KeyCode::Home), k('g')], Action::Top, "oldest request kept", None),
+    b(I, &[code(KeyCode::End), k('G'), k('f')], Action::Follow, "newest request, and follow new ones", Some("follow")),
+    b(I, &[code(KeyCode::Enter)], Action::Detail, "open the request: all its request and response headers", Some("headers")),
+    b(I, &[k('y')], Action::CopyCurl, "copy the request as a curl command line, secrets redacted", Some("curl")),
+    b(I, &[k('Y')], Action::CopyCurlSecrets, "copy it as a curl command line with its secrets (asks first)", None),
+    b(I, &[code(KeyCode::Esc), k('i')], Action::Leave, "back to the list, then to the panes", Some("back")),
+    b(I, &[k('q')], Action::Quit, "quit", None),
     b(H, &[code(KeyCode::Up), k('k')], Action::Up, "scroll up", Some("scroll")),
     b(H, &[code(KeyCode::Down), k('j')], Action::Down, "scroll down", None),
     b(H, &[code(KeyCode::PageUp)], Action::PageUp, "page up", None),
@@ -895,7 +912,7 @@ global.zoom = "Z"
     #[test]
     fn no_key_is_bound_twice_in_one_pane() {
         let map = Keymap::default();
-        for scope in [Scope::Detail, Scope::Help] {
+        for scope in [Scope::Detail, Scope::Help, Scope::Inspector] {
             let mut seen = Vec::new();
             for b in map.in_scope(scope) {
                 for k in &b.keys {

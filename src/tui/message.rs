@@ -100,6 +100,12 @@ pub enum Message {
         kind: WriteKind,
         result: Result<Written, Error>,
     },
+    /// Requests the client made, as its observer told them; `dropped`
+    /// more were lost on the way (the queue to the UI was full).
+    Requests {
+        events: Vec<crate::client::RequestEvent>,
+        dropped: u64,
+    },
     /// The bookmarks file was written (or not).
     Saved(Result<(), String>),
     /// The clipboard took the text (or not).

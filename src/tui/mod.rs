@@ -20,6 +20,7 @@ pub(crate) mod help;
 pub mod keymap;
 pub mod layout;
 pub mod message;
+pub mod palette;
 pub mod pane;
 pub mod state;
 pub(crate) mod terminal;
@@ -60,6 +61,8 @@ pub struct ExploreOptions {
     /// The config file as already loaded (its problems already in
     /// `notices`); `None`: load it here.
     pub config: Option<Config>,
+    /// `--no-color`: no colours (as `NO_COLOR`).
+    pub no_color: bool,
 }
 
 /// Splits what the user gave into the server's base URL and, if it names
@@ -191,8 +194,14 @@ pub struct Setup {
     pub notices: Vec<String>,
     /// Where the tail starts reading.
     pub start: Start,
+    /// The protocol inspector's bound and secret headers.
+    pub inspector: crate::config::InspectorConfig,
     /// What every key does: the defaults with the config's `[keys]`.
     pub keymap: keymap::Keymap,
+    /// The colours of the config's `[theme]`.
+    pub palette: palette::Palette,
+    /// `--no-color`: no colours at all (as with `NO_COLOR`).
+    pub no_color: bool,
 }
 
 impl Setup {
@@ -226,7 +235,10 @@ impl Setup {
             batch_headers: true,
             notices: Vec::new(),
             start: Start::default(),
+            inspector: crate::config::InspectorConfig::default(),
             keymap: keymap::Keymap::default(),
+            palette: palette::Palette::default(),
+            no_color: false,
         })
     }
 }
@@ -249,8 +261,11 @@ where
     state.tail = Tail::new(state.tail.kind, setup.limits);
     state.tail_view.headers = setup.batch_headers;
     state.keymap = setup.keymap;
-    // https://no-color.org: set and not empty.
-    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+    state.palette = setup.palette;
+    // https://no-color.org: set and not empty; or --no-color.
+    if setup.no_color
+        || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+    {
         state.colours = state::Colours::Off;
     }
     if let Ok(size) = terminal.size() {
@@ -273,6 +288,10 @@ where
         }
     }
     state.start_default = setup.start.default;
+    state.inspector = state::inspector::Inspector::new(
+        setup.inspector.max_requests,
+        setup.inspector.secret_headers,
+    );
     // `--from` names where the stream given starts; without one, `now`
     // and `-1` apply to every stream opened this session.
     let first = match (&setup.open, setup.start.first) {
@@ -376,7 +395,10 @@ pub async fn explore(options: ExploreOptions) -> anyhow::Result<()> {
             first: options.from.clone(),
             default: config.tail.start,
         },
+        inspector: config.inspector.clone(),
         keymap,
+        palette: palette::Palette::from_config(&config.theme),
+        no_color: options.no_color,
     };
     let (guard, mut terminal) = terminal::TerminalGuard::enter()
         .map_err(|e| anyhow::anyhow!("the explorer needs a terminal: {e}"))?;

@@ -329,3 +329,54 @@ fn the_explorer_uses_the_config_keys() {
     pty.expect_clean_exit("x quits");
     drop(server);
 }
+
+/// `[theme] name = "light"` recolours the real explorer (its accent is
+/// colour 25), and `--no-color` leaves no colour at all, whatever the
+/// theme. (A PTY test: the real binary reads the file and the flag.)
+#[test]
+fn the_theme_and_no_color_reach_the_terminal() {
+    use support::pty::{Key, Pty};
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let server = rt.block_on(TestServer::start_embedded(ServerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::default()
+    }));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("theme.toml");
+    std::fs::write(&config, "[theme]\nname = \"light\"\n").expect("write");
+    let url = server.stream_base();
+    for no_color in [false, true] {
+        let mut args = vec![url.as_str()];
+        if no_color {
+            args.push("--no-color");
+        }
+        let mut pty = Pty::spawn_env(
+            &args,
+            120,
+            30,
+            dir.path(),
+            &[("DSX_CONFIG", config.as_path())],
+        );
+        pty.expect("Streams", "the explorer is up");
+        pty.key(Key::Char('q'));
+        pty.expect_clean_exit("the explorer quits");
+        let raw = String::from_utf8_lossy(&pty.raw()).into_owned();
+        // crossterm writes a palette colour as `38;5;N` (fg), `48;5;N` (bg).
+        let light_accent = raw.contains("38;5;25m") || raw.contains("38;5;25;");
+        if no_color {
+            assert!(
+                !raw.contains("38;5;") && !raw.contains("48;5;"),
+                "a colour with --no-color"
+            );
+        } else {
+            assert!(
+                light_accent,
+                "the light theme's accent: {}",
+                raw.escape_debug()
+            );
+            // The dark theme's cyan accent (colour 6) is gone.
+            assert!(!raw.contains("38;5;6;") && !raw.contains("38;5;6m"));
+        }
+    }
+    drop(server);
+}

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use dsx::client::{
-    Client, CreateOptions, DurableStream, Error, LiveMode, Offset, ReadOptions,
+    Client, CreateOptions, DurableStream, Error, EventKind, LiveMode, Offset,
+    ReadOptions,
 };
 use support::{
     Fault, Recorder, TestServer, WAIT, fast_retry, try_append, within,
@@ -188,6 +189,65 @@ async fn observer_sees_requests(server: TestServer) {
     );
 }
 
+/// Issue 12 (protocol inspector): the observer is told every request
+/// header as sent, the body bytes (a catch-up read's once its body ended),
+/// the live mode and attempt, and each SSE control event with the bytes of
+/// the data it positions, numbered as its SSE request.
+async fn observer_tells_headers_bytes_modes_and_controls(server: TestServer) {
+    let recorder = Recorder::default();
+    let client = recorder
+        .builder()
+        .header("X-Team", "blue")
+        .build()
+        .expect("client");
+    let stream = create(&client, &server.fresh_url("told")).await;
+    append(&stream, "hello").await.expect("append");
+    assert_eq!(read_all(&stream).await, b"hello");
+    let events = recorder.events();
+    let post = events.iter().find(|e| e.method == "POST").expect("POST");
+    assert_eq!(post.request_bytes, 5);
+    assert_eq!(post.live, None);
+    assert_eq!(post.attempt, 1);
+    assert!(
+        post.request_headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("x-team") && v == "blue"),
+        "{:?}",
+        post.request_headers
+    );
+    let get = events.iter().find(|e| e.method == "GET").expect("GET");
+    assert_eq!(get.live, Some(LiveMode::Off));
+    assert_eq!(get.body_bytes, Some(5), "told once the body ended");
+    assert!(get.header("Stream-Next-Offset").is_some());
+    assert!(get.header("date").is_some(), "every response header");
+
+    recorder.clear();
+    let mut session = stream.read_bytes(ReadOptions {
+        offset: Offset::START,
+        live: LiveMode::Sse,
+        ..ReadOptions::default()
+    });
+    let got =
+        support::reads::read_while(&mut session, WAIT, |d, _| d.len() >= 5)
+            .await
+            .ok();
+    assert_eq!(got.data, b"hello");
+    drop(session);
+    let events = recorder.events();
+    let sse = events
+        .iter()
+        .find(|e| e.method == "GET" && e.kind == EventKind::Exchange)
+        .expect("the SSE GET");
+    assert_eq!(sse.live, Some(LiveMode::Sse));
+    let control = events
+        .iter()
+        .find(|e| e.kind == EventKind::Control)
+        .expect("a control event");
+    assert_eq!(control.id, sse.id, "numbered as its SSE request");
+    assert_eq!(control.body_bytes, Some(5));
+    assert!(control.header("Stream-Next-Offset").is_some());
+}
+
 /// A caller's `reqwest::Client` and a base URL with relative paths.
 async fn http_client_and_base_url(server: TestServer) {
     let http = reqwest::Client::builder().build().expect("reqwest");
@@ -249,6 +309,7 @@ server_tests!(
     dynamic_header_error,
     dynamic_params,
     observer_sees_requests,
+    observer_tells_headers_bytes_modes_and_controls,
     http_client_and_base_url,
     first_request_cursor,
 );

@@ -427,3 +427,75 @@ fn search_on_a_live_stream_then_n_moves_to_the_next_match() {
     pty.key(Key::Char('q'));
     pty.expect_clean_exit("search");
 }
+
+/// Issue 12 (protocol inspector): against a server that demands a token,
+/// the explorer given `--auth` shows the tail's GETs in the inspector
+/// (`i`) and, in one request's headers, the `Authorization` header as its
+/// type and length only: the token's text never reaches the terminal.
+#[test]
+fn the_inspector_shows_the_tails_requests_with_authorization_redacted() {
+    let _serial = serial();
+    let token = format!("inspect0r-{:016x}", rand::random::<u64>());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server =
+        rt.block_on(TestServer::start_embedded(dsx::server::ServerConfig {
+            long_poll_timeout: support::LONG_POLL,
+            require_auth: Some(token.clone()),
+            ..dsx::server::ServerConfig::default()
+        }));
+    let client = Client::builder()
+        .header("Authorization", format!("Bearer {token}"))
+        .build()
+        .expect("client");
+    let url = server.fresh_url("inspected");
+    let stream = rt.block_on(create_at(&client, &url, "application/json"));
+    rt.block_on(append(&stream, r#"{"n":1}"#));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let auth = format!("Bearer {token}");
+    let mut pty = Pty::spawn(
+        &["--auth", auth.as_str(), url.as_str()],
+        160,
+        48,
+        dir.path(),
+    );
+    expect_msgs(&pty, 1, "the tail read the stream with the token");
+    pty.expect(" ● live ", "live");
+    pty.key(Key::Char('i'));
+    // The tail's catch-up GET and its SSE GET, each a row, with status.
+    let screen = pty
+        .wait_for(|s| {
+            s.contains(" Inspector ")
+                && s.lines()
+                    .any(|l| l.contains("GET    200") && l.contains("catch-up"))
+                && s.lines()
+                    .any(|l| l.contains("GET    200") && l.contains(" sse "))
+        })
+        .unwrap_or_else(|l| panic!("no tail GETs in the inspector:\n{l}"));
+    assert!(screen.contains("no errors"), "{screen}");
+    // A new message while the inspector is open shows as an SSE control.
+    rt.block_on(append(&stream, r#"{"n":2}"#));
+    pty.wait_for(|s| {
+        s.lines()
+            .any(|l| l.contains("SSE    200") && l.contains("control"))
+    })
+    .unwrap_or_else(|l| panic!("no control row:\n{l}"));
+    // The oldest request (before any control row) carries Authorization.
+    pty.key(Key::Char('g'));
+    pty.key(Key::Enter);
+    let chars = token.chars().count();
+    let shown = format!("authorization: Bearer *** ({chars} chars)");
+    let screen = pty.expect(&shown, "the redacted Authorization header");
+    assert!(screen.contains("Request headers"), "{screen}");
+    assert!(screen.contains("Response headers"), "{screen}");
+    pty.key(Key::Esc);
+    pty.key(Key::Esc);
+    pty.key(Key::Char('q'));
+    pty.expect_clean_exit("after the inspector");
+    let raw = String::from_utf8_lossy(&pty.raw()).into_owned();
+    assert!(!raw.contains(&token), "the token reached the terminal");
+    rt.block_on(server.shutdown());
+}

@@ -15,7 +15,7 @@ use crate::cli::Context;
 use crate::cli::exit::usage;
 use crate::client::{
     Client, CreateOptions, DurableStream, Error, LiveMode, Offset, ReadOptions,
-    RequestEvent, RetryPolicy, redact_url,
+    RequestEvent, RetryPolicy, redact_header, redact_url,
 };
 
 /// The bound on one probe's wait.
@@ -63,7 +63,8 @@ pub(super) fn event_evidence(e: &RequestEvent) -> String {
         .status
         .map_or_else(|| e.error.clone().unwrap_or_default(), |s| s.to_string());
     let mut text = format!("{} {} -> {status}", e.method, redact_url(&e.url));
-    for (name, value) in &e.response_headers {
+    for (name, value) in e.protocol_headers() {
+        let value = redact_header(name, value, &[]);
         let _ = write!(text, "; {name}: {value}");
     }
     text

@@ -10,6 +10,7 @@ use futures::{FutureExt, StreamExt};
 
 use super::super::error::{header_is_true, header_str};
 use super::super::http::{self, Reply, names};
+use super::super::observe::Pending;
 use super::super::read::ReadMeta;
 use super::super::{Error, Offset, Result};
 use super::{Active, Coalescer, MAX_PIECE, Mode, Repeat, Session};
@@ -37,6 +38,18 @@ pub(super) struct HttpBody {
     /// The current minimum-rate window: when it began, bytes since.
     window_start: std::time::Instant,
     window_bytes: u64,
+    /// The observer's event, told with the body's length when it ends.
+    observed: Option<Pending>,
+}
+
+impl Drop for HttpBody {
+    fn drop(&mut self) {
+        // The read stopped before the body ended (a body that ended or
+        // broke has told its event already).
+        if let Some(mut pending) = self.observed.take() {
+            pending.stopped(self.total);
+        }
+    }
 }
 
 /// The least a catch-up or long-poll body must deliver in each window of
@@ -88,7 +101,11 @@ impl Session {
         }
         let withhold = meta.offset == self.offset;
         let response = reply.response.take();
+        let observed = reply.observed.take();
         if no_content || response.is_none() {
+            if let Some(pending) = observed {
+                pending.ended(0);
+            }
             if skip > 0 {
                 return Err(Error::decode(
                     &url,
@@ -117,6 +134,7 @@ impl Session {
             probe: Vec::new(),
             window_start: std::time::Instant::now(),
             window_bytes: 0,
+            observed,
         };
         self.active = Some(Active::Http(Box::new(body)));
         Ok(())
@@ -203,6 +221,9 @@ impl Session {
                 "resumed response is shorter than the data already delivered",
             ));
         }
+        if let Some(pending) = body.observed.take() {
+            pending.ended(body.total);
+        }
         let data = body.held.take().unwrap_or_default();
         let repeat = body.withhold.then(|| Repeat {
             bytes: body.total,
@@ -217,9 +238,12 @@ impl Session {
     /// retry budget.
     async fn resume_http(
         &mut self,
-        body: Box<HttpBody>,
+        mut body: Box<HttpBody>,
         err: reqwest::Error,
     ) -> Result<()> {
+        if let Some(pending) = body.observed.take() {
+            pending.broke(body.total, super::super::error::root_cause(&err));
+        }
         let attempt = body.resumes + 1;
         if attempt >= self.policy_attempts() {
             return Err(Error::network(body.url.as_str(), err));
@@ -229,8 +253,9 @@ impl Session {
         // The held piece was not handed out: it is read again.
         let emitted = body.emitted;
         let start = body.meta.start_offset.clone();
-        let req =
+        let mut req =
             self.request(body.mode, &start, body.cursor_sent.as_deref())?;
+        req.reconnect = true;
         let reply = http::send(self.op(), &req).await?;
         self.start_http(
             reply,

@@ -38,6 +38,10 @@ pub(super) struct SseConn {
     /// Data bytes dropped because their control event did not move the
     /// offset.
     repeated: u64,
+    /// The response's exchange number (for the observer), and the data
+    /// bytes since the last control event.
+    exchange: u64,
+    data_bytes: u64,
 }
 
 /// A connection that ends sooner than this without moving the offset is a
@@ -93,6 +97,8 @@ impl Session {
             got_event: false,
             start_offset: self.offset.clone(),
             repeated: 0,
+            exchange: reply.id,
+            data_bytes: 0,
         })));
         Ok(())
     }
@@ -156,6 +162,7 @@ impl Session {
                             .map_err(|m| Error::decode(&url, m))?,
                         None => bytes,
                     };
+                    conn.data_bytes += bytes.len() as u64;
                     conn.pending.push(bytes);
                 }
                 SseOutput::Event(event) => {
@@ -169,6 +176,7 @@ impl Session {
                                         .map_err(|m| Error::decode(&url, m))?,
                                     None => event.data,
                                 };
+                                conn.data_bytes += bytes.len() as u64;
                                 conn.pending.push(bytes);
                             }
                             if let Some(b64) = &mut conn.base64 {
@@ -251,25 +259,31 @@ impl Session {
             cache_control: None,
             status: 200,
         };
-        let mut fields = vec![(
-            "Stream-Next-Offset".to_owned(),
-            meta.offset.as_str().to_owned(),
-        )];
-        if let Some(cursor) = &meta.cursor {
-            fields.push(("Stream-Cursor".to_owned(), cursor.clone()));
+        if self.op().client.inner.observer.is_some() {
+            let mut fields = vec![(
+                "Stream-Next-Offset".to_owned(),
+                meta.offset.as_str().to_owned(),
+            )];
+            if let Some(cursor) = &meta.cursor {
+                fields.push(("Stream-Cursor".to_owned(), cursor.clone()));
+            }
+            if meta.up_to_date {
+                fields
+                    .push(("Stream-Up-To-Date".to_owned(), "true".to_owned()));
+            }
+            if closed {
+                fields.push(("Stream-Closed".to_owned(), "true".to_owned()));
+            }
+            http::observe_control(
+                self.op(),
+                &conn.url,
+                conn.exchange,
+                conn.connected.elapsed(),
+                conn.data_bytes,
+                fields,
+            );
         }
-        if meta.up_to_date {
-            fields.push(("Stream-Up-To-Date".to_owned(), "true".to_owned()));
-        }
-        if closed {
-            fields.push(("Stream-Closed".to_owned(), "true".to_owned()));
-        }
-        http::observe_control(
-            self.op(),
-            &conn.url,
-            conn.connected.elapsed(),
-            fields,
-        );
+        conn.data_bytes = 0;
         let state = (meta.offset.clone(), meta.up_to_date, meta.stream_closed);
         // Data whose control does not move the offset repeats what was
         // delivered (data always advances it): never hand it out again.
@@ -328,6 +342,8 @@ impl Session {
             self.sse_failures = 0;
         }
         let short = conn.connected.elapsed() < SHORT_CONNECTION;
+        // The next request reopens the connection.
+        self.reopening = true;
         if err.is_none() && (progressed || (conn.got_event && !short)) {
             return Ok(());
         }

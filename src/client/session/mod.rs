@@ -117,6 +117,9 @@ struct Session {
     stall_detail: String,
     /// (offset, up to date, closed) of the last item handed out.
     last_state: Option<(Offset, bool, bool)>,
+    /// The next request reopens a connection that ended (told to the
+    /// request observer).
+    reopening: bool,
 }
 
 enum Active {
@@ -178,6 +181,7 @@ impl Session {
             stalls: 0,
             stall_detail: String::new(),
             last_state: None,
+            reopening: false,
         }
     }
 
@@ -265,7 +269,8 @@ impl Session {
         } else {
             self.cursor.clone()
         };
-        let req = self.request(mode, &self.offset, cursor.as_deref())?;
+        let mut req = self.request(mode, &self.offset, cursor.as_deref())?;
+        req.reconnect = std::mem::take(&mut self.reopening);
         let reply = http::send(self.op(), &req).await?;
         match mode {
             Mode::Sse => self.start_sse(reply),

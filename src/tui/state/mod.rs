@@ -4,6 +4,7 @@
 pub mod composer;
 pub mod detail;
 pub mod dialog;
+pub mod inspector;
 pub mod meta;
 pub mod reader;
 pub mod search;
@@ -114,6 +115,8 @@ pub enum Overlay {
     Help(Help),
     Detail(Box<DetailState>),
     Dialog(Dialog),
+    /// The protocol inspector (`i`): every request, full screen.
+    Inspector,
 }
 
 /// The whole explorer.
@@ -145,8 +148,10 @@ pub struct State {
     pub tail_view: TailView,
     /// Whether the screen shows colours (`NO_COLOR` turns them off).
     pub colours: Colours,
-    /// What every key does (the defaults; the config's `[keys]` later).
+    /// What every key does (the defaults with the config's `[keys]`).
     pub keymap: Keymap,
+    /// The colours of the theme (unused when `colours` is off).
+    pub palette: crate::tui::palette::Palette,
     pub notice: Option<Notice>,
     pub bookmarks: Bookmarks,
     /// Where a stream opened starts reading (the config's `tail.start`).
@@ -168,6 +173,8 @@ pub struct State {
     /// URLs opened in this session: the Resume dialog asks once per
     /// stream per session; switching back resumes without asking.
     pub opened: HashSet<String>,
+    /// The protocol inspector: the requests made, kept while it is closed.
+    pub inspector: inspector::Inspector,
 }
 
 impl State {
@@ -189,6 +196,7 @@ impl State {
             tail_view: TailView::default(),
             colours: Colours::Ansi,
             keymap: Keymap::default(),
+            palette: crate::tui::palette::Palette::default(),
             notice: None,
             bookmarks: Bookmarks::default(),
             start_default: crate::config::TailStart::default(),
@@ -199,6 +207,7 @@ impl State {
             jump: None,
             wall: String::new(),
             opened: HashSet::new(),
+            inspector: inspector::Inspector::default(),
         }
     }
 

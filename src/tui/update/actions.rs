@@ -72,6 +72,7 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             None => state.notify(Level::Error, "no stream is open"),
         },
         Action::Compose => state.focus = Pane::Composer,
+        Action::Inspector => state.overlay = Some(Overlay::Inspector),
         Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
             let down = matches!(action, Action::Down | Action::PageDown);
             let page = matches!(action, Action::PageUp | Action::PageDown);
@@ -314,6 +315,8 @@ pub(super) fn act(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         | Action::FoldAll
         | Action::UnfoldAll
         | Action::CopyPath
+        | Action::CopyCurl
+        | Action::CopyCurlSecrets
         // Dialogs and the filter line take these (`update/dialogs.rs`,
         // `input::filter_key`).
         | Action::Submit

@@ -191,6 +191,7 @@ pub(super) fn reader(
         }
         ReaderEvent::Connection(c) => state.reader_mut().connection = c,
         ReaderEvent::Retry(error) => {
+            state.inspector.note_reconnect();
             // A connection that ends after delivering data (a server
             // closing a long SSE response early, a proxy timeout) is
             // resumed at once: waiting would only put the tail behind.
@@ -203,6 +204,7 @@ pub(super) fn reader(
             back_off(state, error);
         }
         ReaderEvent::Corrupt(error) => {
+            state.inspector.note_reconnect();
             // Reading the same offset again is safe (a GET), and a proxy
             // that cut or mangled one response will likely not do it
             // twice; a stream whose data is bad stays bad, so the tries

@@ -44,6 +44,7 @@ pub(super) fn context(state: &State) -> (Option<String>, Pane, u8) {
         Some(Overlay::Help(_)) => 1,
         Some(Overlay::Detail(_)) => 2,
         Some(Overlay::Dialog(_)) => 3,
+        Some(Overlay::Inspector) => 4,
     };
     (
         state.open.as_ref().map(|o| o.path.clone()),
@@ -146,6 +147,10 @@ pub(super) fn handle_key(
         }
         Some(Overlay::Dialog(_)) => {
             dialogs::key(state, key, fx);
+            return;
+        }
+        Some(Overlay::Inspector) => {
+            inspector::key(state, key, fx);
             return;
         }
         None => {}

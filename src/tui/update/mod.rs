@@ -5,6 +5,7 @@ mod actions;
 mod dialogs;
 mod events;
 mod input;
+pub mod inspector;
 mod lifecycle;
 mod search;
 
@@ -61,6 +62,9 @@ pub fn update(state: &mut State, message: Message) -> Vec<Effect> {
         Message::Saved(Ok(())) => {}
         Message::Saved(Err(e)) => {
             state.notify(Level::Error, format!("bookmarks not saved: {e}"));
+        }
+        Message::Requests { events, dropped } => {
+            state.inspector.record(events, dropped);
         }
         Message::Copied(Ok(what)) => state.notify(Level::Info, what),
         Message::Copied(Err(e)) => {

@@ -4,6 +4,7 @@
 
 mod composer;
 mod dialogs;
+mod inspector;
 mod interleave;
 mod navigation;
 mod numbers;

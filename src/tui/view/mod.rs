@@ -5,6 +5,7 @@ pub mod composer;
 pub mod detail;
 pub mod dialog;
 pub mod help;
+pub mod inspector;
 use super::layout;
 pub mod meta;
 pub mod search;
@@ -52,10 +53,20 @@ pub fn draw(frame: &mut Frame, state: &State) {
             detail::draw(frame, detail_area(area), d, &theme);
         }
         Some(Overlay::Dialog(d)) => dialog::draw(frame, area, state, d),
+        Some(Overlay::Inspector) => {
+            inspector::draw(
+                frame,
+                detail_area(area),
+                &state.inspector,
+                &state.base_url,
+            );
+        }
         None => {}
     }
     if no_color {
         strip_colours(frame.buffer_mut());
+    } else {
+        state.palette.apply(frame.buffer_mut());
     }
 }
 

@@ -110,6 +110,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         Some(Overlay::Dialog(d)) => {
             state.keymap.scope_hints(Scope::Dialog(d.kind.form()))
         }
+        Some(Overlay::Inspector) if state.inspector.confirm_secrets => vec![
+            ("y".into(), "copy with secrets"),
+            ("any key".into(), "cancel"),
+        ],
+        Some(Overlay::Inspector) => state
+            .keymap
+            .scope_hints(crate::tui::keymap::Scope::Inspector),
         None if state.streams.filtering
             && state.focus == crate::tui::state::Pane::Streams =>
         {

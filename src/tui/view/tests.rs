@@ -5,6 +5,7 @@
 
 mod dialogs;
 mod explorer;
+mod inspector;
 mod search;
 mod tail_view;
 

@@ -149,3 +149,53 @@ fn no_color_leaves_no_colour_on_screen_and_keeps_the_selection() {
             .contains(Modifier::REVERSED)
     );
 }
+
+/// `NO_COLOR` at 80x24, styles included: no colour anywhere, the focused
+/// pane's border bold and the selection in reverse video.
+#[test]
+fn no_color_snapshot_keeps_focus_and_selection_visible() {
+    let mut s = one_stream((80, 24), "demo/app-log", "text/plain", LOG);
+    ch(&mut s, 'k');
+    s.colours = crate::tui::state::Colours::Off;
+    let terminal = render(&s);
+    let b = terminal.backend().buffer();
+    insta::assert_debug_snapshot!("no_color_styles_80x24", b);
+    let areas = layout::areas(b.area, false, Pane::Tail);
+    assert!(
+        b[(areas.tail.x, areas.tail.y)]
+            .modifier
+            .contains(Modifier::BOLD),
+        "the focused border stands out"
+    );
+}
+
+/// The light theme at 80x24, styles included: every role's colour is the
+/// theme's, none of the dark theme's ANSI colours is left.
+#[test]
+fn light_theme_snapshot_recolours_every_role() {
+    use crate::config::{ThemeConfig, ThemeName};
+    let mut s = one_stream((80, 24), "demo/app-log", "text/plain", LOG);
+    ch(&mut s, 'k');
+    s.palette = crate::tui::palette::Palette::from_config(&ThemeConfig {
+        name: ThemeName::Light,
+        ..ThemeConfig::default()
+    });
+    let terminal = render(&s);
+    let b = terminal.backend().buffer();
+    insta::assert_debug_snapshot!("light_theme_styles_80x24", b);
+    for cell in &b.content {
+        for c in [cell.fg, cell.bg] {
+            assert!(
+                !matches!(
+                    c,
+                    Color::Cyan
+                        | Color::Yellow
+                        | Color::Magenta
+                        | Color::DarkGray
+                ),
+                "{cell:?}"
+            );
+        }
+    }
+    assert!(b.content.iter().any(|c| c.fg == Color::Indexed(25)));
+}
