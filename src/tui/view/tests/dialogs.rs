@@ -266,3 +266,50 @@ fn dialogs_are_whole_at_40x12() {
     let last_word = last.split_whitespace().last().unwrap();
     assert!(text.contains(last_word), "{last_word}: {text}");
 }
+
+/// The export dialog (`E`): the ranges offered from the stream's
+/// bookmarks, the format and the file; then a run under way, with its
+/// progress bar, counts and rate.
+#[test]
+fn export_dialog_and_its_progress() {
+    let with_marks = |size| {
+        let mut s = tail_focused(size);
+        for name in ["before deploy", "incident"] {
+            key(&mut s, KeyCode::Up);
+            key(&mut s, KeyCode::Up);
+            ch(&mut s, 'm');
+            ctrl(&mut s, 'u');
+            typ(&mut s, name);
+            key(&mut s, KeyCode::Enter);
+        }
+        ch(&mut s, 'E');
+        key(&mut s, KeyCode::Down);
+        s
+    };
+    let shots = snap("dialog_export", with_marks);
+    let text = screen_text(shots[0].1.backend().buffer());
+    // ↓ moved from the whole stream to the first bookmark's range.
+    assert!(text.contains("before deploy → now ›  2/4"), "{text}");
+    snap("dialog_export_progress", |size| {
+        let mut s = with_marks(size);
+        let now = s.now;
+        if let Some(Overlay::Dialog(d)) = &mut s.overlay
+            && let crate::tui::state::dialog::DialogKind::Export(form) =
+                &mut d.kind
+        {
+            form.run = Some(crate::tui::state::export::ExportRun {
+                id: 1,
+                file: "demo-orders.ndjson".into(),
+                counts: crate::export::Counts {
+                    messages: 412,
+                    bytes: 41_200,
+                    expected: Some(1_000),
+                },
+                started: now,
+                at: now + Duration::from_secs(2),
+                outcome: None,
+            });
+        }
+        s
+    });
+}
