@@ -31,6 +31,26 @@ pub struct Reader {
     pub pending_skip: u64,
 }
 
+impl Reader {
+    /// A batch arrived: the reconnects are over, and the connection is
+    /// what the batch says (closed, at the tail in the live mode or caught
+    /// up without one, or still catching up).
+    pub fn delivered(&mut self, closed: bool, up_to_date: bool) {
+        self.reconnects = 0;
+        self.connection = if closed {
+            Connection::Closed
+        } else if up_to_date {
+            if self.mode == LiveMode::Off {
+                Connection::CaughtUp
+            } else {
+                Connection::Live
+            }
+        } else {
+            Connection::CatchingUp
+        };
+    }
+}
+
 /// Every reader of the tail, by stream URL, and the ids they are tagged
 /// with (unique across streams, so a report names its stream).
 #[derive(Debug)]

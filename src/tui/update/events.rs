@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use super::{filter, jump_to_mark, restart_reader};
-use crate::client::LiveMode;
 use crate::client::{Error, StreamMetadata};
 use crate::tui::effect::Effect;
 use crate::tui::format::ContentKind;
@@ -170,19 +169,7 @@ pub(super) fn reader(
             }
             choose_layout(state);
             state.meta.read = info;
-            let r = state.reader_mut();
-            r.reconnects = 0;
-            r.connection = if closed {
-                Connection::Closed
-            } else if up_to_date {
-                if r.mode == LiveMode::Off {
-                    Connection::CaughtUp
-                } else {
-                    Connection::Live
-                }
-            } else {
-                Connection::CatchingUp
-            };
+            state.reader_mut().delivered(closed, up_to_date);
             if closed {
                 let mark_closed = |state: &mut State| {
                     let path = state.open.as_ref()?.path.clone();

@@ -261,19 +261,7 @@ pub(super) fn reader(
             } else {
                 state.meta.rate.advance(at);
             }
-            let r = state.readers.entry(&url);
-            r.reconnects = 0;
-            r.connection = if closed {
-                Connection::Closed
-            } else if up_to_date {
-                if r.mode == LiveMode::Off {
-                    Connection::CaughtUp
-                } else {
-                    Connection::Live
-                }
-            } else {
-                Connection::CatchingUp
-            };
+            state.readers.entry(&url).delivered(closed, up_to_date);
         }
         ReaderEvent::Connection(c) => state.readers.entry(&url).connection = c,
         ReaderEvent::Retry(error) => {
